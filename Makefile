@@ -1,0 +1,27 @@
+# Two entry points for a fresh machine: `make demo` and `make test`. Each installs what it
+# needs from uv.lock first (uv itself comes from PyPI when missing).
+SHELL := /bin/bash
+export UV_PYTHON_DOWNLOADS := never
+PYTHON ?= python3
+UV := $(PYTHON) -m uv
+RUN := $(UV) run --frozen --python $(PYTHON)
+
+.PHONY: bootstrap test demo lint bench
+
+bootstrap:
+	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install -q uv
+	@$(UV) sync --frozen --python $(PYTHON) --quiet
+
+test: bootstrap
+	$(RUN) pytest
+
+demo: bootstrap
+	$(RUN) python -m airflow_provider_fansly.demo
+
+lint: bootstrap
+	$(RUN) ruff check airflow_provider_fansly tests dags benchmarks
+	$(RUN) ruff format --check airflow_provider_fansly tests dags benchmarks
+	$(RUN) mypy
+
+bench: bootstrap
+	$(RUN) python -m benchmarks

@@ -1,0 +1,245 @@
+"""Parse the API's double envelope into typed results or one precise exception (pure, no I/O).
+
+The vendor wraps every answer as ``{statusCode, message, data, timestamp}``; on success
+``data`` wraps the platform's own answer again as ``{status_code, data: {success, response}}``.
+Either layer can fail, and a proxy in front may answer with HTML instead of JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from airflow_provider_fansly.exceptions import (
+    FanslyAuthError,
+    FanslyBadRequestError,
+    FanslyCreditsExhaustedError,
+    FanslyMalformedAnswerError,
+    FanslyNotFoundError,
+    FanslyRateLimitError,
+    FanslyRequestError,
+    FanslyServerError,
+    FanslyUpstreamError,
+    RequestContext,
+)
+from airflow_provider_fansly.models import STAT_FIELDS, Datapoint, MediaOffer, Stat
+
+__all__ = ["Dataset", "parse_dataset", "retry_after_seconds", "unwrap"]
+
+_BY_STATUS: dict[int, tuple[type[FanslyRequestError], str]] = {
+    400: (FanslyBadRequestError, "the API rejected the request parameters"),
+    401: (FanslyAuthError, "the API key is missing or invalid"),
+    402: (FanslyCreditsExhaustedError, "the plan's credits are used up"),
+    403: (FanslyAuthError, "the API key may not read this account"),
+    404: (FanslyNotFoundError, "the account or media offer was not found"),
+}
+_PERMANENT_UPSTREAM = "error getting graph"
+_KNOWN_STAT_KEYS = frozenset(("type", *STAT_FIELDS))
+
+
+@dataclass
+class Dataset:
+    """The parsed ``response`` of one media-statistics answer."""
+
+    period: int
+    date_after: int
+    date_before: int
+    datapoints: list[Datapoint]
+    media: list[MediaOffer]
+    unknown_fields: set[str]
+
+
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    """Return the server's retry advice: ``X-RateLimit-Retry-After``, then ``Retry-After``."""
+    for name in ("x-ratelimit-retry-after", "retry-after"):
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            seconds = float(value)
+        except ValueError:
+            continue
+        if seconds >= 0:
+            return seconds
+    return None
+
+
+def _load(body: bytes) -> Any:
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def _message(outer: Any) -> str | None:
+    if isinstance(outer, dict) and isinstance(outer.get("message"), str):
+        return outer["message"]
+    return None
+
+
+def _outer_error(
+    status: int, outer: Any, headers: Mapping[str, str], ctx: RequestContext
+) -> FanslyRequestError:
+    message = _message(outer)
+    if status == 429:
+        return FanslyRateLimitError(
+            "rate limit exceeded",
+            ctx,
+            status_code=status,
+            api_message=message,
+            retry_after=retry_after_seconds(headers),
+        )
+    if status in _BY_STATUS:
+        cls, summary = _BY_STATUS[status]
+        return cls(summary, ctx, status_code=status, api_message=message)
+    if message and _PERMANENT_UPSTREAM in message.lower():
+        return FanslyUpstreamError(
+            "the platform failed for good (deleted media offer or refused time span; "
+            "retrying cannot help)",
+            ctx,
+            status_code=status,
+            api_message=message,
+            upstream_status=status,
+            permanent=True,
+        )
+    if status >= 500:
+        shown = message or ("non-JSON body" if outer is None else None)
+        return FanslyServerError("the API answered with a server error", ctx,
+                                 status_code=status, api_message=shown)
+    return FanslyBadRequestError(
+        "the API refused the request", ctx, status_code=status, api_message=message
+    )
+
+
+def _upstream_error(inner: dict[str, Any], ctx: RequestContext, status: int) -> FanslyUpstreamError:
+    upstream_status = inner.get("status_code")
+    platform = inner.get("data")
+    message = None
+    if isinstance(platform, dict) and isinstance(platform.get("error"), dict):
+        message = platform["error"].get("message")
+    message = str(message) if message is not None else None
+    permanent = bool(message and _PERMANENT_UPSTREAM in message.lower())
+    if not permanent and isinstance(upstream_status, int) and 400 <= upstream_status < 500:
+        permanent = upstream_status != 429
+    summary = "the platform behind the API failed"
+    if permanent:
+        summary += " for good (deleted media offer or refused time span; retrying cannot help)"
+    return FanslyUpstreamError(
+        summary,
+        ctx,
+        status_code=status,
+        api_message=message,
+        upstream_status=upstream_status if isinstance(upstream_status, int) else None,
+        permanent=permanent,
+    )
+
+
+def unwrap(status: int, body: bytes, headers: Mapping[str, str], ctx: RequestContext) -> Any:
+    """Return the payload inside both envelopes, or raise the one matching exception.
+
+    For a platform answer that is ``data.data.response``; for the vendor's own routes (like
+    ``/api/fansly/accounts``), whose ``data`` is not wrapped again, it is ``data`` itself.
+    """
+    outer = _load(body)
+    if status != 200 or not isinstance(outer, dict) or outer.get("statusCode", 200) != 200:
+        if status == 200 and isinstance(outer, dict) and isinstance(outer.get("statusCode"), int):
+            status = outer["statusCode"]
+        if status == 200:
+            raise FanslyMalformedAnswerError("the answer is not the API's JSON envelope", ctx,
+                                             status_code=200)
+        raise _outer_error(status, outer, headers, ctx)
+    data = outer.get("data")
+    if not (isinstance(data, dict) and "status_code" in data):
+        if data is None:
+            raise FanslyMalformedAnswerError("the envelope has no data", ctx, status_code=status)
+        return data
+    inner = data.get("data")
+    if data.get("status_code") != 200 or not isinstance(inner, dict) or inner.get("success") is not True:
+        raise _upstream_error(data, ctx, status)
+    if "response" not in inner:
+        raise FanslyMalformedAnswerError("the platform answer has no response", ctx,
+                                         status_code=status)
+    return inner["response"]
+
+
+def _int(value: Any, what: str, ctx: RequestContext) -> int:
+    if type(value) is int:
+        return value
+    if type(value) is float and value.is_integer():
+        return int(value)
+    raise FanslyMalformedAnswerError(f"{what} is not an integer: {value!r:.40}", ctx)
+
+
+def _stat(raw: Any, unknown: set[str], ctx: RequestContext) -> Stat:
+    if not isinstance(raw, dict):
+        raise FanslyMalformedAnswerError("a stat is not an object", ctx)
+    if len(raw) != len(_KNOWN_STAT_KEYS) or not _KNOWN_STAT_KEYS.issuperset(raw):
+        unknown.update(k for k in raw if k not in _KNOWN_STAT_KEYS)
+    try:
+        values = [raw["type"], *(raw[name] for name in STAT_FIELDS)]
+    except KeyError as exc:
+        raise FanslyMalformedAnswerError(f"a stat has no {exc.args[0]!r}", ctx) from exc
+    for value in values:
+        if type(value) is not int:
+            return Stat(*(_int(v, "a stat value", ctx) for v in values))
+    return Stat(*values)
+
+
+def _datapoint(raw: Any, unknown: set[str], ctx: RequestContext) -> Datapoint:
+    if not isinstance(raw, dict) or not isinstance(raw.get("stats", []), list):
+        raise FanslyMalformedAnswerError("a datapoint is not {timestamp, stats}", ctx)
+    if "timestamp" not in raw:
+        raise FanslyMalformedAnswerError("a datapoint has no timestamp", ctx)
+    stats = tuple(_stat(s, unknown, ctx) for s in raw.get("stats", ()))
+    return Datapoint(_int(raw["timestamp"], "a datapoint timestamp", ctx), stats)
+
+
+def _media(raw: Any) -> MediaOffer | None:
+    if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
+        return None
+    media = raw.get("media") if isinstance(raw.get("media"), dict) else {}
+
+    def num(source: dict[str, Any], key: str) -> int | None:
+        value = source.get(key)
+        return value if type(value) is int else None
+
+    def text(source: dict[str, Any], key: str) -> str | None:
+        value = source.get(key)
+        return value if isinstance(value, str) else None
+
+    return MediaOffer(
+        id=raw["id"],
+        account_id=text(raw, "accountId"),
+        media_id=text(raw, "mediaId"),
+        mimetype=text(media, "mimetype"),
+        width=num(media, "width"),
+        height=num(media, "height"),
+        price=num(raw, "price"),
+        like_count=num(raw, "likeCount"),
+        created_at_s=num(raw, "createdAt"),
+        deleted=raw["deleted"] if isinstance(raw.get("deleted"), bool) else None,
+    )
+
+
+def parse_dataset(response: Any, ctx: RequestContext) -> Dataset:
+    """Turn a media-statistics ``response`` into a :class:`Dataset`, checking every type."""
+    dataset = response.get("dataset") if isinstance(response, dict) else None
+    if not isinstance(dataset, dict) or not isinstance(dataset.get("datapoints"), list):
+        raise FanslyMalformedAnswerError("the answer has no dataset.datapoints", ctx)
+    unknown: set[str] = set()
+    points = [_datapoint(p, unknown, ctx) for p in dataset["datapoints"]]
+    aggregation = response.get("aggregationData")
+    raw_media = aggregation.get("accountMedia") if isinstance(aggregation, dict) else None
+    media = [m for m in map(_media, raw_media or ()) if m is not None] if isinstance(
+        raw_media, list) else []
+    return Dataset(
+        period=_int(dataset.get("period"), "dataset.period", ctx),
+        date_after=_int(dataset.get("dateAfter"), "dataset.dateAfter", ctx),
+        date_before=_int(dataset.get("dateBefore"), "dataset.dateBefore", ctx),
+        datapoints=points,
+        media=media,
+        unknown_fields=unknown,
+    )

@@ -1,0 +1,166 @@
+"""The exceptions raised by the Fansly provider.
+
+Every failure of a request ends in exactly one of these, so callers can tell "fix your input"
+from "try again later" from "the vendor is broken" without parsing messages::
+
+    FanslyError
+    ├── FanslyRequestError          a request failed; carries the request context
+    │   ├── FanslyBadRequestError       400: the API refused the parameters (never retried)
+    │   ├── FanslyAuthError             401/403: missing, wrong or unauthorised API key
+    │   ├── FanslyNotFoundError         404: unknown account or media offer
+    │   ├── FanslyCreditsExhaustedError 402: the monthly credit budget is used up
+    │   ├── FanslyRateLimitError        429: too many requests; carries ``retry_after``
+    │   ├── FanslyUpstreamError         the platform behind the vendor failed (inner status,
+    │   │                               ``success: false``, "error getting graph")
+    │   ├── FanslyServerError           5xx from the vendor or a proxy in front of it
+    │   ├── FanslyTransportError        timeout, reset, refused connection
+    │   └── FanslyMalformedAnswerError  HTML, truncated JSON, missing fields, wrong types
+    ├── FanslyBudgetExceededError   the run's request budget (``max_requests``) would be passed
+    └── FanslyDataError             fetched rows broke a data-quality rule (see ``schemas``)
+
+Messages name the account, media offer and window of the request; they never hold the key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "FanslyAuthError",
+    "FanslyBadRequestError",
+    "FanslyBudgetExceededError",
+    "FanslyCreditsExhaustedError",
+    "FanslyDataError",
+    "FanslyError",
+    "FanslyMalformedAnswerError",
+    "FanslyNotFoundError",
+    "FanslyRateLimitError",
+    "FanslyRequestError",
+    "FanslyServerError",
+    "FanslyTransportError",
+    "FanslyUpstreamError",
+    "RequestContext",
+]
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    """What a request was about: enough to find it in logs, never the key."""
+
+    route: str
+    account_id: str | None = None
+    media_offer_id: str | None = None
+    after: int | None = None
+    before: int | None = None
+    period: int | None = None
+
+    def describe(self) -> str:
+        """Render the context as ``route (account=…, media offer=…, window=[a, b) period=p)``."""
+        parts = []
+        if self.account_id is not None:
+            parts.append(f"account={self.account_id}")
+        if self.media_offer_id is not None:
+            parts.append(f"media offer={self.media_offer_id}")
+        if self.after is not None and self.before is not None:
+            parts.append(f"window=[{self.after}, {self.before}) ms")
+        if self.period is not None:
+            parts.append(f"period={self.period} ms")
+        return f"{self.route} ({', '.join(parts)})" if parts else self.route
+
+
+class FanslyError(Exception):
+    """Base of every error this provider raises on purpose."""
+
+
+class FanslyRequestError(FanslyError):
+    """A request to the API failed; ``context``, ``status_code`` and ``api_message`` say how."""
+
+    def __init__(
+        self,
+        summary: str,
+        context: RequestContext,
+        *,
+        status_code: int | None = None,
+        api_message: str | None = None,
+    ) -> None:
+        self.summary = summary
+        self.context = context
+        self.status_code = status_code
+        self.api_message = api_message
+        detail = f": {api_message}" if api_message else ""
+        status = f"HTTP {status_code} " if status_code is not None else ""
+        super().__init__(f"{summary} [{status}{context.describe()}]{detail}")
+
+
+class FanslyBadRequestError(FanslyRequestError):
+    """400: the API rejected the request parameters."""
+
+
+class FanslyAuthError(FanslyRequestError):
+    """401 or 403: the API key is missing, wrong, or may not read this account."""
+
+
+class FanslyNotFoundError(FanslyRequestError):
+    """404: the account or media offer does not exist for this key."""
+
+
+class FanslyCreditsExhaustedError(FanslyRequestError):
+    """402: the plan's monthly credits are used up; nothing helps until they renew."""
+
+
+class FanslyRateLimitError(FanslyRequestError):
+    """429: the per-minute limit was hit; ``retry_after`` is the server's advice in seconds."""
+
+    def __init__(
+        self,
+        summary: str,
+        context: RequestContext,
+        *,
+        status_code: int | None = None,
+        api_message: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(summary, context, status_code=status_code, api_message=api_message)
+        self.retry_after = retry_after
+
+
+class FanslyUpstreamError(FanslyRequestError):
+    """The platform behind the vendor failed; ``permanent`` when retrying cannot help."""
+
+    def __init__(
+        self,
+        summary: str,
+        context: RequestContext,
+        *,
+        status_code: int | None = None,
+        api_message: str | None = None,
+        upstream_status: int | None = None,
+        permanent: bool = False,
+    ) -> None:
+        super().__init__(summary, context, status_code=status_code, api_message=api_message)
+        self.upstream_status = upstream_status
+        self.permanent = permanent
+
+
+class FanslyServerError(FanslyRequestError):
+    """5xx from the vendor or from a proxy in front of it."""
+
+
+class FanslyTransportError(FanslyRequestError):
+    """The answer never arrived: timeout, connection reset or refused."""
+
+
+class FanslyMalformedAnswerError(FanslyRequestError):
+    """The answer was not the documented envelope: HTML, truncated JSON, missing fields."""
+
+
+class FanslyBudgetExceededError(FanslyError):
+    """The run would send more requests than its ``max_requests`` budget allows."""
+
+
+class FanslyDataError(FanslyError):
+    """Fetched rows failed data-quality validation; ``report`` lists every failing check."""
+
+    def __init__(self, report: str) -> None:
+        self.report = report
+        super().__init__(report)

@@ -1,0 +1,372 @@
+"""FanslyHook: the connection, the one request path, pacing, retries and window splitting.
+
+Every request goes through :meth:`FanslyHook._exchange`, a generator that decides *what* to do
+(pace, send, parse, retry, wait) without doing any I/O; :meth:`_drive` (threads) and
+:meth:`_adrive` (asyncio) only carry out its sends and sleeps. So the sync and async clients
+share one set of rules and differ only in how they wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, TypeVar
+
+import httpx
+
+from airflow.sdk import BaseHook
+from airflow_provider_fansly.envelope import parse_dataset, unwrap
+from airflow_provider_fansly.exceptions import (
+    FanslyAuthError,
+    FanslyBudgetExceededError,
+    FanslyError,
+    FanslyRateLimitError,
+    FanslyRequestError,
+    FanslyTransportError,
+    RequestContext,
+)
+from airflow_provider_fansly.ids import path_segment
+from airflow_provider_fansly.models import MediaOffer, MediaStats
+from airflow_provider_fansly.pacing import RateLimiter
+from airflow_provider_fansly.retry import RetryPolicy
+from airflow_provider_fansly.windows import DAY_MS, check_window, split_window
+
+__all__ = ["FanslyHook", "RequestCounters"]
+
+T = TypeVar("T")
+DEFAULT_BASE_URL = "https://v1.apifansly.com"
+
+
+@dataclass(frozen=True)
+class _Send:
+    request: httpx.Request
+
+
+@dataclass(frozen=True)
+class _Sleep:
+    seconds: float
+
+
+_Action = _Send | _Sleep
+_Plan = Generator[_Action, Any, T]
+
+
+class RequestCounters:
+    """What a hook has sent so far: requests, retries and 429s (thread-safe)."""
+
+    def __init__(self) -> None:
+        self.requests = 0
+        self.retries = 0
+        self.rate_limited = 0
+        self._lock = threading.Lock()
+
+    def add(self, *, requests: int = 0, retries: int = 0, rate_limited: int = 0) -> None:
+        """Count what just happened."""
+        with self._lock:
+            self.requests += requests
+            self.retries += retries
+            self.rate_limited += rate_limited
+
+
+class FanslyHook(BaseHook):
+    """Talk to the Fansly API with the key and settings of a ``fansly`` connection.
+
+    :param fansly_conn_id: the connection; the key is its password, the base URL its host,
+        and its extras may set ``timeout``, ``requests_per_minute``, ``max_retries``,
+        ``max_requests``, ``retry_backoff_seconds`` and ``rate_window_seconds``.
+    :param max_requests: a budget of requests for this hook's life (overrides the extra).
+    """
+
+    conn_name_attr = "fansly_conn_id"
+    default_conn_name = "fansly_default"
+    conn_type = "fansly"
+    hook_name = "Fansly"
+
+    def __init__(
+        self, fansly_conn_id: str = default_conn_name, *, max_requests: int | None = None
+    ) -> None:
+        super().__init__()
+        self.fansly_conn_id = fansly_conn_id
+        self._max_requests = max_requests
+        self.counters = RequestCounters()
+        self._aclient: httpx.AsyncClient | None = None
+
+    def __repr__(self) -> str:
+        return f"FanslyHook(fansly_conn_id={self.fansly_conn_id!r})"
+
+    # -- settings ---------------------------------------------------------------------------
+    @cached_property
+    def _settings(self) -> dict[str, Any]:
+        from airflow.sdk.log import mask_secret
+
+        conn = self.get_connection(self.fansly_conn_id)
+        if not conn.password:
+            raise FanslyAuthError(
+                f"connection {self.fansly_conn_id!r} has no API key (set its password)",
+                RequestContext(route="connection"),
+            )
+        mask_secret(conn.password)
+        extra = conn.extra_dejson
+        host = (conn.host or DEFAULT_BASE_URL).rstrip("/")
+        if "://" not in host:
+            host = f"https://{host}"
+        budget = self._max_requests if self._max_requests is not None else extra.get("max_requests")
+        rpm = extra.get("requests_per_minute")
+        return {
+            "base_url": host,
+            "key": conn.password,
+            "timeout": float(extra.get("timeout", 30)),
+            "rpm": int(rpm) if rpm else None,
+            "window": float(extra.get("rate_window_seconds", 60)),
+            "max_retries": int(extra.get("max_retries", 5)),
+            "backoff": float(extra.get("retry_backoff_seconds", 1.0)),
+            "max_requests": int(budget) if budget is not None else None,
+        }
+
+    @cached_property
+    def limiter(self) -> RateLimiter:
+        """The pacing shared by every request this hook sends, sync or async."""
+        return RateLimiter(self._settings["rpm"], window=self._settings["window"])
+
+    @cached_property
+    def policy(self) -> RetryPolicy:
+        """The retry bounds, from the connection's ``max_retries``."""
+        return RetryPolicy(
+            max_retries=self._settings["max_retries"], backoff_base=self._settings["backoff"]
+        )
+
+    @property
+    def max_requests(self) -> int | None:
+        """The request budget of this hook, or ``None`` for no budget."""
+        return self._settings["max_requests"]
+
+    def _client_options(self) -> dict[str, Any]:
+        return {
+            "base_url": self._settings["base_url"],
+            "headers": {"x-api-key": self._settings["key"], "accept": "application/json"},
+            "timeout": self._settings["timeout"],
+            "follow_redirects": False,
+            "verify": True,
+        }
+
+    @cached_property
+    def _client(self) -> httpx.Client:
+        return httpx.Client(**self._client_options())
+
+    def _async_client(self) -> httpx.AsyncClient:
+        if self._aclient is None:
+            self._aclient = httpx.AsyncClient(
+                limits=httpx.Limits(max_connections=64), **self._client_options()
+            )
+        return self._aclient
+
+    def close(self) -> None:
+        """Close the sync client (the async one closes with :meth:`aclose`)."""
+        if "_client" in self.__dict__:
+            self._client.close()
+            del self.__dict__["_client"]
+
+    async def aclose(self) -> None:
+        """Close the async client; call it before the event loop ends."""
+        if self._aclient is not None:
+            await self._aclient.aclose()
+            self._aclient = None
+
+    # -- the one request path ---------------------------------------------------------------
+    def _pace(self) -> Generator[_Action, Any, None]:
+        for _ in range(1000):
+            yield _Sleep(self.limiter.reserve())
+            held = self.limiter.paused_for()
+            if held <= 0:
+                return
+            yield _Sleep(held)
+        raise FanslyError("pacing did not find a free slot in 1000 tries")
+
+    def _spend(self, ctx: RequestContext) -> None:
+        budget = self.max_requests
+        if budget is not None and self.counters.requests >= budget:
+            raise FanslyBudgetExceededError(
+                f"the request budget max_requests={budget} is used up; not sending "
+                f"{ctx.describe()}"
+            )
+        self.counters.add(requests=1)
+
+    def _exchange(
+        self,
+        route: str,
+        params: dict[str, int],
+        ctx: RequestContext,
+        parse: Callable[[Any], T],
+        policy: RetryPolicy | None = None,
+    ) -> _Plan[T]:
+        """Send one logical request with pacing and retries; return its parsed payload."""
+        policy = policy or self.policy
+        waited = 0.0
+        for attempt in range(1, policy.max_retries + 2):
+            yield from self._pace()
+            self._spend(ctx)
+            reply = yield _Send(self._client.build_request("GET", route, params=params))
+            try:
+                result = self._interpret(reply, ctx, parse)
+            except FanslyRequestError as error:
+                if not policy.should_retry(error, attempt, waited):
+                    raise
+                delay = policy.delay(error, attempt)
+                waited += delay
+                self._note_retry(error, attempt, delay)
+                if isinstance(error, FanslyRateLimitError):
+                    self.limiter.pause(delay)
+                else:
+                    yield _Sleep(delay)
+                continue
+            return result
+        raise AssertionError("unreachable: should_retry bounds the attempts")
+
+    def _interpret(self, reply: Any, ctx: RequestContext, parse: Callable[[Any], T]) -> T:
+        if isinstance(reply, httpx.TransportError):
+            kind = "timed out" if isinstance(reply, httpx.TimeoutException) else "failed"
+            raise FanslyTransportError(
+                f"the request {kind} ({type(reply).__name__})", ctx
+            ) from reply
+        self.limiter.observe(reply.headers)
+        payload = unwrap(reply.status_code, reply.content, reply.headers, ctx)
+        return parse(payload)
+
+    def _note_retry(self, error: FanslyRequestError, attempt: int, delay: float) -> None:
+        self.counters.add(retries=1, rate_limited=isinstance(error, FanslyRateLimitError))
+        self.log.warning(
+            "Try %d failed, retrying in %.1f s: %s", attempt, delay, error
+        )
+
+    def _drive(self, plan: _Plan[T]) -> T:
+        """Carry out a plan with blocking sleeps and the sync client."""
+        reply: Any = None
+        try:
+            while True:
+                action = plan.send(reply)
+                reply = None
+                if isinstance(action, _Sleep):
+                    time.sleep(max(0.0, action.seconds))
+                else:
+                    try:
+                        reply = self._client.send(action.request)
+                    except httpx.TransportError as exc:
+                        reply = exc
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+
+    async def _adrive(self, plan: _Plan[T]) -> T:
+        """Carry out a plan with asyncio sleeps and the async client."""
+        reply: Any = None
+        try:
+            while True:
+                action = plan.send(reply)
+                reply = None
+                if isinstance(action, _Sleep):
+                    await asyncio.sleep(max(0.0, action.seconds))
+                else:
+                    try:
+                        reply = await self._async_client().send(action.request)
+                    except httpx.TransportError as exc:
+                        reply = exc
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+
+    # -- media statistics --------------------------------------------------------------------
+    def _media_stats_plan(
+        self, account_id: str, media_offer_id: str, after: int, before: int, period: int
+    ) -> _Plan[MediaStats]:
+        route = (
+            f"/api/fansly/{path_segment(account_id, 'account_id')}"
+            f"/analytics/media/{path_segment(media_offer_id, 'media_offer_id')}"
+        )
+        check_window(after, before, period)
+        result = MediaStats(account_id, media_offer_id, after, before, period)
+        for lo, hi in split_window(after, before, period):
+            ctx = RequestContext("media statistics", account_id, media_offer_id, lo, hi, period)
+            params = {"afterDate": lo, "beforeDate": hi, "period": period}
+            dataset = yield from self._exchange(route, params, ctx, lambda r, c=ctx: parse_dataset(r, c))
+            result.requests += 1
+            self._check_coverage(dataset.date_after, dataset.date_before, dataset.period, ctx)
+            result.datapoints.extend(p for p in dataset.datapoints if lo <= p.timestamp < hi)
+            result.unknown_fields |= dataset.unknown_fields
+            result.media = _merge_media(result.media, dataset.media)
+        result.datapoints.sort(key=lambda p: p.timestamp)
+        return result
+
+    def _check_coverage(self, date_after: int, date_before: int, period: int, ctx: RequestContext) -> None:
+        asked = (ctx.after, ctx.before, ctx.period)
+        if (date_after, date_before, period) != asked and (
+            date_after > (ctx.after or 0) or date_before < (ctx.before or 0) or period != ctx.period
+        ):
+            self.log.warning(
+                "The answer covers dateAfter=%s dateBefore=%s period=%s, not what was asked: "
+                "%s; buckets may be missing", date_after, date_before, period, ctx.describe()
+            )
+
+    def get_media_stats(
+        self,
+        account_id: str,
+        media_offer_id: str,
+        *,
+        after: int,
+        before: int,
+        period: int = DAY_MS,
+    ) -> MediaStats:
+        """Return the datapoints of ``[after, before)`` (epoch ms, UTC) and the media metadata.
+
+        The window is split into the fewest requests that each stay under the answer's
+        100-bucket limit; buckets outside the window (the one at ``beforeDate``) are dropped.
+        """
+        return self._drive(
+            self._media_stats_plan(account_id, media_offer_id, after, before, period)
+        )
+
+    async def aget_media_stats(
+        self,
+        account_id: str,
+        media_offer_id: str,
+        *,
+        after: int,
+        before: int,
+        period: int = DAY_MS,
+    ) -> MediaStats:
+        """Async :meth:`get_media_stats`: same rules, for fetching many offers concurrently."""
+        return await self._adrive(
+            self._media_stats_plan(account_id, media_offer_id, after, before, period)
+        )
+
+    # -- accounts and connection test -------------------------------------------------------
+    def list_accounts(self, *, retry: bool = True) -> list[Any]:
+        """Return the accounts connected to this key (``GET /api/fansly/accounts``)."""
+        policy = None if retry else RetryPolicy(max_retries=0)
+        plan = self._exchange("/api/fansly/accounts", {}, RequestContext("accounts"), _as_list, policy)
+        return self._drive(plan)
+
+    def test_connection(self) -> tuple[bool, str]:
+        """List the connected accounts, once: the cheapest call that proves the key works."""
+        try:
+            accounts = self.list_accounts(retry=False)
+        except (FanslyError, ValueError) as exc:
+            return False, f"Connection failed: {exc}"
+        return True, f"Connected: the key sees {len(accounts)} account(s)"
+
+
+def _as_list(payload: Any) -> list[Any]:
+    if isinstance(payload, dict):
+        for key in ("accounts", "data", "items"):
+            if isinstance(payload.get(key), list):
+                return list(payload[key])
+    return list(payload) if isinstance(payload, list) else [payload]
+
+
+def _merge_media(known: list[MediaOffer], new: list[MediaOffer]) -> list[MediaOffer]:
+    if not known:
+        return list(new)
+    by_id = {m.id: m for m in known}
+    by_id.update((m.id, m) for m in new)
+    return list(by_id.values())

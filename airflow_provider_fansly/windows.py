@@ -1,0 +1,89 @@
+"""Pure window arithmetic: half-open ``[after, before)`` windows in UTC epoch milliseconds.
+
+An answer carries at most 100 buckets (``datapointLimit``) and always includes the bucket that
+starts *at* ``beforeDate``, which lies outside the window; so one request can safely carry 99
+buckets of a window, and a window of W buckets costs ``ceil(W / 99)`` requests.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+__all__ = [
+    "DAY_MS",
+    "HOUR_MS",
+    "MAX_BUCKETS_PER_REQUEST",
+    "Window",
+    "check_window",
+    "request_count",
+    "split_window",
+    "to_epoch_ms",
+]
+
+DAY_MS = 86_400_000
+HOUR_MS = 3_600_000
+DATAPOINT_LIMIT = 100
+MAX_BUCKETS_PER_REQUEST = DATAPOINT_LIMIT - 1
+
+Window = tuple[int, int]
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).isoformat()
+
+
+def check_window(after: int, before: int, period: int) -> None:
+    """Raise ``ValueError`` naming the fix unless the window is non-empty and on the period grid."""
+    if period <= 0:
+        raise ValueError(f"period must be a positive number of milliseconds, got {period}")
+    if before == after:
+        raise ValueError(
+            f"the window [{_iso(after)}, {_iso(before)}) is empty. Airflow 3 gives empty data "
+            "intervals to plain cron schedules and manual runs: use a timetable with real "
+            "intervals (CronDataIntervalTimetable) or pass after_date and before_date"
+        )
+    if before < after:
+        raise ValueError(
+            f"the window is inverted: after {_iso(after)} is later than before {_iso(before)}"
+        )
+    for name, edge in (("after", after), ("before", before)):
+        if edge % period:
+            raise ValueError(
+                f"window edge {name}={_iso(edge)} is not on the {period} ms grid in UTC; "
+                f"buckets start at UTC multiples of the period (for days: UTC midnight)"
+            )
+
+
+def split_window(
+    after: int, before: int, period: int, max_buckets: int = MAX_BUCKETS_PER_REQUEST
+) -> list[Window]:
+    """Split a checked window into the fewest request windows, oldest first."""
+    step = max_buckets * period
+    return [(start, min(start + step, before)) for start in range(after, before, step)]
+
+
+def request_count(after: int, before: int, period: int) -> int:
+    """Return how many requests one media offer costs for this window."""
+    buckets = (before - after) // period
+    return -(-buckets // MAX_BUCKETS_PER_REQUEST)
+
+
+def to_epoch_ms(value: int | float | str | datetime, what: str = "date") -> int:
+    """Convert epoch ms, an aware datetime or an ISO-8601 string to UTC epoch milliseconds."""
+    if isinstance(value, bool):
+        raise ValueError(f"{what} must be epoch ms, an aware datetime or ISO-8601, got {value!r}")
+    if isinstance(value, (int, float)):
+        return int(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if text.lstrip("-").isdigit():
+            return int(text)
+        try:
+            value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"{what} {text!r} is neither epoch ms nor ISO-8601") from None
+    if isinstance(value, datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"{what} {value.isoformat()} has no time zone; give it one (UTC)")
+        return int((value - datetime(1970, 1, 1, tzinfo=timezone.utc)) / timedelta(milliseconds=1))
+    raise ValueError(f"{what} must be epoch ms, an aware datetime or ISO-8601, got {value!r}")
