@@ -39,7 +39,7 @@ ANSWER_FAULTS = {
 }
 DATA_FAULTS = {
     "negative_counts", "off_grid", "duplicate_bucket", "unknown_stat_type", "extra_fields",
-    "wrong_types", "unique_gt_views",
+    "wrong_types", "unique_gt_views", "short_coverage",
 }
 
 
@@ -185,6 +185,9 @@ def dataset(account: str, media: str, after: int, before: int, period: int) -> d
 
 def corrupt(response: dict[str, Any], kind: str, period: int) -> None:
     """Make a successful dataset invalid in the way ``kind`` names (in place)."""
+    if kind == "short_coverage":
+        response["dataset"]["dateAfter"] += period
+        return
     points = response["dataset"]["datapoints"]
     with_stats = [p for p in points if p["stats"]] or points
     if not with_stats:
@@ -305,7 +308,8 @@ class _Handler(BaseHTTPRequestHandler):
         if period <= 0 or after > before:
             return self._json(400, _error(400), headers)
         with state.lock:
-            state.log.append({"media": media, "after": after, "before": before, "period": period})
+            state.log.append({"media": media, "after": after, "before": before, "period": period,
+                              "at": time.monotonic()})
         if cfg.latency:
             time.sleep(cfg.latency)
         fault = state.take_fault(media, ANSWER_FAULTS)

@@ -1,0 +1,72 @@
+"""Shared fixtures: an isolated Airflow home, the emulator over loopback, a fansly connection."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import logging
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+_HOME = tempfile.mkdtemp(prefix="fansly-test-airflow-")
+os.environ["AIRFLOW_HOME"] = _HOME
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(ROOT / "dags")
+os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_HOME}/airflow.db"
+os.environ.pop("AIRFLOW_CONN_FANSLY_DEFAULT", None)
+
+from airflow_provider_fansly.testing.emulator import (  # noqa: E402
+    DEFAULT_KEY,
+    Emulator,
+    EmulatorConfig,
+)
+
+FAST_RETRIES = {"max_retries": 3, "retry_backoff_seconds": 0.01, "timeout": 5}
+
+
+@pytest.fixture(scope="session")
+def emulator_server() -> Iterator[Emulator]:
+    """One emulator for the session, on a free loopback port."""
+    with Emulator(EmulatorConfig()) as emu:
+        yield emu
+
+
+@pytest.fixture
+def emu(emulator_server: Emulator) -> Emulator:
+    """The session's emulator with counters, faults and settings back to their defaults."""
+    defaults = EmulatorConfig()
+    for name in vars(defaults):
+        setattr(emulator_server.config, name, getattr(defaults, name))
+    emulator_server.state.reset()
+    return emulator_server
+
+
+def connection_json(url: str, key: str = DEFAULT_KEY, **extra: object) -> str:
+    """An ``AIRFLOW_CONN_*`` value for a fansly connection."""
+    return json.dumps({"conn_type": "fansly", "host": url, "password": key, "extra": extra})
+
+
+@pytest.fixture
+def fansly_conn(emu: Emulator, monkeypatch: pytest.MonkeyPatch) -> Emulator:
+    """``fansly_default`` pointing at the emulator, with fast retries."""
+    monkeypatch.setenv("AIRFLOW_CONN_FANSLY_DEFAULT", connection_json(emu.url, **FAST_RETRIES))
+    return emu
+
+
+LogText = Callable[[], str]
+
+
+@pytest.fixture
+def logs(caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]) -> LogText:
+    """Everything logged so far, through stdlib logging or Airflow's structlog on stdout."""
+    caplog.set_level(logging.DEBUG)
+
+    def text() -> str:
+        captured = capsys.readouterr()
+        return caplog.text + captured.out + captured.err
+
+    return text
