@@ -15,6 +15,7 @@ __all__ = [
     "MAX_BUCKETS_PER_REQUEST",
     "Window",
     "check_window",
+    "iso_utc",
     "request_count",
     "split_window",
     "to_epoch_ms",
@@ -28,7 +29,8 @@ MAX_BUCKETS_PER_REQUEST = DATAPOINT_LIMIT - 1
 Window = tuple[int, int]
 
 
-def _iso(ms: int) -> str:
+def iso_utc(ms: int) -> str:
+    """Render epoch ms as an ISO-8601 UTC timestamp (for messages and logs)."""
     return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).isoformat()
 
 
@@ -38,18 +40,18 @@ def check_window(after: int, before: int, period: int) -> None:
         raise ValueError(f"period must be a positive number of milliseconds, got {period}")
     if before == after:
         raise ValueError(
-            f"the window [{_iso(after)}, {_iso(before)}) is empty. Airflow 3 gives empty data "
+            f"the window [{iso_utc(after)}, {iso_utc(before)}) is empty. Airflow 3 gives empty data "
             "intervals to plain cron schedules and manual runs: use a timetable with real "
             "intervals (CronDataIntervalTimetable) or pass after_date and before_date"
         )
     if before < after:
         raise ValueError(
-            f"the window is inverted: after {_iso(after)} is later than before {_iso(before)}"
+            f"the window is inverted: after {iso_utc(after)} is later than before {iso_utc(before)}"
         )
     for name, edge in (("after", after), ("before", before)):
         if edge % period:
             raise ValueError(
-                f"window edge {name}={_iso(edge)} is not on the {period} ms grid in UTC; "
+                f"window edge {name}={iso_utc(edge)} is not on the {period} ms grid in UTC; "
                 f"buckets start at UTC multiples of the period (for days: UTC midnight)"
             )
 

@@ -1,0 +1,358 @@
+"""MediaStatsOperator: one window of media statistics into the partitioned Parquet lake.
+
+The run is fetch -> validate -> stage, chunk by chunk (oldest first), and only then publish:
+a failure anywhere publishes nothing, and memory holds about two chunks, never the window.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from airflow.sdk import Asset, BaseOperator
+from airflow_provider_fansly.exceptions import FanslyBudgetExceededError
+from airflow_provider_fansly.hooks.fansly import FanslyHook
+from airflow_provider_fansly.ids import check_id
+from airflow_provider_fansly.models import MediaOffer, MediaStats
+from airflow_provider_fansly.schemas import (
+    UnknownStatTypes,
+    split_unknown_stat_types,
+    validate_rows,
+)
+from airflow_provider_fansly.storage import layout
+from airflow_provider_fansly.storage.columns import (
+    MEDIA_STATS_SCHEMA,
+    media_offers_table,
+    stats_table,
+)
+from airflow_provider_fansly.storage.publish import publish
+from airflow_provider_fansly.storage.store import Store
+from airflow_provider_fansly.storage.writer import Stager
+from airflow_provider_fansly.windows import (
+    DAY_MS,
+    Window,
+    check_window,
+    iso_utc,
+    request_count,
+    split_window,
+    to_epoch_ms,
+)
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+__all__ = ["MEDIA_STATS_ASSET", "MediaStatsOperator", "RunSummary"]
+
+#: The asset every MediaStatsOperator updates; schedule quality checks on it.
+MEDIA_STATS_ASSET = Asset(name="fansly_media_stats", uri="fansly://media_stats")
+_POLICIES = ("warn", "fail", "drop")
+
+
+@dataclass
+class RunSummary:
+    """What one run did; returned to XCom as a small dict."""
+
+    account_id: str
+    media_offers: int
+    window: tuple[int, int]
+    period_ms: int
+    estimated_requests: int
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    rows: int = 0
+    partitions: int = 0
+    files: int = 0
+    validation_warnings: int = 0
+    unknown_stat_types: dict[str, int] = field(default_factory=dict)
+    unknown_fields: list[str] = field(default_factory=list)
+
+
+def parse_media_offer_ids(value: str | Sequence[str]) -> list[str]:
+    """Accept one id, a list, or a JSON / Python list rendered by a template; check each."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                value = json.loads(text)
+            except ValueError:
+                value = ast.literal_eval(text)
+        else:
+            value = [text]
+    ids = list(dict.fromkeys(check_id(v, "media_offer_id") for v in value))
+    if not ids:
+        raise ValueError("media_offer_ids is empty: give at least one media offer id")
+    return ids
+
+
+def _lookback_ms(lookback: timedelta | float | None) -> int:
+    if lookback is None:
+        return 0
+    ms = (
+        int(lookback.total_seconds() * 1000)
+        if isinstance(lookback, timedelta)
+        else int(float(lookback) * DAY_MS)
+    )
+    if ms < 0:
+        raise ValueError(f"lookback must not be negative, got {lookback!r}")
+    return ms
+
+
+class _DayBuffer:
+    """Hold rows until their UTC day is complete, then stage that day's partition once."""
+
+    def __init__(self, stager: Stager, after: int, before: int) -> None:
+        self.stager = stager
+        self.days = layout.days_of(after, before)
+        self.parts: dict[date, list[pa.Table]] = {d: [] for d in self.days}
+        self.rows = 0
+        self.staged = 0
+
+    def add(self, table: pa.Table, complete_before: int) -> None:
+        """Add a chunk's rows; stage every day that ends at or before ``complete_before``."""
+        if table.num_rows:
+            day_index = pc.divide(table["bucket_start"].cast(pa.int64()), DAY_MS)
+            for value in pc.unique(day_index).to_pylist():
+                day = layout.day_of(value * DAY_MS)
+                self.parts[day].append(table.filter(pc.equal(day_index, value)))
+        while self.staged < len(self.days):
+            day = self.days[self.staged]
+            if layout.day_bounds(day)[1] > complete_before:
+                break
+            self._flush(day)
+
+    def finish(self) -> None:
+        """Stage the days still held (the window's last, possibly partial, day)."""
+        for day in self.days[self.staged :]:
+            self._flush(day)
+
+    def _flush(self, day: date) -> None:
+        tables = self.parts.pop(day)
+        table = pa.concat_tables(tables) if tables else MEDIA_STATS_SCHEMA.empty_table()
+        self.rows += self.stager.stage_partition(day, table)
+        self.staged += 1
+
+
+class MediaStatsOperator(BaseOperator):
+    """Fetch media statistics for a window and publish them as partitioned Parquet.
+
+    :param account_id: the vendor's id of the connected account (templated).
+    :param media_offer_ids: one id, a list, or a JSON list string (templated).
+    :param output_path: lake root: a local path or an ``ObjectStoragePath`` URL (templated).
+    :param period: bucket length in ms: 86,400,000 (daily) or 3,600,000 (hourly).
+    :param after_date: window start (epoch ms, aware datetime or ISO-8601; templated);
+        with ``before_date`` it replaces the run's data interval.
+    :param before_date: window end, exclusive (templated).
+    :param lookback: also re-fetch this much before the window (a timedelta or days), for
+        stats that arrive late; it costs the requests of the longer window.
+    :param unknown_stat_types: ``"warn"`` keeps and counts them, ``"drop"``, or ``"fail"``.
+    :param max_requests: stop before sending more requests than this (a credit budget).
+    :param max_in_flight: media offers fetched at once (under the hook's pacing).
+    """
+
+    template_fields: Sequence[str] = (
+        "account_id",
+        "media_offer_ids",
+        "output_path",
+        "after_date",
+        "before_date",
+    )
+    ui_color = "#1da1f2"
+
+    def __init__(
+        self,
+        *,
+        account_id: str,
+        media_offer_ids: str | list[str],
+        output_path: str,
+        period: int = DAY_MS,
+        after_date: int | str | datetime | None = None,
+        before_date: int | str | datetime | None = None,
+        lookback: timedelta | float | None = None,
+        unknown_stat_types: UnknownStatTypes = "warn",
+        fansly_conn_id: str = FanslyHook.default_conn_name,
+        max_requests: int | None = None,
+        max_in_flight: int = 16,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("outlets", [MEDIA_STATS_ASSET])
+        super().__init__(**kwargs)
+        if not isinstance(period, int) or period <= 0:
+            raise ValueError(f"period must be a positive number of milliseconds, got {period!r}")
+        if unknown_stat_types not in _POLICIES:
+            raise ValueError(f"unknown_stat_types must be one of {_POLICIES}, got {unknown_stat_types!r}")
+        if max_in_flight < 1:
+            raise ValueError(f"max_in_flight must be at least 1, got {max_in_flight}")
+        self.account_id = account_id
+        self.media_offer_ids = media_offer_ids
+        self.output_path = output_path
+        self.period = period
+        self.after_date = after_date
+        self.before_date = before_date
+        self.lookback_ms = _lookback_ms(lookback)
+        self.unknown_stat_types = unknown_stat_types
+        self.fansly_conn_id = fansly_conn_id
+        self.max_requests = max_requests
+        self.max_in_flight = max_in_flight
+
+    # -- the window ----------------------------------------------------------------------------
+    def resolve_window(self, context: Context | dict[str, Any]) -> Window:
+        """Return ``[after, before)`` in epoch ms, lookback included; refuse impossible ones."""
+        if self.after_date is not None or self.before_date is not None:
+            if self.after_date is None or self.before_date is None:
+                raise ValueError("give both after_date and before_date, or neither")
+            after = to_epoch_ms(self.after_date, "after_date")
+            before = to_epoch_ms(self.before_date, "before_date")
+        else:
+            start, end = context.get("data_interval_start"), context.get("data_interval_end")
+            if start is None or end is None:
+                raise ValueError(
+                    "this run has no data interval (a manual run without a logical date?): "
+                    "pass after_date and before_date, or trigger it with a logical date"
+                )
+            after, before = to_epoch_ms(start), to_epoch_ms(end)
+        check_window(after, before, self.period)
+        after -= self.lookback_ms
+        check_window(after, before, self.period)
+        return after, before
+
+    # -- the run -----------------------------------------------------------------------------
+    def execute(self, context: Context) -> dict[str, Any]:
+        """Fetch, validate and stage every chunk, then publish; return a small summary."""
+        account = check_id(self.account_id, "account_id")
+        ids = parse_media_offer_ids(self.media_offer_ids)
+        after, before = self.resolve_window(context)
+        hook = FanslyHook(self.fansly_conn_id, max_requests=self.max_requests)
+        summary = RunSummary(account, len(ids), (after, before), self.period,
+                             len(ids) * request_count(after, before, self.period))
+        self._check_budget(summary, hook.max_requests)
+        self.log.info(
+            "Fetching %d media offer(s) of %s over [%s, %s) with period %d ms: %d request(s)",
+            len(ids), account, iso_utc(after), iso_utc(before), self.period, summary.estimated_requests,
+        )
+        stager = Stager(Store(self.output_path), account, ids, self.period, after, before)
+        try:
+            asyncio.run(self._fetch_and_stage(hook, stager, ids, summary))
+            summary.files = publish(stager)
+        except BaseException:
+            stager.discard()
+            raise
+        finally:
+            hook.close()
+            self._count(summary, hook)
+        self.log.info("Published %s", _describe(summary))
+        return asdict(summary)
+
+    def _check_budget(self, summary: RunSummary, budget: int | None) -> None:
+        if budget is not None and summary.estimated_requests > budget:
+            raise FanslyBudgetExceededError(
+                f"this run needs {summary.estimated_requests} requests ({summary.media_offers} "
+                f"media offer(s) x {summary.estimated_requests // summary.media_offers} each) but "
+                f"max_requests is {budget}; nothing was sent. Raise the budget or split the window"
+            )
+
+    @staticmethod
+    def _count(summary: RunSummary, hook: FanslyHook) -> None:
+        summary.requests = hook.counters.requests
+        summary.retries = hook.counters.retries
+        summary.rate_limited = hook.counters.rate_limited
+
+    async def _fetch_and_stage(
+        self, hook: FanslyHook, stager: Stager, ids: list[str], summary: RunSummary
+    ) -> None:
+        after, before = summary.window
+        chunks = split_window(after, before, self.period)
+        days = _DayBuffer(stager, after, before)
+        media: dict[str, MediaOffer] = {}
+        fetched_at = int(time.time() * 1000)
+        slots = asyncio.Semaphore(self.max_in_flight)
+        upcoming: list[asyncio.Task[MediaStats]] = []
+        try:
+            upcoming = self._start(hook, slots, stager.account_id, ids, chunks[0])
+            for index, (lo, hi) in enumerate(chunks):
+                current = upcoming
+                if index + 1 < len(chunks):
+                    upcoming = self._start(hook, slots, stager.account_id, ids, chunks[index + 1])
+                results = await _gather(current)
+                wanted = set(ids)
+                days.add(self._checked(results, lo, hi, fetched_at, summary), hi)
+                media.update((m.id, m) for r in results for m in r.media if m.id in wanted)
+                self._progress(index + 1, len(chunks), hook, summary)
+            days.finish()
+            stager.stage_media_offers(media_offers_table(stager.account_id, media.values(), fetched_at))
+        finally:
+            _cancel(upcoming)
+            await hook.aclose()
+        summary.rows, summary.partitions = days.rows, days.staged
+
+    def _start(
+        self, hook: FanslyHook, slots: asyncio.Semaphore, account: str, ids: list[str], chunk: Window
+    ) -> list[asyncio.Task[MediaStats]]:
+        """Start fetching one chunk for every media offer (at most ``max_in_flight`` at once)."""
+
+        async def one(media_offer_id: str) -> MediaStats:
+            async with slots:
+                return await hook.aget_media_stats(
+                    account, media_offer_id, after=chunk[0], before=chunk[1], period=self.period
+                )
+
+        return [asyncio.create_task(one(m)) for m in ids]
+
+    def _checked(
+        self, results: list[MediaStats], lo: int, hi: int, fetched_at: int, summary: RunSummary
+    ) -> pa.Table:
+        """Flatten, apply the stat type policy and validate one chunk's rows."""
+        for result in results:
+            for name in sorted(result.unknown_fields - set(summary.unknown_fields)):
+                self.log.warning("The API sent a new stat field %r: ignored", name)
+                summary.unknown_fields.append(name)
+        table = stats_table(results, fetched_at)
+        frame, unknown = split_unknown_stat_types(table.to_pandas(), self.unknown_stat_types)
+        for code, rows in unknown.items():
+            if str(code) not in summary.unknown_stat_types:
+                self.log.warning("Unknown stat type %d (%s): %d row(s)", code, self.unknown_stat_types, rows)
+            summary.unknown_stat_types[str(code)] = summary.unknown_stat_types.get(str(code), 0) + rows
+            summary.validation_warnings += rows
+        checked = validate_rows(frame, lo, hi, self.period)
+        if len(checked) == table.num_rows:
+            return table
+        return pa.Table.from_pandas(checked, schema=MEDIA_STATS_SCHEMA, preserve_index=False)
+
+    def _progress(self, done: int, total: int, hook: FanslyHook, summary: RunSummary) -> None:
+        self.log.info(
+            "Chunk %d/%d done for %d media offer(s): %d request(s) sent of %d estimated, "
+            "%d retried, %d rate-limited",
+            done, total, summary.media_offers, hook.counters.requests,
+            summary.estimated_requests, hook.counters.retries, hook.counters.rate_limited,
+        )
+
+
+async def _gather(tasks: list[asyncio.Task[MediaStats]]) -> list[MediaStats]:
+    """Wait for every task; on the first failure cancel the rest and raise it."""
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        _cancel(tasks)
+        raise
+
+
+def _cancel(tasks: list[asyncio.Task[MediaStats]]) -> None:
+    for task in tasks:
+        task.cancel()
+
+
+def _describe(summary: RunSummary) -> str:
+    return (
+        f"{summary.rows} row(s) in {summary.partitions} partition(s), {summary.files} file(s); "
+        f"{summary.requests} request(s) ({summary.estimated_requests} estimated), "
+        f"{summary.retries} retried, {summary.validation_warnings} validation warning(s)"
+    )

@@ -1,0 +1,80 @@
+"""File operations on the lake's root, on any filesystem ``ObjectStoragePath`` handles."""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from airflow.sdk import ObjectStoragePath
+
+__all__ = ["Store"]
+
+
+class Store:
+    """The lake root: relative paths in, fsspec calls out (local disk, S3, GCS, ...)."""
+
+    def __init__(self, root: str | ObjectStoragePath) -> None:
+        path = root if isinstance(root, ObjectStoragePath) else ObjectStoragePath(str(root))
+        self.uri = str(root)
+        self.fs = path.fs
+        self.root = path.path.rstrip("/")
+        self.atomic_rename = "file" in _protocols(self.fs)
+
+    def full(self, rel: str) -> str:
+        """Return the filesystem path of a path relative to the root."""
+        return f"{self.root}/{rel}"
+
+    def exists(self, rel: str) -> bool:
+        """Say whether a file or directory exists."""
+        return bool(self.fs.exists(self.full(rel)))
+
+    def listdir(self, rel: str) -> list[str]:
+        """Return the names in a directory (empty when it does not exist)."""
+        try:
+            entries = self.fs.ls(self.full(rel), detail=False)
+        except FileNotFoundError:
+            return []
+        return sorted(posixpath.basename(str(e).rstrip("/")) for e in entries)
+
+    def read_table(self, rel: str) -> pa.Table:
+        """Read one Parquet file."""
+        with self.fs.open(self.full(rel), "rb") as fh:
+            return pq.read_table(fh)
+
+    def write_table(self, rel: str, table: pa.Table) -> None:
+        """Write one Parquet file (zstd, one schema, statistics on)."""
+        self.fs.makedirs(posixpath.dirname(self.full(rel)), exist_ok=True)
+        with self.fs.open(self.full(rel), "wb") as fh:
+            pq.write_table(table, fh, compression="zstd")
+
+    def read_json(self, rel: str) -> Any:
+        """Read one JSON document."""
+        with self.fs.open(self.full(rel), "rb") as fh:
+            return json.loads(fh.read())
+
+    def write_json(self, rel: str, value: Any) -> None:
+        """Write one JSON document."""
+        self.fs.makedirs(posixpath.dirname(self.full(rel)), exist_ok=True)
+        with self.fs.open(self.full(rel), "wb") as fh:
+            fh.write(json.dumps(value, sort_keys=True).encode())
+
+    def move(self, src: str, dst: str) -> None:
+        """Move a file into place: one atomic rename on local disk, copy+delete on S3."""
+        self.fs.makedirs(posixpath.dirname(self.full(dst)), exist_ok=True)
+        self.fs.mv(self.full(src), self.full(dst))
+
+    def remove(self, rel: str) -> None:
+        """Remove a file or a whole directory; a missing one is fine."""
+        try:
+            self.fs.rm(self.full(rel), recursive=True)
+        except FileNotFoundError:
+            pass
+
+
+def _protocols(fs: Any) -> set[str]:
+    proto = fs.protocol
+    return {proto} if isinstance(proto, str) else set(proto)
