@@ -7,7 +7,8 @@ buckets of a window, and a window of W buckets costs ``ceil(W / 99)`` requests.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+import calendar
+from datetime import datetime, timezone
 
 __all__ = [
     "DAY_MS",
@@ -87,5 +88,5 @@ def to_epoch_ms(value: int | float | str | datetime, what: str = "date") -> int:
     if isinstance(value, datetime):
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError(f"{what} {value.isoformat()} has no time zone; give it one (UTC)")
-        return int((value - datetime(1970, 1, 1, tzinfo=timezone.utc)) / timedelta(milliseconds=1))
+        return calendar.timegm(value.utctimetuple()) * 1000 + value.microsecond // 1000
     raise ValueError(f"{what} must be epoch ms, an aware datetime or ISO-8601, got {value!r}")

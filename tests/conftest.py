@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import tempfile
 import logging
 from collections.abc import Callable, Iterator
@@ -13,9 +15,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 _HOME = tempfile.mkdtemp(prefix="fansly-test-airflow-")
+DAGS_FOLDER = Path(_HOME) / "dags"
+DAGS_FOLDER.mkdir()
+# dag.test() needs each DAG file inside the dags folder: link the examples and the probe.
+for _dag_file in [*(ROOT / "dags").glob("*.py"), *(ROOT / "tests" / "dags").glob("*.py")]:
+    (DAGS_FOLDER / _dag_file.name).symlink_to(_dag_file)
 os.environ["AIRFLOW_HOME"] = _HOME
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
-os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(ROOT / "dags")
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(DAGS_FOLDER)
 os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_HOME}/airflow.db"
 os.environ.pop("AIRFLOW_CONN_FANSLY_DEFAULT", None)
 
@@ -24,6 +31,9 @@ from airflow_provider_fansly.testing.emulator import (  # noqa: E402
     Emulator,
     EmulatorConfig,
 )
+
+if str(ROOT / "tests" / "dags") not in sys.path:
+    sys.path.insert(0, str(ROOT / "tests" / "dags"))
 
 FAST_RETRIES = {"max_retries": 3, "retry_backoff_seconds": 0.01, "timeout": 5}
 
@@ -63,10 +73,19 @@ LogText = Callable[[], str]
 @pytest.fixture
 def logs(caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]) -> LogText:
     """Everything logged so far, through stdlib logging or Airflow's structlog on stdout."""
-    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.INFO)
 
     def text() -> str:
         captured = capsys.readouterr()
         return caplog.text + captured.out + captured.err
 
     return text
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> str:
+    """Migrate the session's SQLite metadata DB once (dag.test() needs it)."""
+    done = subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return _HOME

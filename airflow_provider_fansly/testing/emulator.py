@@ -192,7 +192,7 @@ def corrupt(response: dict[str, Any], kind: str, period: int) -> None:
     with_stats = [p for p in points if p["stats"]] or points
     if not with_stats:
         return
-    point = with_stats[0]
+    point = with_stats[-1]  # the oldest: inside the window (the newest may be at beforeDate)
     stat = point["stats"][0] if point["stats"] else None
     if kind == "off_grid":
         point["timestamp"] += period // 2
@@ -318,8 +318,9 @@ class _Handler(BaseHTTPRequestHandler):
         if media in cfg.deleted_media:
             return self._json(*_graph_error(cfg.upstream_wrap), headers)
         response = dataset(account, media, after, before, period)
-        while (data_fault := state.take_fault(media, DATA_FAULTS)) is not None:
-            corrupt(response, data_fault["kind"], period)
+        for kind in sorted(DATA_FAULTS):
+            if state.take_fault(media, {kind}) is not None:
+                corrupt(response, kind, period)
         with state.lock:
             state.counts["served"] += 1
         self._json(200, _platform(response), headers)

@@ -1,0 +1,193 @@
+"""MediaStatsOperator through Airflow (dag.test()) against the emulator over loopback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+from fansly_probe import build_dag
+
+from airflow.sdk import DAG
+from airflow_provider_fansly.storage.columns import MEDIA_STATS_SCHEMA
+from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT, Emulator
+from airflow_provider_fansly.windows import DAY_MS, HOUR_MS
+from tests.conftest import LogText
+from tests.lake import lake_rows, partitions, snapshot, truth
+
+D0 = 1_767_225_600_000  # 2026-01-01T00:00Z
+IDS = ["m1", "m2", "m3"]
+
+pytestmark = pytest.mark.usefixtures("airflow_db", "fansly_conn")
+
+
+def run(dag: DAG, expect: str = "success", **kwargs: Any) -> Any:
+    dr = dag.test(**kwargs)
+    assert dr.state == expect
+    return dr
+
+
+def probe(lake: Path, after: int, before: int, ids: list[str] = IDS, **kw: Any) -> DAG:
+    return build_dag(media_offer_ids=ids, output_path=str(lake), after_date=after,
+                     before_date=before, **kw)
+
+
+def test_45_days_of_several_media_offers_equal_the_emulator_and_rerun_changes_nothing(
+    tmp_path: Path, fansly_conn: Emulator
+) -> None:
+    before = D0 + 45 * DAY_MS
+    run(probe(tmp_path, D0, before))
+    assert len(partitions(tmp_path, DAY_MS)) == 45
+    assert lake_rows(tmp_path) == truth(DEFAULT_ACCOUNT, IDS, D0, before, DAY_MS)
+    assert fansly_conn.state.counts["requests"] == 3
+    first = {k: v for k, v in snapshot(tmp_path).items() if k.startswith("media_stats")}
+    run(probe(tmp_path, D0, before))
+    assert lake_rows(tmp_path) == truth(DEFAULT_ACCOUNT, IDS, D0, before, DAY_MS)
+    again = {k: v for k, v in snapshot(tmp_path).items() if k.startswith("media_stats")}
+    assert sorted(again) == sorted(first)  # same files: one per task per partition
+    for dt in partitions(tmp_path, DAY_MS):
+        files = list((tmp_path / "media_stats" / f"period_ms={DAY_MS}" / dt).iterdir())
+        assert len(files) == 1 and pq.read_schema(files[0]).equals(MEDIA_STATS_SCHEMA)
+
+
+def test_hourly_window_in_three_chunks_equals_the_emulator(tmp_path: Path, fansly_conn: Emulator) -> None:
+    before = D0 + 240 * HOUR_MS
+    run(probe(tmp_path, D0, before, period=HOUR_MS))
+    assert lake_rows(tmp_path) == truth(DEFAULT_ACCOUNT, IDS, D0, before, HOUR_MS)
+    assert fansly_conn.state.counts["requests"] == 9
+    assert len(partitions(tmp_path, HOUR_MS)) == 10
+
+
+def test_reruns_in_reverse_order_and_overlapping_leave_the_same_rows(tmp_path: Path) -> None:
+    d = DAY_MS
+    for after, before in [(D0 + 5 * d, D0 + 10 * d), (D0, D0 + 5 * d), (D0 + 3 * d, D0 + 7 * d),
+                          (D0 + 9 * d, D0 + 10 * d)]:
+        run(probe(tmp_path, after, before, ids=["m1", "m2"]))
+    assert lake_rows(tmp_path) == truth(DEFAULT_ACCOUNT, ["m1", "m2"], D0, D0 + 10 * d, DAY_MS)
+
+
+def test_a_partial_day_keeps_the_rest_of_that_day(tmp_path: Path) -> None:
+    run(probe(tmp_path, D0, D0 + 2 * DAY_MS, period=HOUR_MS))
+    run(probe(tmp_path, D0 + 5 * HOUR_MS, D0 + 9 * HOUR_MS, period=HOUR_MS))
+    assert lake_rows(tmp_path) == truth(DEFAULT_ACCOUNT, IDS, D0, D0 + 2 * DAY_MS, HOUR_MS)
+
+
+def test_daily_and_hourly_never_mix(tmp_path: Path) -> None:
+    run(probe(tmp_path, D0, D0 + 2 * DAY_MS))
+    run(probe(tmp_path, D0, D0 + 2 * DAY_MS, period=HOUR_MS))
+    assert lake_rows(tmp_path, DAY_MS) == truth(DEFAULT_ACCOUNT, IDS, D0, D0 + 2 * DAY_MS, DAY_MS)
+    assert lake_rows(tmp_path, HOUR_MS) == truth(DEFAULT_ACCOUNT, IDS, D0, D0 + 2 * DAY_MS, HOUR_MS)
+
+
+def test_recut_batches_neither_double_nor_lose_rows(tmp_path: Path) -> None:
+    run(probe(tmp_path, D0, D0 + 3 * DAY_MS, ids=["m1", "m2"]))
+    run(probe(tmp_path, D0, D0 + 3 * DAY_MS, ids=["m3"]))
+    run(probe(tmp_path, D0, D0 + 3 * DAY_MS, ids=["m2", "m3", "m4"]))
+    ids = ["m1", "m2", "m3", "m4"]
+    assert lake_rows(tmp_path) == truth(DEFAULT_ACCOUNT, ids, D0, D0 + 3 * DAY_MS, DAY_MS)
+    offers = pq.read_table(tmp_path / "media_offers").column("media_offer_id").to_pylist()
+    assert sorted(offers) == ids
+
+
+def test_a_window_with_no_activity_still_publishes_empty_partitions(tmp_path: Path) -> None:
+    run(probe(tmp_path, 1_388_534_400_000, 1_388_534_400_000 + 3 * DAY_MS))  # 2014: all quiet
+    days = partitions(tmp_path, DAY_MS)
+    assert days == ["dt=2014-01-01", "dt=2014-01-02", "dt=2014-01-03"]
+    for dt in days:
+        (file,) = (tmp_path / "media_stats" / f"period_ms={DAY_MS}" / dt).iterdir()
+        table = pq.read_table(file)
+        assert table.num_rows == 0 and table.schema.equals(MEDIA_STATS_SCHEMA)
+
+
+def test_the_summary_goes_to_xcom(tmp_path: Path) -> None:
+    dr = run(probe(tmp_path, D0, D0 + 3 * DAY_MS))
+    (ti,) = dr.get_task_instances()
+    summary = ti.xcom_pull(task_ids="fetch")
+    assert summary["partitions"] == 3 and summary["requests"] == 3 == summary["estimated_requests"]
+    assert summary["rows"] == len(truth(DEFAULT_ACCOUNT, IDS, D0, D0 + 3 * DAY_MS, DAY_MS))
+
+
+def test_lookback_rewrites_the_days_before_the_window(tmp_path: Path, fansly_conn: Emulator) -> None:
+    run(probe(tmp_path, D0 + 3 * DAY_MS, D0 + 4 * DAY_MS, lookback=2))
+    assert partitions(tmp_path, DAY_MS) == ["dt=2026-01-02", "dt=2026-01-03", "dt=2026-01-04"]
+    assert fansly_conn.state.log[0]["after"] == D0 + DAY_MS
+
+
+INVALID = [
+    ("negative", {"kind": "negative_counts"}, "views"),
+    ("off-grid", {"kind": "off_grid"}, "grid"),
+    ("bucket-twice", {"kind": "duplicate_bucket"}, "unique"),
+    ("unique>views", {"kind": "unique_gt_views"}, "unique_viewers <= views"),
+    ("wrong-types", {"kind": "wrong_types", "times": 10}, "not an integer"),
+    ("deleted-media", {"kind": "upstream_error", "times": 10}, "retrying cannot help"),
+    ("html-502", {"kind": "bad_gateway_html", "times": 10}, "non-JSON body"),
+]
+
+
+@pytest.mark.parametrize(("fault", "message"), [i[1:] for i in INVALID], ids=[i[0] for i in INVALID])
+def test_bad_answers_fail_clearly_and_publish_nothing(
+    tmp_path: Path, fansly_conn: Emulator, logs: LogText, fault: dict[str, Any], message: str
+) -> None:
+    run(probe(tmp_path, D0, D0 + 10 * DAY_MS))
+    before = snapshot(tmp_path)
+    fansly_conn.add_faults({**fault, "media": "m2"})
+    run(probe(tmp_path, D0 + 5 * DAY_MS, D0 + 15 * DAY_MS), expect="failed")
+    assert message in logs()
+    assert snapshot(tmp_path) == before
+    assert not list((tmp_path / "_staging").rglob("*.parquet"))
+
+
+def test_unknown_stat_types_warn_drop_or_fail(tmp_path: Path, fansly_conn: Emulator, logs: LogText) -> None:
+    fansly_conn.add_faults({"kind": "unknown_stat_type"})
+    dr = run(probe(tmp_path / "warn", D0, D0 + 3 * DAY_MS))
+    assert dr.get_task_instances()[0].xcom_pull(task_ids="fetch")["unknown_stat_types"] == {"97": 1}
+    assert 97 in {r[2] for r in lake_rows(tmp_path / "warn")}
+    fansly_conn.add_faults({"kind": "unknown_stat_type"})
+    run(probe(tmp_path / "drop", D0, D0 + 3 * DAY_MS, unknown_stat_types="drop"))
+    assert lake_rows(tmp_path / "drop") == truth(DEFAULT_ACCOUNT, IDS, D0, D0 + 3 * DAY_MS, DAY_MS)
+    fansly_conn.add_faults({"kind": "unknown_stat_type"})
+    run(probe(tmp_path / "fail", D0, D0 + 3 * DAY_MS, unknown_stat_types="fail"), expect="failed")
+    assert "unknown stat type(s) 97" in logs()
+    assert not (tmp_path / "fail" / "media_stats").exists()
+
+
+def test_a_new_field_is_logged_once_and_ignored(tmp_path: Path, fansly_conn: Emulator, logs: LogText) -> None:
+    fansly_conn.add_faults({"kind": "extra_fields", "times": 3})
+    run(probe(tmp_path, D0, D0 + 3 * DAY_MS))
+    assert logs().count("new stat field 'newShinyMetric'") == 1
+    assert lake_rows(tmp_path) == truth(DEFAULT_ACCOUNT, IDS, D0, D0 + 3 * DAY_MS, DAY_MS)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"after_date": D0, "before_date": D0}, "is empty"),
+     ({"after_date": D0 + DAY_MS, "before_date": D0}, "inverted"),
+     ({"after_date": D0 + 5, "before_date": D0 + DAY_MS}, "not on the"),
+     ({"after_date": D0}, "give both"),
+     ({"after_date": D0, "before_date": D0 + DAY_MS, "media_offer_ids": ["../etc"]}, "not a safe id"),
+     ({"after_date": D0, "before_date": D0 + DAY_MS, "account_id": "a b"}, "not a safe id"),
+     ({"after_date": "last tuesday", "before_date": D0}, "neither epoch ms nor ISO-8601")],
+    ids=["empty", "inverted", "off-grid", "half-window", "unsafe-media", "unsafe-account", "garbage-date"],
+)
+def test_impossible_input_fails_before_any_request(
+    tmp_path: Path, fansly_conn: Emulator, logs: LogText, kwargs: dict[str, Any], message: str
+) -> None:
+    run(build_dag(output_path=str(tmp_path), **kwargs), expect="failed")
+    assert message in logs()
+    assert fansly_conn.state.counts["requests"] == 0
+
+
+def test_a_plain_cron_schedule_is_refused_with_advice(tmp_path: Path, fansly_conn: Emulator, logs: LogText) -> None:
+    run(build_dag(schedule="@daily", output_path=str(tmp_path)), expect="failed")
+    assert "CronDataIntervalTimetable" in logs()
+    assert fansly_conn.state.counts["requests"] == 0
+
+
+def test_the_run_data_interval_is_the_default_window(tmp_path: Path, fansly_conn: Emulator) -> None:
+    import pendulum
+
+    run(build_dag(output_path=str(tmp_path)), logical_date=pendulum.datetime(2026, 1, 5, tz="UTC"))
+    (entry,) = fansly_conn.state.log
+    assert entry["before"] - entry["after"] == DAY_MS
+    assert len(partitions(tmp_path, DAY_MS)) == 1
