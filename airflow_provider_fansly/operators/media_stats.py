@@ -50,7 +50,7 @@ from airflow_provider_fansly.windows import (
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-__all__ = ["MEDIA_STATS_ASSET", "MediaStatsOperator", "RunSummary"]
+__all__ = ["MEDIA_STATS_ASSET", "MediaStatsOperator", "RunSummary", "batches", "parse_media_offer_ids"]
 
 #: The asset every MediaStatsOperator updates; schedule quality checks on it.
 MEDIA_STATS_ASSET = Asset(name="fansly_media_stats", uri="fansly://media_stats")
@@ -78,7 +78,10 @@ class RunSummary:
 
 
 def parse_media_offer_ids(value: str | Sequence[str]) -> list[str]:
-    """Accept one id, a list, or a JSON / Python list rendered by a template; check each."""
+    """Accept one id, a list, or a JSON / Python list rendered by a template; check each.
+
+    Duplicates are dropped (first one wins) so that no media offer is fetched twice.
+    """
     if isinstance(value, str):
         text = value.strip()
         if text.startswith("["):
@@ -94,14 +97,29 @@ def parse_media_offer_ids(value: str | Sequence[str]) -> list[str]:
     return ids
 
 
-def _lookback_ms(lookback: timedelta | float | None) -> int:
-    if lookback is None:
+def batches(value: str | Sequence[str], size: int) -> list[list[str]]:
+    """Cut a list of media offer ids (or its JSON) into batches for dynamic task mapping.
+
+    Keep the order of the list stable and append new ids at its end: a batch's files are
+    keyed by its ids, so re-cut batches rewrite (correctly, but at a cost) what they touch.
+    """
+    if size < 1:
+        raise ValueError(f"batch size must be at least 1, got {size}")
+    ids = parse_media_offer_ids(value)
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+def _lookback_ms(lookback: timedelta | float | str | None) -> int:
+    if lookback is None or lookback == "":
         return 0
-    ms = (
-        int(lookback.total_seconds() * 1000)
-        if isinstance(lookback, timedelta)
-        else int(float(lookback) * DAY_MS)
-    )
+    try:
+        ms = (
+            int(lookback.total_seconds() * 1000)
+            if isinstance(lookback, timedelta)
+            else int(float(lookback) * DAY_MS)
+        )
+    except (TypeError, ValueError):
+        raise ValueError(f"lookback must be a timedelta or a number of days, got {lookback!r}") from None
     if ms < 0:
         raise ValueError(f"lookback must not be negative, got {lookback!r}")
     return ms
@@ -150,10 +168,12 @@ class MediaStatsOperator(BaseOperator):
     :param output_path: lake root: a local path or an ``ObjectStoragePath`` URL (templated).
     :param period: bucket length in ms: 86,400,000 (daily) or 3,600,000 (hourly).
     :param after_date: window start (epoch ms, aware datetime or ISO-8601; templated);
-        with ``before_date`` it replaces the run's data interval.
+        with ``before_date`` it replaces the run's data interval. A template that renders
+        empty means "not given".
     :param before_date: window end, exclusive (templated).
-    :param lookback: also re-fetch this much before the window (a timedelta or days), for
-        stats that arrive late; it costs the requests of the longer window.
+    :param lookback: also re-fetch this much before the window (a timedelta or days; templated,
+        so a DAG can skip it in backfills), for stats that arrive late; it costs the requests
+        of the longer window, which is nothing extra while the window stays under 99 buckets.
     :param unknown_stat_types: ``"warn"`` keeps and counts them, ``"drop"``, or ``"fail"``.
     :param max_requests: stop before sending more requests than this (a credit budget).
     :param max_in_flight: media offers fetched at once (under the hook's pacing).
@@ -165,6 +185,7 @@ class MediaStatsOperator(BaseOperator):
         "output_path",
         "after_date",
         "before_date",
+        "lookback",
     )
     ui_color = "#1da1f2"
 
@@ -177,7 +198,7 @@ class MediaStatsOperator(BaseOperator):
         period: int = DAY_MS,
         after_date: int | str | datetime | None = None,
         before_date: int | str | datetime | None = None,
-        lookback: timedelta | float | None = None,
+        lookback: timedelta | float | str | None = None,
         unknown_stat_types: UnknownStatTypes = "warn",
         fansly_conn_id: str = FanslyHook.default_conn_name,
         max_requests: int | None = None,
@@ -198,7 +219,9 @@ class MediaStatsOperator(BaseOperator):
         self.period = period
         self.after_date = after_date
         self.before_date = before_date
-        self.lookback_ms = _lookback_ms(lookback)
+        self.lookback = lookback
+        if not isinstance(lookback, str):
+            _lookback_ms(lookback)  # refuse a bad value when the DAG is parsed
         self.unknown_stat_types = unknown_stat_types
         self.fansly_conn_id = fansly_conn_id
         self.max_requests = max_requests
@@ -207,11 +230,12 @@ class MediaStatsOperator(BaseOperator):
     # -- the window ----------------------------------------------------------------------------
     def resolve_window(self, context: Context | dict[str, Any]) -> Window:
         """Return ``[after, before)`` in epoch ms, lookback included; refuse impossible ones."""
-        if self.after_date is not None or self.before_date is not None:
-            if self.after_date is None or self.before_date is None:
+        given = [d not in (None, "") for d in (self.after_date, self.before_date)]
+        if any(given):
+            if not all(given):
                 raise ValueError("give both after_date and before_date, or neither")
-            after = to_epoch_ms(self.after_date, "after_date")
-            before = to_epoch_ms(self.before_date, "before_date")
+            after = to_epoch_ms(self.after_date, "after_date")  # type: ignore[arg-type]
+            before = to_epoch_ms(self.before_date, "before_date")  # type: ignore[arg-type]
         else:
             start, end = context.get("data_interval_start"), context.get("data_interval_end")
             if start is None or end is None:
@@ -221,7 +245,7 @@ class MediaStatsOperator(BaseOperator):
                 )
             after, before = to_epoch_ms(start), to_epoch_ms(end)
         check_window(after, before, self.period)
-        after -= self.lookback_ms
+        after -= _lookback_ms(self.lookback)
         check_window(after, before, self.period)
         return after, before
 

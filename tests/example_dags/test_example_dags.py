@@ -1,0 +1,115 @@
+"""The example DAGs: they load, and each runs end to end through dag.test()."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pendulum
+import pytest
+
+from airflow.dag_processing.dagbag import DagBag
+from airflow.sdk import DAG
+from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT, Emulator
+from airflow_provider_fansly.windows import DAY_MS, HOUR_MS
+from tests.conftest import ROOT, LogText
+from tests.lake import lake_rows, partitions, truth
+
+pytestmark = pytest.mark.usefixtures("airflow_db", "fansly_conn")
+IDS = ["m1", "m2", "m3"]
+
+
+@pytest.fixture
+def dagbag() -> DagBag:
+    """Fresh DAG objects per test: dag.test(run_conf=...) leaves params on the DAG object."""
+    return DagBag(dag_folder=str(ROOT / "dags"))
+
+
+@pytest.fixture
+def variables(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("AIRFLOW_VAR_FANSLY_ACCOUNT_ID", DEFAULT_ACCOUNT)
+    monkeypatch.setenv("AIRFLOW_VAR_FANSLY_MEDIA_OFFER_IDS", json.dumps(IDS))
+    monkeypatch.setenv("AIRFLOW_VAR_FANSLY_OUTPUT_PATH", str(tmp_path))
+    return tmp_path
+
+
+def run(dag: DAG, logical: date, **kwargs: Any) -> Any:
+    return dag.test(logical_date=pendulum.datetime(logical.year, logical.month, logical.day, tz="UTC"),
+                    **kwargs)
+
+
+def ms(day: date) -> int:
+    return int(datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp() * 1000)
+
+
+def test_the_dags_folder_loads_without_errors(dagbag: DagBag) -> None:
+    assert dagbag.import_errors == {}
+    assert set(dagbag.dag_ids) == {"fansly_media_stats_daily", "fansly_media_stats_hourly",
+                                   "fansly_media_stats_agency", "fansly_media_stats_quality"}
+    daily = dagbag.get_dag("fansly_media_stats_daily")
+    assert type(daily.timetable).__name__ == "CronDataIntervalTimetable"
+    assert daily.catchup and daily.max_active_runs == 4
+    for dag_id in dagbag.dag_ids:
+        module = ROOT / "dags" / f"{dag_id}.py"
+        assert module.read_text().startswith('"""'), f"{module} needs a module docstring"
+
+
+def test_parsing_reads_no_variables(dagbag: DagBag, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("FANSLY_ACCOUNT_ID", "FANSLY_MEDIA_OFFER_IDS", "FANSLY_OUTPUT_PATH"):
+        monkeypatch.delenv(f"AIRFLOW_VAR_{name}", raising=False)
+    assert DagBag(dag_folder=str(ROOT / "dags")).import_errors == {}
+
+
+def test_daily_dag_fetches_its_day_and_the_lookback(dagbag: DagBag, variables: Path) -> None:
+    day = date(2026, 3, 10)
+    dr = run(dagbag.get_dag("fansly_media_stats_daily"), day)
+    assert dr.state == "success"
+    # a manual run at D gets the interval that ends at D, [D-1, D), plus the 2-day lookback
+    assert partitions(variables, DAY_MS) == ["dt=2026-03-07", "dt=2026-03-08", "dt=2026-03-09"]
+    assert lake_rows(variables) == truth(DEFAULT_ACCOUNT, IDS, ms(day) - 3 * DAY_MS, ms(day), DAY_MS)
+
+
+def test_daily_dag_params_override_the_variables(dagbag: DagBag, variables: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    dr = run(dagbag.get_dag("fansly_media_stats_daily"), date(2026, 3, 10),
+             run_conf={"media_offer_ids": ["x9"], "output_path": str(other)})
+    assert dr.state == "success"
+    assert {r[0] for r in lake_rows(other)} == {"x9"}
+
+
+def test_hourly_dag_lands_24_hourly_buckets_per_day(dagbag: DagBag, variables: Path, fansly_conn: Emulator) -> None:
+    day = date(2026, 3, 10)
+    assert run(dagbag.get_dag("fansly_media_stats_hourly"), day).state == "success"
+    assert lake_rows(variables, HOUR_MS) == truth(DEFAULT_ACCOUNT, IDS, ms(day) - DAY_MS, ms(day), HOUR_MS)
+    assert fansly_conn.state.counts["requests"] == len(IDS)
+
+
+def test_agency_dag_covers_every_account(dagbag: DagBag, variables: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    accounts = {DEFAULT_ACCOUNT: ["m1", "m2"], "fansly_agency_2": ["a1"]}
+    monkeypatch.setenv("AIRFLOW_VAR_FANSLY_ACCOUNTS", json.dumps(accounts))
+    day = date(2026, 3, 10)
+    assert run(dagbag.get_dag("fansly_media_stats_agency"), day).state == "success"
+    rows = lake_rows(variables)
+    expected = sorted(truth(DEFAULT_ACCOUNT, ["m1", "m2"], ms(day) - 3 * DAY_MS, ms(day), DAY_MS)
+                      + truth("fansly_agency_2", ["a1"], ms(day) - 3 * DAY_MS, ms(day), DAY_MS))
+    assert rows == expected
+
+
+def test_quality_dag_passes_on_full_coverage_and_fails_on_a_stale_gap(
+    dagbag: DagBag, variables: Path, monkeypatch: pytest.MonkeyPatch, logs: LogText
+) -> None:
+    yesterday = date.today() - timedelta(days=1)
+    # the run at today fetches yesterday and, with its lookback, the two days before
+    assert run(dagbag.get_dag("fansly_media_stats_daily"), date.today()).state == "success"
+    monkeypatch.setenv("AIRFLOW_VAR_FANSLY_QUALITY_START", str(yesterday - timedelta(days=2)))
+    quality = dagbag.get_dag("fansly_media_stats_quality")
+    assert quality.test().state == "success"
+    assert "views" in logs() and "Gap:" not in logs()
+    monkeypatch.setenv("AIRFLOW_VAR_FANSLY_QUALITY_START", str(yesterday - timedelta(days=6)))
+    monkeypatch.setenv("AIRFLOW_VAR_FANSLY_MAX_GAP_DAYS", "4")
+    assert quality.test().state == "failed"
+    text = logs()
+    assert "coverage gap(s) older than 4 days" in text
+    assert f"{DEFAULT_ACCOUNT} {yesterday - timedelta(days=6)} missing m1, m2, m3" in text
