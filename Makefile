@@ -16,7 +16,7 @@ test: bootstrap
 	$(RUN) pytest
 
 demo: bootstrap
-	$(RUN) python -m airflow_provider_fansly.demo
+	$(RUN) python scripts/demo.py
 
 lint: bootstrap
 	$(RUN) ruff check airflow_provider_fansly tests dags benchmarks

@@ -1,0 +1,205 @@
+"""Run real Airflow components on one machine (LocalExecutor, SQLite) and the emulator.
+
+Used by ``make demo`` and the backfill integration test: api-server, scheduler and
+dag-processor each in their own process group, on free loopback ports, stopped by group.
+The settings are the ones shared/reference/airflow3-notes.md found to work on 2 cores.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+__all__ = ["AirflowStack", "connection_env", "emulator_process", "free_port"]
+
+COMPONENTS = ("scheduler", "dag-processor")
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait(check: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.2)
+    raise TimeoutError(f"{what} did not happen within {timeout:.0f} s")
+
+
+@contextmanager
+def emulator_process(*args: str) -> Iterator[str]:
+    """Run ``fansly-emulator`` in its own process on a free port; yield its base URL."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "airflow_provider_fansly.testing.emulator", "--port", str(port), *args],
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait(lambda: _answers(f"{url}/_emulator/stats"), 30, "the emulator start")
+        yield url
+    finally:
+        _stop_group(proc)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1).status_code < 500
+    except httpx.HTTPError:
+        return False
+
+
+def _stop_group(proc: subprocess.Popen[bytes], grace: float = 15) -> None:
+    if proc.poll() is not None:
+        return
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+class AirflowStack:
+    """An Airflow home with its own SQLite DB, ports and components.
+
+    :param home: ``AIRFLOW_HOME`` (created; logs go to ``home/logs``).
+    :param dags_folder: the DAG files the components see.
+    :param env: extra environment: connections, Variables, ``FANSLY_*`` settings.
+    """
+
+    def __init__(self, home: Path, dags_folder: Path, env: dict[str, str]) -> None:
+        self.home = home.resolve()
+        self.home.mkdir(parents=True, exist_ok=True)
+        (self.home / "logs").mkdir(exist_ok=True)
+        self.api_port = free_port()
+        self.url = f"http://127.0.0.1:{self.api_port}"
+        self.env = {
+            **os.environ,
+            **env,
+            "AIRFLOW_HOME": str(self.home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder.resolve()),
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{self.home}/airflow.db",
+            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.url}/execution/",
+            "AIRFLOW__API__HOST": "127.0.0.1",
+            "AIRFLOW__API__PORT": str(self.api_port),
+            "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(16),
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+            "AIRFLOW__CORE__PARALLELISM": "4",
+            "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
+            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+            "PYTHONWARNINGS": "ignore",
+        }
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    def airflow(self, *args: str, timeout: float = 300) -> str:
+        """Run one ``airflow`` CLI command to completion; raise with its output if it fails."""
+        done = subprocess.run([sys.executable, "-m", "airflow", *args], env=self.env,
+                              capture_output=True, text=True, timeout=timeout)
+        if done.returncode:
+            raise RuntimeError(f"airflow {' '.join(args)} failed:\n{done.stderr[-3000:]}")
+        return done.stdout
+
+    def prepare(self, pools: dict[str, int]) -> None:
+        """Migrate the DB, create pools and register the DAGs (before components start)."""
+        self.airflow("db", "migrate")
+        for name, slots in pools.items():
+            self.airflow("pools", "set", name, str(slots), f"{name} (set up by the stack)")
+        self.airflow("dags", "reserialize")
+
+    def backfill(self, dag_id: str, from_date: str, to_date: str, max_active_runs: int = 4) -> None:
+        """Queue a backfill of ``[from_date, to_date]`` (both inclusive); the scheduler runs it."""
+        self.airflow("backfill", "create", "--dag-id", dag_id, "--from-date", from_date,
+                     "--to-date", to_date, "--max-active-runs", str(max_active_runs))
+
+    def _spawn(self, *args: str) -> None:
+        log = open(self.home / "logs" / f"{args[0]}.log", "ab")  # noqa: SIM115 - owned by the process
+        self.procs.append(subprocess.Popen([sys.executable, "-m", "airflow", *args], env=self.env,
+                                           stdout=log, stderr=subprocess.STDOUT,
+                                           start_new_session=True))
+
+    def start(self) -> None:
+        """Start the api-server, wait until it answers, then the scheduler and dag-processor."""
+        self._spawn("api-server", "--port", str(self.api_port))
+        _wait(lambda: _answers(f"{self.url}/api/v2/monitor/health"), 120, "the api-server start")
+        for component in COMPONENTS:
+            self._spawn(component)
+
+    def runs(self, dag_id: str, run_type: str = "backfill") -> list[dict[str, Any]]:
+        """Return the DAG's runs of one type from the REST API."""
+        answer = httpx.get(f"{self.url}/api/v2/dags/{dag_id}/dagRuns",
+                           params={"run_type": run_type, "limit": 1000}, timeout=10)
+        answer.raise_for_status()
+        return list(answer.json()["dag_runs"])
+
+    def wait_for_runs(
+        self, dag_id: str, expected: int, timeout: float,
+        progress: Callable[[dict[str, int]], None] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Poll until ``expected`` backfill runs succeeded; raise when one fails or time runs out."""
+        deadline = time.monotonic() + timeout
+        last: dict[str, int] = {}
+        while time.monotonic() < deadline:
+            runs = self.runs(dag_id)
+            states = {s: sum(r["state"] == s for r in runs) for s in ("success", "running", "queued", "failed")}
+            if progress and states != last:
+                progress(states)
+            last = states
+            if states["failed"]:
+                raise RuntimeError(f"{states['failed']} backfill run(s) of {dag_id} failed; "
+                                   f"see the task logs under {self.home / 'logs'}")
+            if states["success"] >= expected:
+                return runs
+            self._check_alive()
+            time.sleep(1)
+        raise TimeoutError(f"{dag_id}: {last} after {timeout:.0f} s, expected {expected} successes")
+
+    def _check_alive(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is not None:
+                name = proc.args[3] if isinstance(proc.args, list) else "component"
+                raise RuntimeError(f"airflow {name} exited with {proc.returncode}; see "
+                                   f"{self.home / 'logs' / f'{name}.log'}")
+
+    def stop(self) -> None:
+        """Stop every component by process group (workers included)."""
+        for proc in reversed(self.procs):
+            _stop_group(proc)
+        self.procs.clear()
+
+    def __enter__(self) -> AirflowStack:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def connection_env(url: str, key: str, **extra: Any) -> str:
+    """Return an ``AIRFLOW_CONN_*`` JSON value for a fansly connection."""
+    return json.dumps({"conn_type": "fansly", "host": url, "password": key, "extra": extra})
