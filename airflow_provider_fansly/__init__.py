@@ -63,7 +63,9 @@ def get_provider_info() -> dict[str, Any]:
                     },
                 },
                 "conn-fields": {
-                    "timeout": _conn_field("Timeout (s)", "Seconds to wait for one answer.", "number"),
+                    "timeout": _conn_field(
+                        "Timeout (s)", "Seconds to wait for one answer.", "number"
+                    ),
                     "requests_per_minute": _conn_field(
                         "Requests per minute",
                         "This client's share of the plan's limit (600 Starter, 1,000 Pro). "

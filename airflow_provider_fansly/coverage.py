@@ -12,8 +12,8 @@ from datetime import date, timedelta
 from typing import Any
 
 import pyarrow.dataset as ds
-
 from airflow.sdk import ObjectStoragePath
+
 from airflow_provider_fansly.storage import layout
 from airflow_provider_fansly.storage.columns import PARTITION_SCHEMA
 from airflow_provider_fansly.storage.store import Store

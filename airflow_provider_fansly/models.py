@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-__all__ = ["STAT_FIELDS", "Datapoint", "MediaOffer", "MediaStats", "Stat"]
+__all__ = ["STAT_FIELDS", "Bucket", "Datapoint", "MediaOffer", "MediaStats", "Stat"]
 
 #: The API's names of the counters of one stat object, in column order.
 STAT_FIELDS = (
@@ -53,12 +53,17 @@ class MediaOffer:
     deleted: bool | None
 
 
+#: One bucket as parsed, lean: its start and a ``(type, *counts)`` tuple per stat.
+Bucket = tuple[int, list[tuple[int, ...]]]
+
+
 @dataclass
 class MediaStats:
-    """The datapoints of ``[after, before)`` for one media offer, oldest first.
+    """The buckets of ``[after, before)`` for one media offer, and its metadata.
 
-    ``unknown_fields`` names stat fields the API sent that this provider does not know yet;
-    ``warnings`` says where an answer differed from what was asked (logged by the hook).
+    ``buckets`` is the lean form the operator streams to Parquet; :attr:`datapoints` is the
+    same data as typed objects. ``unknown_fields`` names stat fields the API sent that this
+    provider does not know yet.
     """
 
     account_id: str
@@ -66,7 +71,19 @@ class MediaStats:
     after: int
     before: int
     period: int
-    datapoints: list[Datapoint] = field(default_factory=list)
+    buckets: list[Bucket] = field(default_factory=list)
     media: list[MediaOffer] = field(default_factory=list)
     unknown_fields: set[str] = field(default_factory=set)
     requests: int = 0
+
+    def add_buckets(self, buckets: list[Bucket], lo: int, hi: int) -> None:
+        """Keep the buckets of one answer that start inside ``[lo, hi)``."""
+        self.buckets.extend(b for b in buckets if lo <= b[0] < hi)
+
+    @property
+    def datapoints(self) -> list[Datapoint]:
+        """The buckets as typed :class:`Datapoint` objects, oldest first."""
+        return [
+            Datapoint(ts, tuple(Stat(*values) for values in stats))
+            for ts, stats in sorted(self.buckets, key=lambda b: b[0])
+        ]

@@ -37,7 +37,7 @@ class RateLimiter:
         self.configured = requests_per_minute
         self.learned: int | None = None
         self.window = window
-        self.margin = max(0.05, 0.02 * window)
+        self.margin = max(0.25, 0.02 * window)
         self._sent: deque[float] = deque()
         self._paused_until = 0.0
         self._spread = False

@@ -27,7 +27,10 @@ def is_retryable(error: FanslyRequestError, attempt: int) -> bool:
         return not error.permanent or attempt < 2
     return isinstance(
         error,
-        FanslyRateLimitError | FanslyServerError | FanslyTransportError | FanslyMalformedAnswerError,
+        FanslyRateLimitError
+        | FanslyServerError
+        | FanslyTransportError
+        | FanslyMalformedAnswerError,
     )
 
 

@@ -41,8 +41,8 @@ def check_window(after: int, before: int, period: int) -> None:
         raise ValueError(f"period must be a positive number of milliseconds, got {period}")
     if before == after:
         raise ValueError(
-            f"the window [{iso_utc(after)}, {iso_utc(before)}) is empty. Airflow 3 gives empty data "
-            "intervals to plain cron schedules and manual runs: use a timetable with real "
+            f"the window [{iso_utc(after)}, {iso_utc(before)}) is empty. Airflow 3 gives empty "
+            "data intervals to plain cron schedules and manual runs: use a timetable with real "
             "intervals (CronDataIntervalTimetable) or pass after_date and before_date"
         )
     if before < after:

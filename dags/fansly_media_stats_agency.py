@@ -17,8 +17,8 @@ from datetime import timedelta
 from typing import Any
 
 import pendulum
-
 from airflow.sdk import DAG, CronDataIntervalTimetable, task
+
 from airflow_provider_fansly.operators.media_stats import MediaStatsOperator, batches
 
 with DAG(

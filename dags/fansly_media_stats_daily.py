@@ -22,8 +22,8 @@ import os
 from datetime import timedelta
 
 import pendulum
-
 from airflow.sdk import DAG, CronDataIntervalTimetable, Param, task
+
 from airflow_provider_fansly.operators.media_stats import MediaStatsOperator, batches
 from airflow_provider_fansly.windows import DAY_MS
 
@@ -43,7 +43,9 @@ with DAG(
     default_args={"retries": 3, "retry_delay": timedelta(minutes=2), "pool": "fansly_api"},
     params={
         "account_id": Param(None, type=["null", "string"], description="overrides the Variable"),
-        "media_offer_ids": Param(None, type=["null", "array"], description="overrides the Variable"),
+        "media_offer_ids": Param(
+            None, type=["null", "array"], description="overrides the Variable"
+        ),
         "output_path": Param(None, type=["null", "string"], description="overrides the Variable"),
     },
     tags=["fansly"],

@@ -18,8 +18,8 @@ import os
 from datetime import timedelta
 
 import pendulum
-
 from airflow.sdk import DAG, CronDataIntervalTimetable, task
+
 from airflow_provider_fansly.operators.media_stats import MediaStatsOperator, batches
 from airflow_provider_fansly.windows import HOUR_MS
 

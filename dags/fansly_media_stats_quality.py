@@ -18,8 +18,8 @@ import logging
 from datetime import date, timedelta
 
 import pendulum
-
 from airflow.sdk import DAG, Variable, task
+
 from airflow_provider_fansly.operators.media_stats import MEDIA_STATS_ASSET
 
 log = logging.getLogger(__name__)
@@ -41,21 +41,31 @@ with DAG(
 
         root = Variable.get("fansly_output_path")
         accounts = Variable.get("fansly_accounts", default=None)
-        expected = json.loads(accounts) if accounts else {
-            Variable.get("fansly_account_id"): json.loads(Variable.get("fansly_media_offer_ids"))
-        }
+        expected = (
+            json.loads(accounts)
+            if accounts
+            else {
+                Variable.get("fansly_account_id"): json.loads(
+                    Variable.get("fansly_media_offer_ids")
+                )
+            }
+        )
         today = date.today()
         first = date.fromisoformat(
             Variable.get("fansly_quality_start", default=str(today - timedelta(days=14)))
         )
         max_age = int(Variable.get("fansly_max_gap_days", default="3"))
         for row in daily_totals(root):
-            log.info("%(account_id)s %(dt)s: %(rows)s rows, %(views)s views, %(unique_viewers)s "
-                     "unique viewers, %(avg_engagement_s)s s average engagement", row)
+            log.info(
+                "%(account_id)s %(dt)s: %(rows)s rows, %(views)s views, %(unique_viewers)s "
+                "unique viewers, %(avg_engagement_s)s s average engagement",
+                row,
+            )
         gaps = coverage_gaps(root, expected, first, today - timedelta(days=1))
         for gap in gaps:
-            log.warning("Gap: %s %s: %d media offer(s) missing", gap.account_id, gap.day,
-                        len(gap.missing))
+            log.warning(
+                "Gap: %s %s: %d media offer(s) missing", gap.account_id, gap.day, len(gap.missing)
+            )
         stale = [g for g in gaps if g.age_days(today) > max_age]
         if stale:
             raise ValueError(

@@ -56,15 +56,21 @@ def summarize(lake: Path, first: date, last: date) -> None:
     rows = [r for r in daily_totals(lake) if first <= r["dt"] <= last]
     print(f"\n{'day':<12}{'rows':>6}{'views':>9}{'unique viewers':>16}{'avg engagement (s)':>20}")
     for r in rows:
-        print(f"{r['dt']!s:<12}{r['rows']:>6}{r['views']:>9}{r['unique_viewers']:>16}"
-              f"{r['avg_engagement_s'] or 0:>20}")
+        print(
+            f"{r['dt']!s:<12}{r['rows']:>6}{r['views']:>9}{r['unique_viewers']:>16}"
+            f"{r['avg_engagement_s'] or 0:>20}"
+        )
     gaps = coverage_gaps(lake, {DEFAULT_ACCOUNT: MEDIA_OFFERS}, first, last)
-    print(f"\n{len(rows)} day(s) landed for {len(MEDIA_OFFERS)} media offers; "
-          f"coverage gaps: {len(gaps)}")
+    print(
+        f"\n{len(rows)} day(s) landed for {len(MEDIA_OFFERS)} media offers; "
+        f"coverage gaps: {len(gaps)}"
+    )
     with duckdb.connect() as con:
         con.register("stats", open_dataset(lake))
-        per_media = con.sql("select media_offer_id, dt, sum(views) from stats "
-                            "where period_ms = 86400000 group by all").fetchall()
+        per_media = con.sql(
+            "select media_offer_id, dt, sum(views) from stats "
+            "where period_ms = 86400000 group by all"
+        ).fetchall()
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     series = {media: dict.fromkeys(days, 0) for media in MEDIA_OFFERS}  # fetched and quiet: 0
     for media, day, views in per_media:
@@ -94,7 +100,9 @@ def main() -> int:
         log("starting the Fansly API emulator")
         with emulator_process("--rate-limit", "600") as url:
             env = {
-                "AIRFLOW_CONN_FANSLY_DEFAULT": connection_env(url, DEFAULT_KEY, requests_per_minute=600),
+                "AIRFLOW_CONN_FANSLY_DEFAULT": connection_env(
+                    url, DEFAULT_KEY, requests_per_minute=600
+                ),
                 "AIRFLOW_VAR_FANSLY_ACCOUNT_ID": DEFAULT_ACCOUNT,
                 "AIRFLOW_VAR_FANSLY_MEDIA_OFFER_IDS": json.dumps(MEDIA_OFFERS),
                 "AIRFLOW_VAR_FANSLY_OUTPUT_PATH": str(lake),
@@ -103,20 +111,29 @@ def main() -> int:
             with AirflowStack(home, dags, env) as stack:
                 log(f"preparing an Airflow home in {home} (SQLite, LocalExecutor)")
                 stack.prepare({"fansly_api": 4})
-                log(f"airflow backfill create --dag-id {DAG_ID} --from-date {first} --to-date {last}")
+                command = f"--dag-id {DAG_ID} --from-date {first} --to-date {last}"
+                log(f"airflow backfill create {command}")
                 stack.backfill(DAG_ID, first.isoformat(), last.isoformat())
                 log("starting api-server, scheduler and dag-processor")
                 stack.start()
                 log(f"Airflow UI and API at {stack.url} while the demo runs")
-                stack.wait_for_runs(DAG_ID, args.days, timeout=900, progress=lambda s: log(
-                    f"backfill: {s['success']}/{args.days} runs succeeded, {s['running']} running, "
-                    f"{s['queued']} queued"))
+                stack.wait_for_runs(
+                    DAG_ID,
+                    args.days,
+                    timeout=900,
+                    progress=lambda s: log(
+                        f"backfill: {s['success']}/{args.days} runs succeeded, "
+                        f"{s['running']} running, {s['queued']} queued"
+                    ),
+                )
                 log("every run succeeded; stopping Airflow")
     summarize(lake, first, last)
     print(f"\nThe lake: {lake}/media_stats/ (Hive partitions period_ms=, dt=)")
     print(f"The chart: {workdir / 'daily_views.png'}")
-    print("Query it, e.g.: duckdb -c \"select dt, sum(views) from read_parquet("
-          f"'{lake}/media_stats/**/*.parquet', hive_partitioning=true) group by dt order by dt\"")
+    print(
+        'Query it, e.g.: duckdb -c "select dt, sum(views) from read_parquet('
+        f"'{lake}/media_stats/**/*.parquet', hive_partitioning=true) group by dt order by dt\""
+    )
     return 0
 
 

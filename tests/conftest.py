@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
 import tempfile
-import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -85,7 +85,11 @@ def logs(caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]) -
 @pytest.fixture(scope="session")
 def airflow_db() -> str:
     """Migrate the session's SQLite metadata DB once (dag.test() needs it)."""
-    done = subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "airflow", "db", "migrate"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return _HOME

@@ -24,8 +24,11 @@ def snapshot(root: Path) -> dict[str, bytes]:
 
 def lake_rows(root: Path, period: int | None = None) -> list[Row]:
     """The lake's rows as (media, bucket ms, type, counts...) sorted, read with pyarrow."""
-    dataset = ds.dataset(str(root / "media_stats"), format="parquet",
-                         partitioning=ds.partitioning(PARTITION_SCHEMA, flavor="hive"))
+    dataset = ds.dataset(
+        str(root / "media_stats"),
+        format="parquet",
+        partitioning=ds.partitioning(PARTITION_SCHEMA, flavor="hive"),
+    )
     table = dataset.to_table()
     rows = []
     for r in table.to_pylist():
@@ -40,7 +43,9 @@ def truth(account: str, ids: list[str], after: int, before: int, period: int) ->
     rows = []
     for media in ids:
         for r in expected_rows(account, media, after, before, period):
-            rows.append((media, r["bucket_start_ms"], r["stat_type"], *(r[c] for c in COUNT_COLUMNS)))
+            rows.append(
+                (media, r["bucket_start_ms"], r["stat_type"], *(r[c] for c in COUNT_COLUMNS))
+            )
     return sorted(rows)
 
 

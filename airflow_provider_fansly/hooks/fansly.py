@@ -13,12 +13,12 @@ import threading
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any, TypeVar
 
 import httpx
-
 from airflow.sdk import BaseHook
+
 from airflow_provider_fansly.envelope import parse_dataset, unwrap
 from airflow_provider_fansly.exceptions import (
     FanslyAuthError,
@@ -190,8 +190,7 @@ class FanslyHook(BaseHook):
         budget = self.max_requests
         if budget is not None and self.counters.requests >= budget:
             raise FanslyBudgetExceededError(
-                f"the request budget max_requests={budget} is used up; not sending "
-                f"{ctx.describe()}"
+                f"the request budget max_requests={budget} is used up; not sending {ctx.describe()}"
             )
         self.counters.add(requests=1)
 
@@ -238,9 +237,7 @@ class FanslyHook(BaseHook):
 
     def _note_retry(self, error: FanslyRequestError, attempt: int, delay: float) -> None:
         self.counters.add(retries=1, rate_limited=isinstance(error, FanslyRateLimitError))
-        self.log.warning(
-            "Try %d failed, retrying in %.1f s: %s", attempt, delay, error
-        )
+        self.log.warning("Try %d failed, retrying in %.1f s: %s", attempt, delay, error)
 
     def _drive(self, plan: _Plan[T]) -> T:
         """Carry out a plan with blocking sleeps and the sync client."""
@@ -257,7 +254,7 @@ class FanslyHook(BaseHook):
                     except httpx.TransportError as exc:
                         reply = exc
         except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
+            return done.value
 
     async def _adrive(self, plan: _Plan[T]) -> T:
         """Carry out a plan with asyncio sleeps and the async client."""
@@ -274,7 +271,7 @@ class FanslyHook(BaseHook):
                     except httpx.TransportError as exc:
                         reply = exc
         except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
+            return done.value
 
     # -- media statistics --------------------------------------------------------------------
     def _media_stats_plan(
@@ -289,23 +286,28 @@ class FanslyHook(BaseHook):
         for lo, hi in split_window(after, before, period):
             ctx = RequestContext("media statistics", account_id, media_offer_id, lo, hi, period)
             params = {"afterDate": lo, "beforeDate": hi, "period": period}
-            dataset = yield from self._exchange(route, params, ctx, lambda r, c=ctx: parse_dataset(r, c))
+            dataset = yield from self._exchange(route, params, ctx, partial(parse_dataset, ctx=ctx))
             result.requests += 1
             self._check_coverage(dataset.date_after, dataset.date_before, dataset.period, ctx)
-            result.datapoints.extend(p for p in dataset.datapoints if lo <= p.timestamp < hi)
+            result.add_buckets(dataset.buckets, lo, hi)
             result.unknown_fields |= dataset.unknown_fields
             result.media = _merge_media(result.media, dataset.media)
-        result.datapoints.sort(key=lambda p: p.timestamp)
         return result
 
-    def _check_coverage(self, date_after: int, date_before: int, period: int, ctx: RequestContext) -> None:
+    def _check_coverage(
+        self, date_after: int, date_before: int, period: int, ctx: RequestContext
+    ) -> None:
         asked = (ctx.after, ctx.before, ctx.period)
         if (date_after, date_before, period) != asked and (
             date_after > (ctx.after or 0) or date_before < (ctx.before or 0) or period != ctx.period
         ):
             self.log.warning(
                 "The answer covers dateAfter=%s dateBefore=%s period=%s, not what was asked: "
-                "%s; buckets may be missing", date_after, date_before, period, ctx.describe()
+                "%s; buckets may be missing",
+                date_after,
+                date_before,
+                period,
+                ctx.describe(),
             )
 
     def get_media_stats(
@@ -344,7 +346,9 @@ class FanslyHook(BaseHook):
     def list_accounts(self, *, retry: bool = True) -> list[Any]:
         """Return the accounts connected to this key (``GET /api/fansly/accounts``)."""
         policy = None if retry else RetryPolicy(max_retries=0)
-        plan = self._exchange("/api/fansly/accounts", {}, RequestContext("accounts"), _as_list, policy)
+        plan = self._exchange(
+            "/api/fansly/accounts", {}, RequestContext("accounts"), _as_list, policy
+        )
         return self._drive(plan)
 
     def test_connection(self) -> tuple[bool, str]:

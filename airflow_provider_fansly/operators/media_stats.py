@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-
 from airflow.sdk import Asset, BaseOperator
+
 from airflow_provider_fansly.exceptions import FanslyBudgetExceededError
 from airflow_provider_fansly.hooks.fansly import FanslyHook
 from airflow_provider_fansly.ids import check_id
@@ -50,7 +50,13 @@ from airflow_provider_fansly.windows import (
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-__all__ = ["MEDIA_STATS_ASSET", "MediaStatsOperator", "RunSummary", "batches", "parse_media_offer_ids"]
+__all__ = [
+    "MEDIA_STATS_ASSET",
+    "MediaStatsOperator",
+    "RunSummary",
+    "batches",
+    "parse_media_offer_ids",
+]
 
 #: The asset every MediaStatsOperator updates; schedule quality checks on it.
 MEDIA_STATS_ASSET = Asset(name="fansly_media_stats", uri="fansly://media_stats")
@@ -119,7 +125,9 @@ def _lookback_ms(lookback: timedelta | float | str | None) -> int:
             else int(float(lookback) * DAY_MS)
         )
     except (TypeError, ValueError):
-        raise ValueError(f"lookback must be a timedelta or a number of days, got {lookback!r}") from None
+        raise ValueError(
+            f"lookback must be a timedelta or a number of days, got {lookback!r}"
+        ) from None
     if ms < 0:
         raise ValueError(f"lookback must not be negative, got {lookback!r}")
     return ms
@@ -210,7 +218,9 @@ class MediaStatsOperator(BaseOperator):
         if not isinstance(period, int) or period <= 0:
             raise ValueError(f"period must be a positive number of milliseconds, got {period!r}")
         if unknown_stat_types not in _POLICIES:
-            raise ValueError(f"unknown_stat_types must be one of {_POLICIES}, got {unknown_stat_types!r}")
+            raise ValueError(
+                f"unknown_stat_types must be one of {_POLICIES}, got {unknown_stat_types!r}"
+            )
         if max_in_flight < 1:
             raise ValueError(f"max_in_flight must be at least 1, got {max_in_flight}")
         self.account_id = account_id
@@ -256,12 +266,22 @@ class MediaStatsOperator(BaseOperator):
         ids = parse_media_offer_ids(self.media_offer_ids)
         after, before = self.resolve_window(context)
         hook = FanslyHook(self.fansly_conn_id, max_requests=self.max_requests)
-        summary = RunSummary(account, len(ids), (after, before), self.period,
-                             len(ids) * request_count(after, before, self.period))
+        summary = RunSummary(
+            account,
+            len(ids),
+            (after, before),
+            self.period,
+            len(ids) * request_count(after, before, self.period),
+        )
         self._check_budget(summary, hook.max_requests)
         self.log.info(
             "Fetching %d media offer(s) of %s over [%s, %s) with period %d ms: %d request(s)",
-            len(ids), account, iso_utc(after), iso_utc(before), self.period, summary.estimated_requests,
+            len(ids),
+            account,
+            iso_utc(after),
+            iso_utc(before),
+            self.period,
+            summary.estimated_requests,
         )
         stager = Stager(Store(self.output_path), account, ids, self.period, after, before)
         try:
@@ -312,14 +332,21 @@ class MediaStatsOperator(BaseOperator):
                 media.update((m.id, m) for r in results for m in r.media if m.id in wanted)
                 self._progress(index + 1, len(chunks), hook, summary)
             days.finish()
-            stager.stage_media_offers(media_offers_table(stager.account_id, media.values(), fetched_at))
+            stager.stage_media_offers(
+                media_offers_table(stager.account_id, media.values(), fetched_at)
+            )
         finally:
             _cancel(upcoming)
             await hook.aclose()
         summary.rows, summary.partitions = days.rows, days.staged
 
     def _start(
-        self, hook: FanslyHook, slots: asyncio.Semaphore, account: str, ids: list[str], chunk: Window
+        self,
+        hook: FanslyHook,
+        slots: asyncio.Semaphore,
+        account: str,
+        ids: list[str],
+        chunk: Window,
     ) -> list[asyncio.Task[MediaStats]]:
         """Start fetching one chunk for every media offer (at most ``max_in_flight`` at once)."""
 
@@ -343,8 +370,12 @@ class MediaStatsOperator(BaseOperator):
         frame, unknown = split_unknown_stat_types(table.to_pandas(), self.unknown_stat_types)
         for code, rows in unknown.items():
             if str(code) not in summary.unknown_stat_types:
-                self.log.warning("Unknown stat type %d (%s): %d row(s)", code, self.unknown_stat_types, rows)
-            summary.unknown_stat_types[str(code)] = summary.unknown_stat_types.get(str(code), 0) + rows
+                self.log.warning(
+                    "Unknown stat type %d (%s): %d row(s)", code, self.unknown_stat_types, rows
+                )
+            summary.unknown_stat_types[str(code)] = (
+                summary.unknown_stat_types.get(str(code), 0) + rows
+            )
             summary.validation_warnings += rows
         checked = validate_rows(frame, lo, hi, self.period)
         if len(checked) == table.num_rows:
@@ -355,8 +386,13 @@ class MediaStatsOperator(BaseOperator):
         self.log.info(
             "Chunk %d/%d done for %d media offer(s): %d request(s) sent of %d estimated, "
             "%d retried, %d rate-limited",
-            done, total, summary.media_offers, hook.counters.requests,
-            summary.estimated_requests, hook.counters.retries, hook.counters.rate_limited,
+            done,
+            total,
+            summary.media_offers,
+            hook.counters.requests,
+            summary.estimated_requests,
+            hook.counters.retries,
+            hook.counters.rate_limited,
         )
 
 

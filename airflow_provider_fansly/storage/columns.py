@@ -68,22 +68,24 @@ def stats_table(results: Iterable[MediaStats], fetched_at_ms: int) -> pa.Table:
     """Flatten media statistics into a table of :data:`MEDIA_STATS_SCHEMA`."""
     accounts: list[str] = []
     media: list[str] = []
-    rows: list[tuple[int, ...]] = []
+    times: list[int] = []
+    values: list[tuple[int, ...]] = []
     for result in results:
-        before = len(rows)
-        rows.extend((p.timestamp, *s) for p in result.datapoints for s in p.stats)
-        added = len(rows) - before
+        before = len(values)
+        for ts, stats in result.buckets:
+            times.extend([ts] * len(stats))
+            values.extend(stats)
+        added = len(values) - before
         accounts.extend([result.account_id] * added)
         media.extend([result.media_offer_id] * added)
-    columns: list[tuple[int, ...]] = list(zip(*rows)) if rows else [()] * 8
-    n = len(rows)
+    columns = list(zip(*values, strict=True)) if values else [()] * 7
     arrays = [
         pa.array(accounts, pa.string()),
         pa.array(media, pa.string()),
-        pa.array(columns[0], TIMESTAMP),
-        pa.array(columns[1], pa.int32()),
-        *(pa.array(col, pa.int64()) for col in columns[2:8]),
-        pa.array([fetched_at_ms] * n, TIMESTAMP),
+        pa.array(times, TIMESTAMP),
+        pa.array(columns[0], pa.int32()),
+        *(pa.array(col, pa.int64()) for col in columns[1:]),
+        pa.array([fetched_at_ms] * len(values), TIMESTAMP),
     ]
     return pa.Table.from_arrays(arrays, schema=MEDIA_STATS_SCHEMA)
 

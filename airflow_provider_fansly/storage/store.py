@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import posixpath
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-
 from airflow.sdk import ObjectStoragePath
 
 __all__ = ["Store"]
@@ -69,10 +69,8 @@ class Store:
 
     def remove(self, rel: str) -> None:
         """Remove a file or a whole directory; a missing one is fine."""
-        try:
+        with contextlib.suppress(FileNotFoundError):
             self.fs.rm(self.full(rel), recursive=True)
-        except FileNotFoundError:
-            pass
 
 
 def _protocols(fs: Any) -> set[str]:

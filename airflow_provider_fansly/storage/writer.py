@@ -79,8 +79,12 @@ class Stager:
             table = pa.concat_tables([kept.cast(MEDIA_STATS_SCHEMA), table])
         self._stage(target, table)
         for other, covered in self.conflicts.items():
-            self._strip(layout.partition_file(self.period, day, other), covered and
-                        (lo, hi) == (start, end), lo, hi)
+            self._strip(
+                layout.partition_file(self.period, day, other),
+                covered and (lo, hi) == (start, end),
+                lo,
+                hi,
+            )
         return table.num_rows
 
     def stage_media_offers(self, table: pa.Table) -> None:

@@ -34,12 +34,25 @@ DEFAULT_ACCOUNT = "fansly_demo"
 DATAPOINT_LIMIT = 100
 #: Fault kinds that replace the answer, and kinds that corrupt a successful dataset.
 ANSWER_FAULTS = {
-    "server_error", "bad_gateway_html", "truncated", "reset", "slow", "upstream_error",
-    "upstream_error_outer", "rate_limit", "status",
+    "server_error",
+    "bad_gateway_html",
+    "truncated",
+    "reset",
+    "slow",
+    "upstream_error",
+    "upstream_error_outer",
+    "rate_limit",
+    "status",
 }
 DATA_FAULTS = {
-    "negative_counts", "off_grid", "duplicate_bucket", "unknown_stat_type", "extra_fields",
-    "wrong_types", "unique_gt_views", "short_coverage",
+    "negative_counts",
+    "off_grid",
+    "duplicate_bucket",
+    "unknown_stat_type",
+    "extra_fields",
+    "wrong_types",
+    "unique_gt_views",
+    "short_coverage",
 }
 
 
@@ -98,6 +111,14 @@ class _State:
                 headers["X-RateLimit-Remaining"] = str(cfg.rate_limit - len(self.window))
             return None, headers
 
+    def add_faults(self, faults: list[Any]) -> None:
+        """Queue faults; each applies to its next ``times`` matching requests."""
+        for fault in faults:
+            if not isinstance(fault, dict) or fault.get("kind") not in ANSWER_FAULTS | DATA_FAULTS:
+                raise ValueError(f"unknown fault {fault!r:.80}")
+        with self.lock:
+            self.faults.extend({"times": 1, "media": "*", **f} for f in faults)
+
     def take_fault(self, media: str | None, kinds: set[str]) -> dict[str, Any] | None:
         with self.lock:
             for fault in self.faults:
@@ -118,7 +139,9 @@ def _envelope(status: int, message: str, data: Any) -> dict[str, Any]:
 
 
 def _platform(response: Any) -> dict[str, Any]:
-    return _envelope(200, "Success", {"status_code": 200, "data": {"success": True, "response": response}})
+    return _envelope(
+        200, "Success", {"status_code": 200, "data": {"success": True, "response": response}}
+    )
 
 
 _ERRORS = {
@@ -155,8 +178,16 @@ def dataset(account: str, media: str, after: int, before: int, period: int) -> d
     """Build the ``response`` the platform gives for one media offer and window."""
     if before < FAR_PAST_MS:
         zero = dict.fromkeys(
-            ("views", "previewViews", "interactionTime", "previewInteractionTime",
-             "uniqueViewers", "previewUniqueViewers"), 0)
+            (
+                "views",
+                "previewViews",
+                "interactionTime",
+                "previewInteractionTime",
+                "uniqueViewers",
+                "previewUniqueViewers",
+            ),
+            0,
+        )
         points = [{"timestamp": before // period * period, "stats": [{"type": 1, **zero}]}]
     else:
         points = []
@@ -221,12 +252,17 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         """Stay quiet: tests and demos read the emulator's counters, not its access log."""
 
     # -- plumbing ----------------------------------------------------------------------------
-    def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None,
-              content_type: str = "application/json") -> None:
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        headers: dict[str, str] | None = None,
+        content_type: str = "application/json",
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -252,12 +288,10 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = json.loads(self.rfile.read(length) or b"null") if length else None
         if method == "POST" and path == "/_emulator/faults":
-            faults = body if isinstance(body, list) else [body]
-            for fault in faults:
-                if fault.get("kind") not in ANSWER_FAULTS | DATA_FAULTS:
-                    return self._json(400, {"error": f"unknown fault {fault.get('kind')!r}"})
-            with state.lock:
-                state.faults.extend({"times": 1, "media": "*", **f} for f in faults)
+            try:
+                state.add_faults(body if isinstance(body, list) else [body])
+            except ValueError as exc:
+                return self._json(400, {"error": str(exc)})
             return self._json(200, {"faults": len(state.faults)})
         if method == "POST" and path == "/_emulator/reset":
             state.reset()
@@ -266,8 +300,13 @@ class _Handler(BaseHTTPRequestHandler):
             for key, value in (body or {}).items():
                 if not hasattr(state.config, key):
                     return self._json(400, {"error": f"unknown setting {key!r}"})
-                setattr(state.config, key, set(value) if isinstance(value, list)
-                        and key in ("api_keys", "deleted_media") else value)
+                setattr(
+                    state.config,
+                    key,
+                    set(value)
+                    if isinstance(value, list) and key in ("api_keys", "deleted_media")
+                    else value,
+                )
             return self._json(200, {"config": "updated"})
         return self._json(404, {"error": "unknown control route"})
 
@@ -291,11 +330,17 @@ class _Handler(BaseHTTPRequestHandler):
         if parts == ["api", "fansly", "accounts"]:
             accounts = [{"id": a, "username": a.removeprefix("fansly_")} for a in cfg.accounts]
             return self._json(200, _envelope(200, "Success", accounts), headers)
-        if len(parts) != 6 or parts[:2] != ["api", "fansly"] or parts[3:5] != ["analytics", "media"]:
+        if (
+            len(parts) != 6
+            or parts[:2] != ["api", "fansly"]
+            or parts[3:5] != ["analytics", "media"]
+        ):
             return self._json(404, _error(404, "Route not found"), headers)
         self._media(parts[2], parts[5], parse_qs(url.query), headers)
 
-    def _media(self, account: str, media: str, query: dict[str, list[str]], headers: dict[str, str]) -> None:
+    def _media(
+        self, account: str, media: str, query: dict[str, list[str]], headers: dict[str, str]
+    ) -> None:
         state, cfg = self.server.state, self.server.state.config
         if account not in cfg.accounts:
             return self._json(404, _error(404), headers)
@@ -308,8 +353,15 @@ class _Handler(BaseHTTPRequestHandler):
         if period <= 0 or after > before:
             return self._json(400, _error(400), headers)
         with state.lock:
-            state.log.append({"media": media, "after": after, "before": before, "period": period,
-                              "at": time.monotonic()})
+            state.log.append(
+                {
+                    "media": media,
+                    "after": after,
+                    "before": before,
+                    "period": period,
+                    "at": time.monotonic(),
+                }
+            )
         if cfg.latency:
             time.sleep(cfg.latency)
         fault = state.take_fault(media, ANSWER_FAULTS)
@@ -345,8 +397,11 @@ class _Handler(BaseHTTPRequestHandler):
         if kind == "upstream_error_outer":
             return self._json(*_graph_error("outer"), headers)
         if kind == "rate_limit":
-            retry = {**headers, "X-RateLimit-Remaining": "0",
-                     "X-RateLimit-Retry-After": str(fault.get("retry_after", 1))}
+            retry = {
+                **headers,
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Retry-After": str(fault.get("retry_after", 1)),
+            }
             with self.server.state.lock:
                 self.server.state.counts["rate_limited"] += 1
             return self._json(429, _error(429), retry)
@@ -367,16 +422,18 @@ class _Server(ThreadingHTTPServer):
 class Emulator:
     """Run the emulator in a background thread: ``with Emulator() as emu: emu.url``."""
 
-    def __init__(self, config: EmulatorConfig | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, config: EmulatorConfig | None = None, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
         self.config = config or EmulatorConfig()
+        self._host = host
         self._server = _Server((host, port), self.config)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
     def url(self) -> str:
         """The base URL to put in a connection's host."""
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{self._host}:{self._server.server_port}"
 
     @property
     def state(self) -> _State:
@@ -385,8 +442,7 @@ class Emulator:
 
     def add_faults(self, *faults: dict[str, Any]) -> None:
         """Queue faults, e.g. ``{"kind": "server_error", "times": 2, "media": "m1"}``."""
-        with self.state.lock:
-            self.state.faults.extend({"times": 1, "media": "*", **f} for f in faults)
+        self.state.add_faults(list(faults))
 
     def __enter__(self) -> Emulator:
         self._thread.start()
@@ -419,9 +475,13 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     """Serve until interrupted (the ``fansly-emulator`` console script)."""
     args = _parse_args(argv)
-    config = EmulatorConfig(rate_limit=args.rate_limit, rate_window=args.rate_window,
-                            latency=args.latency_ms / 1000, credits=args.credits,
-                            upstream_wrap=args.upstream_wrap)
+    config = EmulatorConfig(
+        rate_limit=args.rate_limit,
+        rate_window=args.rate_window,
+        latency=args.latency_ms / 1000,
+        credits=args.credits,
+        upstream_wrap=args.upstream_wrap,
+    )
     if args.api_key:
         config.api_keys = set(args.api_key)
     if args.account:

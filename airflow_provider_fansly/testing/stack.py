@@ -48,7 +48,14 @@ def emulator_process(*args: str) -> Iterator[str]:
     """Run ``fansly-emulator`` in its own process on a free port; yield its base URL."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "airflow_provider_fansly.testing.emulator", "--port", str(port), *args],
+        [
+            sys.executable,
+            "-m",
+            "airflow_provider_fansly.testing.emulator",
+            "--port",
+            str(port),
+            *args,
+        ],
         stdout=subprocess.DEVNULL,
         start_new_session=True,
     )
@@ -120,8 +127,13 @@ class AirflowStack:
 
     def airflow(self, *args: str, timeout: float = 300) -> str:
         """Run one ``airflow`` CLI command to completion; raise with its output if it fails."""
-        done = subprocess.run([sys.executable, "-m", "airflow", *args], env=self.env,
-                              capture_output=True, text=True, timeout=timeout)
+        done = subprocess.run(
+            [sys.executable, "-m", "airflow", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         if done.returncode:
             raise RuntimeError(f"airflow {' '.join(args)} failed:\n{done.stderr[-3000:]}")
         return done.stdout
@@ -135,14 +147,30 @@ class AirflowStack:
 
     def backfill(self, dag_id: str, from_date: str, to_date: str, max_active_runs: int = 4) -> None:
         """Queue a backfill of ``[from_date, to_date]`` (both inclusive); the scheduler runs it."""
-        self.airflow("backfill", "create", "--dag-id", dag_id, "--from-date", from_date,
-                     "--to-date", to_date, "--max-active-runs", str(max_active_runs))
+        self.airflow(
+            "backfill",
+            "create",
+            "--dag-id",
+            dag_id,
+            "--from-date",
+            from_date,
+            "--to-date",
+            to_date,
+            "--max-active-runs",
+            str(max_active_runs),
+        )
 
     def _spawn(self, *args: str) -> None:
         log = open(self.home / "logs" / f"{args[0]}.log", "ab")  # noqa: SIM115 - owned by the process
-        self.procs.append(subprocess.Popen([sys.executable, "-m", "airflow", *args], env=self.env,
-                                           stdout=log, stderr=subprocess.STDOUT,
-                                           start_new_session=True))
+        self.procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "airflow", *args],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        )
 
     def start(self) -> None:
         """Start the api-server, wait until it answers, then the scheduler and dag-processor."""
@@ -153,27 +181,38 @@ class AirflowStack:
 
     def runs(self, dag_id: str, run_type: str = "backfill") -> list[dict[str, Any]]:
         """Return the DAG's runs of one type from the REST API."""
-        answer = httpx.get(f"{self.url}/api/v2/dags/{dag_id}/dagRuns",
-                           params={"run_type": run_type, "limit": 1000}, timeout=10)
+        answer = httpx.get(
+            f"{self.url}/api/v2/dags/{dag_id}/dagRuns",
+            params={"run_type": run_type, "limit": 1000},
+            timeout=10,
+        )
         answer.raise_for_status()
         return list(answer.json()["dag_runs"])
 
     def wait_for_runs(
-        self, dag_id: str, expected: int, timeout: float,
+        self,
+        dag_id: str,
+        expected: int,
+        timeout: float,
         progress: Callable[[dict[str, int]], None] | None = None,
     ) -> list[dict[str, Any]]:
-        """Poll until ``expected`` backfill runs succeeded; raise when one fails or time runs out."""
+        """Poll until ``expected`` backfill runs succeeded; raise on a failure or a timeout."""
         deadline = time.monotonic() + timeout
         last: dict[str, int] = {}
         while time.monotonic() < deadline:
             runs = self.runs(dag_id)
-            states = {s: sum(r["state"] == s for r in runs) for s in ("success", "running", "queued", "failed")}
+            states = {
+                s: sum(r["state"] == s for r in runs)
+                for s in ("success", "running", "queued", "failed")
+            }
             if progress and states != last:
                 progress(states)
             last = states
             if states["failed"]:
-                raise RuntimeError(f"{states['failed']} backfill run(s) of {dag_id} failed; "
-                                   f"see the task logs under {self.home / 'logs'}")
+                raise RuntimeError(
+                    f"{states['failed']} backfill run(s) of {dag_id} failed; "
+                    f"see the task logs under {self.home / 'logs'}"
+                )
             if states["success"] >= expected:
                 return runs
             self._check_alive()
@@ -184,8 +223,10 @@ class AirflowStack:
         for proc in self.procs:
             if proc.poll() is not None:
                 name = proc.args[3] if isinstance(proc.args, list) else "component"
-                raise RuntimeError(f"airflow {name} exited with {proc.returncode}; see "
-                                   f"{self.home / 'logs' / f'{name}.log'}")
+                raise RuntimeError(
+                    f"airflow {name} exited with {proc.returncode}; see "
+                    f"{self.home / 'logs' / f'{name}.log'}"
+                )
 
     def stop(self) -> None:
         """Stop every component by process group (workers included)."""

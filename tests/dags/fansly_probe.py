@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pendulum
-
 from airflow.sdk import DAG, CronDataIntervalTimetable
+
 from airflow_provider_fansly.operators.media_stats import MediaStatsOperator
 
 DAG_ID = "fansly_probe"

@@ -9,9 +9,9 @@ from typing import Any
 
 import pendulum
 import pytest
-
 from airflow.dag_processing.dagbag import DagBag
 from airflow.sdk import DAG
+
 from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT, Emulator
 from airflow_provider_fansly.windows import DAY_MS, HOUR_MS
 from tests.conftest import ROOT, LogText
@@ -36,8 +36,9 @@ def variables(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def run(dag: DAG, logical: date, **kwargs: Any) -> Any:
-    return dag.test(logical_date=pendulum.datetime(logical.year, logical.month, logical.day, tz="UTC"),
-                    **kwargs)
+    return dag.test(
+        logical_date=pendulum.datetime(logical.year, logical.month, logical.day, tz="UTC"), **kwargs
+    )
 
 
 def ms(day: date) -> int:
@@ -46,8 +47,12 @@ def ms(day: date) -> int:
 
 def test_the_dags_folder_loads_without_errors(dagbag: DagBag) -> None:
     assert dagbag.import_errors == {}
-    assert set(dagbag.dag_ids) == {"fansly_media_stats_daily", "fansly_media_stats_hourly",
-                                   "fansly_media_stats_agency", "fansly_media_stats_quality"}
+    assert set(dagbag.dag_ids) == {
+        "fansly_media_stats_daily",
+        "fansly_media_stats_hourly",
+        "fansly_media_stats_agency",
+        "fansly_media_stats_quality",
+    }
     daily = dagbag.get_dag("fansly_media_stats_daily")
     assert type(daily.timetable).__name__ == "CronDataIntervalTimetable"
     assert daily.catchup and daily.max_active_runs == 4
@@ -68,32 +73,47 @@ def test_daily_dag_fetches_its_day_and_the_lookback(dagbag: DagBag, variables: P
     assert dr.state == "success"
     # a manual run at D gets the interval that ends at D, [D-1, D), plus the 2-day lookback
     assert partitions(variables, DAY_MS) == ["dt=2026-03-07", "dt=2026-03-08", "dt=2026-03-09"]
-    assert lake_rows(variables) == truth(DEFAULT_ACCOUNT, IDS, ms(day) - 3 * DAY_MS, ms(day), DAY_MS)
+    assert lake_rows(variables) == truth(
+        DEFAULT_ACCOUNT, IDS, ms(day) - 3 * DAY_MS, ms(day), DAY_MS
+    )
 
 
-def test_daily_dag_params_override_the_variables(dagbag: DagBag, variables: Path, tmp_path: Path) -> None:
+def test_daily_dag_params_override_the_variables(
+    dagbag: DagBag, variables: Path, tmp_path: Path
+) -> None:
     other = tmp_path / "other"
-    dr = run(dagbag.get_dag("fansly_media_stats_daily"), date(2026, 3, 10),
-             run_conf={"media_offer_ids": ["x9"], "output_path": str(other)})
+    dr = run(
+        dagbag.get_dag("fansly_media_stats_daily"),
+        date(2026, 3, 10),
+        run_conf={"media_offer_ids": ["x9"], "output_path": str(other)},
+    )
     assert dr.state == "success"
     assert {r[0] for r in lake_rows(other)} == {"x9"}
 
 
-def test_hourly_dag_lands_24_hourly_buckets_per_day(dagbag: DagBag, variables: Path, fansly_conn: Emulator) -> None:
+def test_hourly_dag_lands_24_hourly_buckets_per_day(
+    dagbag: DagBag, variables: Path, fansly_conn: Emulator
+) -> None:
     day = date(2026, 3, 10)
     assert run(dagbag.get_dag("fansly_media_stats_hourly"), day).state == "success"
-    assert lake_rows(variables, HOUR_MS) == truth(DEFAULT_ACCOUNT, IDS, ms(day) - DAY_MS, ms(day), HOUR_MS)
+    assert lake_rows(variables, HOUR_MS) == truth(
+        DEFAULT_ACCOUNT, IDS, ms(day) - DAY_MS, ms(day), HOUR_MS
+    )
     assert fansly_conn.state.counts["requests"] == len(IDS)
 
 
-def test_agency_dag_covers_every_account(dagbag: DagBag, variables: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_agency_dag_covers_every_account(
+    dagbag: DagBag, variables: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     accounts = {DEFAULT_ACCOUNT: ["m1", "m2"], "fansly_agency_2": ["a1"]}
     monkeypatch.setenv("AIRFLOW_VAR_FANSLY_ACCOUNTS", json.dumps(accounts))
     day = date(2026, 3, 10)
     assert run(dagbag.get_dag("fansly_media_stats_agency"), day).state == "success"
     rows = lake_rows(variables)
-    expected = sorted(truth(DEFAULT_ACCOUNT, ["m1", "m2"], ms(day) - 3 * DAY_MS, ms(day), DAY_MS)
-                      + truth("fansly_agency_2", ["a1"], ms(day) - 3 * DAY_MS, ms(day), DAY_MS))
+    expected = sorted(
+        truth(DEFAULT_ACCOUNT, ["m1", "m2"], ms(day) - 3 * DAY_MS, ms(day), DAY_MS)
+        + truth("fansly_agency_2", ["a1"], ms(day) - 3 * DAY_MS, ms(day), DAY_MS)
+    )
     assert rows == expected
 
 

@@ -54,7 +54,8 @@ def test_a_week_backfill_through_the_scheduler_lands_exactly_seven_days(tmp_path
         finally:
             stack.stop()
     assert sorted(r["logical_date"][:10] for r in runs) == [
-        str(first + timedelta(days=i)) for i in range(7)]
+        str(first + timedelta(days=i)) for i in range(7)
+    ]
     assert not any(_alive(pid) for pid in pids)
     assert partitions(lake, DAY_MS) == [f"dt=2026-02-0{i}" for i in range(1, 8)]
     d0 = 1_769_904_000_000  # 2026-02-01T00:00Z
@@ -62,8 +63,19 @@ def test_a_week_backfill_through_the_scheduler_lands_exactly_seven_days(tmp_path
 
 
 def test_the_demo_runs_to_completion_in_a_scratch_directory(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "demo.py"), "--days", "3",
-                           "--workdir", str(tmp_path)], capture_output=True, text=True, timeout=900)
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "demo.py"),
+            "--days",
+            "3",
+            "--workdir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "3/3 runs succeeded" in done.stdout
     assert "3 day(s) landed for 5 media offers; coverage gaps: 0" in done.stdout

@@ -48,13 +48,29 @@ MediaStatsOperator(task_id="crash", account_id=args["account"], media_offer_ids=
 """
 
 
-def start_worker(lake: Path, emu: Emulator, after: int, before: int, kill_after_moves: int = 0) -> subprocess.Popen[bytes]:
-    args = {"account": DEFAULT_ACCOUNT, "ids": IDS, "lake": str(lake), "after": after,
-            "before": before, "kill_after_moves": kill_after_moves}
-    env = {**os.environ, "AIRFLOW_CONN_FANSLY_DEFAULT": json.dumps(
-        {"conn_type": "fansly", "host": emu.url, "password": DEFAULT_KEY})}
-    return subprocess.Popen([sys.executable, "-c", WORKER, json.dumps(args)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def start_worker(
+    lake: Path, emu: Emulator, after: int, before: int, kill_after_moves: int = 0
+) -> subprocess.Popen[bytes]:
+    args = {
+        "account": DEFAULT_ACCOUNT,
+        "ids": IDS,
+        "lake": str(lake),
+        "after": after,
+        "before": before,
+        "kill_after_moves": kill_after_moves,
+    }
+    env = {
+        **os.environ,
+        "AIRFLOW_CONN_FANSLY_DEFAULT": json.dumps(
+            {"conn_type": "fansly", "host": emu.url, "password": DEFAULT_KEY}
+        ),
+    }
+    return subprocess.Popen(
+        [sys.executable, "-c", WORKER, json.dumps(args)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def readable(lake: Path) -> None:
@@ -63,9 +79,12 @@ def readable(lake: Path) -> None:
             pq.read_table(file)  # a torn file would raise here
 
 
-def test_worker_killed_while_fetching_leaves_the_lake_as_it_was(tmp_path: Path, fansly_conn: Emulator) -> None:
-    build_dag(media_offer_ids=IDS, output_path=str(tmp_path), after_date=D0,
-              before_date=D0 + 120 * DAY_MS).test()
+def test_worker_killed_while_fetching_leaves_the_lake_as_it_was(
+    tmp_path: Path, fansly_conn: Emulator
+) -> None:
+    build_dag(
+        media_offer_ids=IDS, output_path=str(tmp_path), after_date=D0, before_date=D0 + 120 * DAY_MS
+    ).test()
     before = snapshot(tmp_path)
     fansly_conn.config.latency = 0.2
     worker = start_worker(tmp_path, fansly_conn, D0 + 60 * DAY_MS, D0 + 300 * DAY_MS)
@@ -77,8 +96,12 @@ def test_worker_killed_while_fetching_leaves_the_lake_as_it_was(tmp_path: Path, 
     assert list((tmp_path / "_staging").rglob("*.parquet")), "the worker died before staging"
     assert snapshot(tmp_path) == before
     fansly_conn.config.latency = 0
-    build_dag(media_offer_ids=IDS, output_path=str(tmp_path), after_date=D0 + 60 * DAY_MS,
-              before_date=D0 + 300 * DAY_MS).test()
+    build_dag(
+        media_offer_ids=IDS,
+        output_path=str(tmp_path),
+        after_date=D0 + 60 * DAY_MS,
+        before_date=D0 + 300 * DAY_MS,
+    ).test()
     assert lake_rows(tmp_path) == truth(DEFAULT_ACCOUNT, IDS, D0, D0 + 300 * DAY_MS, DAY_MS)
 
 
@@ -90,8 +113,9 @@ def test_worker_killed_while_publishing_leaves_no_torn_file_and_the_rerun_comple
     published = list((tmp_path / "media_stats").rglob("*.parquet"))
     assert len(published) == 7
     readable(tmp_path)
-    build_dag(media_offer_ids=IDS, output_path=str(tmp_path), after_date=D0,
-              before_date=D0 + 20 * DAY_MS).test()
+    build_dag(
+        media_offer_ids=IDS, output_path=str(tmp_path), after_date=D0, before_date=D0 + 20 * DAY_MS
+    ).test()
     assert lake_rows(tmp_path) == truth(DEFAULT_ACCOUNT, IDS, D0, D0 + 20 * DAY_MS, DAY_MS)
 
 
@@ -118,11 +142,21 @@ def s3_lake(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.setenv(name, "testing")
-    monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", json.dumps({
-        "conn_type": "aws", "login": "testing", "password": "testing",
-        "extra": {"endpoint_url": s3_endpoint, "region_name": "us-east-1"}}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_AWS_DEFAULT",
+        json.dumps(
+            {
+                "conn_type": "aws",
+                "login": "testing",
+                "password": "testing",
+                "extra": {"endpoint_url": s3_endpoint, "region_name": "us-east-1"},
+            }
+        ),
+    )
     bucket = f"lake-{int(time.time() * 1000)}"
-    boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1").create_bucket(Bucket=bucket)
+    boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1").create_bucket(
+        Bucket=bucket
+    )
     return f"s3://aws_default@{bucket}/fansly"
 
 
@@ -130,40 +164,78 @@ def _s3_rows(s3_endpoint: str, lake: str) -> list[tuple[object, ...]]:
     import s3fs
 
     fs = s3fs.S3FileSystem(key="testing", secret="testing", endpoint_url=s3_endpoint)
-    table = ds.dataset(lake.split("@", 1)[1] + "/media_stats", filesystem=fs, format="parquet",
-                       partitioning=ds.partitioning(PARTITION_SCHEMA, flavor="hive")).to_table()
-    return sorted((r["media_offer_id"], int(r["bucket_start"].timestamp() * 1000), r["stat_type"], r["views"])
-                  for r in table.to_pylist())
+    table = ds.dataset(
+        lake.split("@", 1)[1] + "/media_stats",
+        filesystem=fs,
+        format="parquet",
+        partitioning=ds.partitioning(PARTITION_SCHEMA, flavor="hive"),
+    ).to_table()
+    return sorted(
+        (r["media_offer_id"], int(r["bucket_start"].timestamp() * 1000), r["stat_type"], r["views"])
+        for r in table.to_pylist()
+    )
 
 
 def test_an_s3_lake_gets_the_same_rows_and_a_failed_run_changes_nothing(
     s3_lake: str, s3_endpoint: str, fansly_conn: Emulator
 ) -> None:
-    assert build_dag(media_offer_ids=IDS, output_path=s3_lake, after_date=D0,
-                     before_date=D0 + 5 * DAY_MS).test().state == "success"
+    assert (
+        build_dag(
+            media_offer_ids=IDS, output_path=s3_lake, after_date=D0, before_date=D0 + 5 * DAY_MS
+        )
+        .test()
+        .state
+        == "success"
+    )
     rows = _s3_rows(s3_endpoint, s3_lake)
     assert rows == [r[:4] for r in truth(DEFAULT_ACCOUNT, IDS, D0, D0 + 5 * DAY_MS, DAY_MS)]
     fansly_conn.add_faults({"kind": "negative_counts", "media": "m3"})
-    assert build_dag(media_offer_ids=IDS, output_path=s3_lake, after_date=D0,
-                     before_date=D0 + 5 * DAY_MS).test().state == "failed"
+    assert (
+        build_dag(
+            media_offer_ids=IDS, output_path=s3_lake, after_date=D0, before_date=D0 + 5 * DAY_MS
+        )
+        .test()
+        .state
+        == "failed"
+    )
     assert _s3_rows(s3_endpoint, s3_lake) == rows
 
 
 def test_duckdb_polars_and_pyarrow_read_the_same_totals_and_types(tmp_path: Path) -> None:
     for period in (DAY_MS, HOUR_MS):
-        build_dag(media_offer_ids=IDS, output_path=str(tmp_path), after_date=D0,
-                  before_date=D0 + 4 * DAY_MS, period=period).test()
+        build_dag(
+            media_offer_ids=IDS,
+            output_path=str(tmp_path),
+            after_date=D0,
+            before_date=D0 + 4 * DAY_MS,
+            period=period,
+        ).test()
     glob = f"{tmp_path}/media_stats/**/*.parquet"
-    query = "select period_ms, count(*), sum(views), sum(unique_viewers) from t group by 1 order by 1"
-    by_duckdb = duckdb.sql(query.replace("from t", f"from read_parquet('{glob}', hive_partitioning=true)")).fetchall()
+    query = (
+        "select period_ms, count(*), sum(views), sum(unique_viewers) from t group by 1 order by 1"
+    )
+    by_duckdb = duckdb.sql(
+        query.replace("from t", f"from read_parquet('{glob}', hive_partitioning=true)")
+    ).fetchall()
     frame = pl.scan_parquet(glob, hive_partitioning=True).collect()
-    by_polars = sorted(frame.group_by("period_ms").agg(pl.len(), pl.col("views").sum(),
-                                                      pl.col("unique_viewers").sum()).rows())
-    table = ds.dataset(str(tmp_path / "media_stats"), format="parquet",
-                       partitioning=ds.partitioning(PARTITION_SCHEMA, flavor="hive")).to_table()
-    grouped = table.group_by("period_ms").aggregate(
-        [("views", "count"), ("views", "sum"), ("unique_viewers", "sum")]).to_pylist()
-    by_arrow = [(r["period_ms"], r["views_count"], r["views_sum"], r["unique_viewers_sum"]) for r in grouped]
+    by_polars = sorted(
+        frame.group_by("period_ms")
+        .agg(pl.len(), pl.col("views").sum(), pl.col("unique_viewers").sum())
+        .rows()
+    )
+    table = ds.dataset(
+        str(tmp_path / "media_stats"),
+        format="parquet",
+        partitioning=ds.partitioning(PARTITION_SCHEMA, flavor="hive"),
+    ).to_table()
+    grouped = (
+        table.group_by("period_ms")
+        .aggregate([("views", "count"), ("views", "sum"), ("unique_viewers", "sum")])
+        .to_pylist()
+    )
+    by_arrow = [
+        (r["period_ms"], r["views_count"], r["views_sum"], r["unique_viewers_sum"]) for r in grouped
+    ]
     expected = []
     for period in (HOUR_MS, DAY_MS):
         rows = truth(DEFAULT_ACCOUNT, IDS, D0, D0 + 4 * DAY_MS, period)
@@ -174,6 +246,9 @@ def test_duckdb_polars_and_pyarrow_read_the_same_totals_and_types(tmp_path: Path
     duck_types = {r[0]: r[1] for r in described.fetchall()}
     assert duck_types["bucket_start"] == "TIMESTAMP WITH TIME ZONE" and duck_types["dt"] == "DATE"
     assert duck_types["period_ms"] == "BIGINT" and duck_types["stat_type"] == "INTEGER"
-    assert frame.schema["bucket_start"] == pl.Datetime("ms", "UTC") and frame.schema["period_ms"] == pl.Int64
+    assert (
+        frame.schema["bucket_start"] == pl.Datetime("ms", "UTC")
+        and frame.schema["period_ms"] == pl.Int64
+    )
     assert frame.schema["dt"] == pl.Date and frame.schema["stat_type"] == pl.Int32
     assert str(table.schema.field("bucket_start").type) == "timestamp[ms, tz=UTC]"

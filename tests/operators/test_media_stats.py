@@ -7,9 +7,9 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
+from airflow.sdk import DAG
 from fansly_probe import build_dag
 
-from airflow.sdk import DAG
 from airflow_provider_fansly.storage.columns import MEDIA_STATS_SCHEMA
 from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT, Emulator
 from airflow_provider_fansly.windows import DAY_MS, HOUR_MS
@@ -29,8 +29,9 @@ def run(dag: DAG, expect: str = "success", **kwargs: Any) -> Any:
 
 
 def probe(lake: Path, after: int, before: int, ids: list[str] = IDS, **kw: Any) -> DAG:
-    return build_dag(media_offer_ids=ids, output_path=str(lake), after_date=after,
-                     before_date=before, **kw)
+    return build_dag(
+        media_offer_ids=ids, output_path=str(lake), after_date=after, before_date=before, **kw
+    )
 
 
 def test_45_days_of_several_media_offers_equal_the_emulator_and_rerun_changes_nothing(
@@ -51,7 +52,9 @@ def test_45_days_of_several_media_offers_equal_the_emulator_and_rerun_changes_no
         assert len(files) == 1 and pq.read_schema(files[0]).equals(MEDIA_STATS_SCHEMA)
 
 
-def test_hourly_window_in_three_chunks_equals_the_emulator(tmp_path: Path, fansly_conn: Emulator) -> None:
+def test_hourly_window_in_three_chunks_equals_the_emulator(
+    tmp_path: Path, fansly_conn: Emulator
+) -> None:
     before = D0 + 240 * HOUR_MS
     run(probe(tmp_path, D0, before, period=HOUR_MS))
     assert lake_rows(tmp_path) == truth(DEFAULT_ACCOUNT, IDS, D0, before, HOUR_MS)
@@ -61,8 +64,12 @@ def test_hourly_window_in_three_chunks_equals_the_emulator(tmp_path: Path, fansl
 
 def test_reruns_in_reverse_order_and_overlapping_leave_the_same_rows(tmp_path: Path) -> None:
     d = DAY_MS
-    for after, before in [(D0 + 5 * d, D0 + 10 * d), (D0, D0 + 5 * d), (D0 + 3 * d, D0 + 7 * d),
-                          (D0 + 9 * d, D0 + 10 * d)]:
+    for after, before in [
+        (D0 + 5 * d, D0 + 10 * d),
+        (D0, D0 + 5 * d),
+        (D0 + 3 * d, D0 + 7 * d),
+        (D0 + 9 * d, D0 + 10 * d),
+    ]:
         run(probe(tmp_path, after, before, ids=["m1", "m2"]))
     assert lake_rows(tmp_path) == truth(DEFAULT_ACCOUNT, ["m1", "m2"], D0, D0 + 10 * d, DAY_MS)
 
@@ -108,7 +115,9 @@ def test_the_summary_goes_to_xcom(tmp_path: Path) -> None:
     assert summary["rows"] == len(truth(DEFAULT_ACCOUNT, IDS, D0, D0 + 3 * DAY_MS, DAY_MS))
 
 
-def test_lookback_rewrites_the_days_before_the_window(tmp_path: Path, fansly_conn: Emulator) -> None:
+def test_lookback_rewrites_the_days_before_the_window(
+    tmp_path: Path, fansly_conn: Emulator
+) -> None:
     run(probe(tmp_path, D0 + 3 * DAY_MS, D0 + 4 * DAY_MS, lookback=2))
     assert partitions(tmp_path, DAY_MS) == ["dt=2026-01-02", "dt=2026-01-03", "dt=2026-01-04"]
     assert fansly_conn.state.log[0]["after"] == D0 + DAY_MS
@@ -125,7 +134,9 @@ INVALID = [
 ]
 
 
-@pytest.mark.parametrize(("fault", "message"), [i[1:] for i in INVALID], ids=[i[0] for i in INVALID])
+@pytest.mark.parametrize(
+    ("fault", "message"), [i[1:] for i in INVALID], ids=[i[0] for i in INVALID]
+)
 def test_bad_answers_fail_clearly_and_publish_nothing(
     tmp_path: Path, fansly_conn: Emulator, logs: LogText, fault: dict[str, Any], message: str
 ) -> None:
@@ -138,7 +149,9 @@ def test_bad_answers_fail_clearly_and_publish_nothing(
     assert not list((tmp_path / "_staging").rglob("*.parquet"))
 
 
-def test_unknown_stat_types_warn_drop_or_fail(tmp_path: Path, fansly_conn: Emulator, logs: LogText) -> None:
+def test_unknown_stat_types_warn_drop_or_fail(
+    tmp_path: Path, fansly_conn: Emulator, logs: LogText
+) -> None:
     fansly_conn.add_faults({"kind": "unknown_stat_type"})
     dr = run(probe(tmp_path / "warn", D0, D0 + 3 * DAY_MS))
     assert dr.get_task_instances()[0].xcom_pull(task_ids="fetch")["unknown_stat_types"] == {"97": 1}
@@ -152,7 +165,9 @@ def test_unknown_stat_types_warn_drop_or_fail(tmp_path: Path, fansly_conn: Emula
     assert not (tmp_path / "fail" / "media_stats").exists()
 
 
-def test_a_new_field_is_logged_once_and_ignored(tmp_path: Path, fansly_conn: Emulator, logs: LogText) -> None:
+def test_a_new_field_is_logged_once_and_ignored(
+    tmp_path: Path, fansly_conn: Emulator, logs: LogText
+) -> None:
     fansly_conn.add_faults({"kind": "extra_fields", "times": 3})
     run(probe(tmp_path, D0, D0 + 3 * DAY_MS))
     assert logs().count("new stat field 'newShinyMetric'") == 1
@@ -161,14 +176,27 @@ def test_a_new_field_is_logged_once_and_ignored(tmp_path: Path, fansly_conn: Emu
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"after_date": D0, "before_date": D0}, "is empty"),
-     ({"after_date": D0 + DAY_MS, "before_date": D0}, "inverted"),
-     ({"after_date": D0 + 5, "before_date": D0 + DAY_MS}, "not on the"),
-     ({"after_date": D0}, "give both"),
-     ({"after_date": D0, "before_date": D0 + DAY_MS, "media_offer_ids": ["../etc"]}, "not a safe id"),
-     ({"after_date": D0, "before_date": D0 + DAY_MS, "account_id": "a b"}, "not a safe id"),
-     ({"after_date": "last tuesday", "before_date": D0}, "neither epoch ms nor ISO-8601")],
-    ids=["empty", "inverted", "off-grid", "half-window", "unsafe-media", "unsafe-account", "garbage-date"],
+    [
+        ({"after_date": D0, "before_date": D0}, "is empty"),
+        ({"after_date": D0 + DAY_MS, "before_date": D0}, "inverted"),
+        ({"after_date": D0 + 5, "before_date": D0 + DAY_MS}, "not on the"),
+        ({"after_date": D0}, "give both"),
+        (
+            {"after_date": D0, "before_date": D0 + DAY_MS, "media_offer_ids": ["../etc"]},
+            "not a safe id",
+        ),
+        ({"after_date": D0, "before_date": D0 + DAY_MS, "account_id": "a b"}, "not a safe id"),
+        ({"after_date": "last tuesday", "before_date": D0}, "neither epoch ms nor ISO-8601"),
+    ],
+    ids=[
+        "empty",
+        "inverted",
+        "off-grid",
+        "half-window",
+        "unsafe-media",
+        "unsafe-account",
+        "garbage-date",
+    ],
 )
 def test_impossible_input_fails_before_any_request(
     tmp_path: Path, fansly_conn: Emulator, logs: LogText, kwargs: dict[str, Any], message: str
@@ -178,7 +206,9 @@ def test_impossible_input_fails_before_any_request(
     assert fansly_conn.state.counts["requests"] == 0
 
 
-def test_a_plain_cron_schedule_is_refused_with_advice(tmp_path: Path, fansly_conn: Emulator, logs: LogText) -> None:
+def test_a_plain_cron_schedule_is_refused_with_advice(
+    tmp_path: Path, fansly_conn: Emulator, logs: LogText
+) -> None:
     run(build_dag(schedule="@daily", output_path=str(tmp_path)), expect="failed")
     assert "CronDataIntervalTimetable" in logs()
     assert fansly_conn.state.counts["requests"] == 0

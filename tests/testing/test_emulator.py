@@ -19,9 +19,12 @@ KEY = {"x-api-key": DEFAULT_KEY}
 
 
 def media(url: str, after: int, before: int, period: int = DAY_MS, **kw: object) -> httpx.Response:
-    return httpx.get(f"{url}/api/fansly/{DEFAULT_ACCOUNT}/analytics/media/m1",
-                     params={"afterDate": after, "beforeDate": before, "period": period},
-                     headers=KEY, **kw)  # type: ignore[arg-type]
+    return httpx.get(
+        f"{url}/api/fansly/{DEFAULT_ACCOUNT}/analytics/media/m1",
+        params={"afterDate": after, "beforeDate": before, "period": period},
+        headers=KEY,
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 def test_buckets_are_newest_first_aligned_and_include_before_date(emu: Emulator) -> None:
@@ -35,20 +38,26 @@ def test_buckets_are_newest_first_aligned_and_include_before_date(emu: Emulator)
 
 
 def test_quiet_buckets_are_empty_or_left_out(emu: Emulator) -> None:
-    ds = media(emu.url, D0, D0 + 400 * HOUR_MS - HOUR_MS, HOUR_MS).json()["data"]["data"]["response"]["dataset"]
+    ds = media(emu.url, D0, D0 + 400 * HOUR_MS - HOUR_MS, HOUR_MS).json()["data"]["data"][
+        "response"
+    ]["dataset"]
     assert len(ds["datapoints"]) < 100  # some left out
     assert any(p["stats"] == [] for p in ds["datapoints"])
 
 
 def test_one_answer_carries_at_most_100_buckets_the_newest(emu: Emulator) -> None:
-    ds = media(emu.url, D0, D0 + 300 * HOUR_MS, HOUR_MS).json()["data"]["data"]["response"]["dataset"]
+    ds = media(emu.url, D0, D0 + 300 * HOUR_MS, HOUR_MS).json()["data"]["data"]["response"][
+        "dataset"
+    ]
     assert min(p["timestamp"] for p in ds["datapoints"]) >= D0 + 201 * HOUR_MS
 
 
 def test_rate_limit_headers_and_429(emu: Emulator) -> None:
     emu.config.rate_limit = 2
     first = media(emu.url, D0, D0 + DAY_MS)
-    assert first.headers["x-ratelimit-limit"] == "2" and first.headers["x-ratelimit-remaining"] == "1"
+    assert (
+        first.headers["x-ratelimit-limit"] == "2" and first.headers["x-ratelimit-remaining"] == "1"
+    )
     media(emu.url, D0, D0 + DAY_MS)
     refused = media(emu.url, D0, D0 + DAY_MS)
     assert refused.status_code == 429
@@ -57,32 +66,55 @@ def test_rate_limit_headers_and_429(emu: Emulator) -> None:
 
 
 def test_wrong_key_unknown_account_and_bad_params(emu: Emulator) -> None:
-    assert httpx.get(f"{emu.url}/api/fansly/accounts", headers={"x-api-key": "no"}).status_code == 401
+    assert (
+        httpx.get(f"{emu.url}/api/fansly/accounts", headers={"x-api-key": "no"}).status_code == 401
+    )
     unknown = httpx.get(f"{emu.url}/api/fansly/nobody/analytics/media/m1", headers=KEY)
     assert unknown.status_code == 404
-    bad = httpx.get(f"{emu.url}/api/fansly/{DEFAULT_ACCOUNT}/analytics/media/m1",
-                    params={"period": "soon"}, headers=KEY)
+    bad = httpx.get(
+        f"{emu.url}/api/fansly/{DEFAULT_ACCOUNT}/analytics/media/m1",
+        params={"period": "soon"},
+        headers=KEY,
+    )
     assert bad.status_code == 400 and bad.json()["message"] == "Invalid request parameters"
 
 
 @pytest.mark.parametrize(
     ("kind", "check"),
-    [("negative_counts", lambda s: s["views"] < 0), ("unique_gt_views", lambda s: s["uniqueViewers"] > s["views"]),
-     ("unknown_stat_type", lambda s: s["type"] == 97), ("extra_fields", lambda s: "newShinyMetric" in s)],
+    [
+        ("negative_counts", lambda s: s["views"] < 0),
+        ("unique_gt_views", lambda s: s["uniqueViewers"] > s["views"]),
+        ("unknown_stat_type", lambda s: s["type"] == 97),
+        ("extra_fields", lambda s: "newShinyMetric" in s),
+    ],
     ids=["negative", "unique>views", "unknown-type", "extra-field"],
 )
 def test_data_faults_corrupt_the_answer(emu: Emulator, kind: str, check: object) -> None:
     emu.add_faults({"kind": kind})
-    points = media(emu.url, D0, D0 + 5 * DAY_MS).json()["data"]["data"]["response"]["dataset"]["datapoints"]
+    points = media(emu.url, D0, D0 + 5 * DAY_MS).json()["data"]["data"]["response"]["dataset"][
+        "datapoints"
+    ]
     assert any(check(s) for p in points for s in p["stats"])  # type: ignore[operator]
 
 
 @pytest.fixture
 def cli_emulator(tmp_path: Path) -> Iterator[str]:
     port_file = tmp_path / "port"
-    proc = subprocess.Popen([sys.executable, "-m", "airflow_provider_fansly.testing.emulator",
-                             "--port", "0", "--port-file", str(port_file), "--api-key", "cli-key"],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "airflow_provider_fansly.testing.emulator",
+            "--port",
+            "0",
+            "--port-file",
+            str(port_file),
+            "--api-key",
+            "cli-key",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         for _ in range(100):
             if port_file.exists() and port_file.read_text():
@@ -97,9 +129,18 @@ def cli_emulator(tmp_path: Path) -> Iterator[str]:
 def test_command_line_emulator_serves_and_takes_faults_over_http(cli_emulator: str) -> None:
     accounts = httpx.get(f"{cli_emulator}/api/fansly/accounts", headers={"x-api-key": "cli-key"})
     assert accounts.status_code == 200 and accounts.json()["data"][0]["id"] == DEFAULT_ACCOUNT
-    assert httpx.post(f"{cli_emulator}/_emulator/faults", json=[{"kind": "bad_gateway_html"}]).status_code == 200
-    broken = httpx.get(f"{cli_emulator}/api/fansly/{DEFAULT_ACCOUNT}/analytics/media/m1",
-                       headers={"x-api-key": "cli-key"})
+    assert (
+        httpx.post(
+            f"{cli_emulator}/_emulator/faults", json=[{"kind": "bad_gateway_html"}]
+        ).status_code
+        == 200
+    )
+    broken = httpx.get(
+        f"{cli_emulator}/api/fansly/{DEFAULT_ACCOUNT}/analytics/media/m1",
+        headers={"x-api-key": "cli-key"},
+    )
     assert broken.status_code == 502 and broken.text.startswith("<html>")
     assert httpx.get(f"{cli_emulator}/_emulator/stats").json()["requests"] == 2
-    assert httpx.post(f"{cli_emulator}/_emulator/faults", json=[{"kind": "nope"}]).status_code == 400
+    assert (
+        httpx.post(f"{cli_emulator}/_emulator/faults", json=[{"kind": "nope"}]).status_code == 400
+    )
