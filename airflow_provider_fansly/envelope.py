@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from itertools import chain
-from operator import itemgetter
 from typing import Any
 
 import orjson
 
+from airflow_provider_fansly.datapoints import Rows, decode_success, parse_datapoints
 from airflow_provider_fansly.exceptions import (
     FanslyAuthError,
     FanslyBadRequestError,
@@ -27,9 +26,9 @@ from airflow_provider_fansly.exceptions import (
     FanslyUpstreamError,
     RequestContext,
 )
-from airflow_provider_fansly.models import STAT_FIELDS, Bucket, MediaOffer
+from airflow_provider_fansly.models import MediaOffer
 
-__all__ = ["Dataset", "parse_dataset", "retry_after_seconds", "unwrap"]
+__all__ = ["Dataset", "parse_dataset", "parse_media_stats", "retry_after_seconds", "unwrap"]
 
 _BY_STATUS: dict[int, tuple[type[FanslyRequestError], str]] = {
     400: (FanslyBadRequestError, "the API rejected the request parameters"),
@@ -39,8 +38,6 @@ _BY_STATUS: dict[int, tuple[type[FanslyRequestError], str]] = {
     404: (FanslyNotFoundError, "the account or media offer was not found"),
 }
 _PERMANENT_UPSTREAM = "error getting graph"
-_KNOWN_STAT_KEYS = frozenset(("type", *STAT_FIELDS))
-_STAT_VALUES = itemgetter("type", *STAT_FIELDS)
 
 
 @dataclass
@@ -50,7 +47,7 @@ class Dataset:
     period: int
     date_after: int
     date_before: int
-    buckets: list[Bucket]
+    rows: Rows
     media: list[MediaOffer]
     unknown_fields: set[str]
 
@@ -178,43 +175,7 @@ def unwrap(status: int, body: bytes, headers: Mapping[str, str], ctx: RequestCon
 def _int(value: Any, what: str, ctx: RequestContext) -> int:
     if type(value) is int:
         return value
-    if type(value) is float and value.is_integer():
-        return int(value)
     raise FanslyMalformedAnswerError(f"{what} is not an integer: {value!r:.40}", ctx)
-
-
-def _bucket(raw: Any, ctx: RequestContext) -> Bucket:
-    """One datapoint as ``(timestamp, [(type, *counts), ...])``; stats read in C, not Python."""
-    if type(raw) is not dict or "timestamp" not in raw:
-        raise FanslyMalformedAnswerError("a datapoint is not {timestamp, stats}", ctx)
-    stats = raw.get("stats", [])
-    if type(stats) is not list:
-        raise FanslyMalformedAnswerError("a datapoint's stats is not a list", ctx)
-    try:
-        values = list(map(_STAT_VALUES, stats))
-    except KeyError as exc:
-        raise FanslyMalformedAnswerError(f"a stat has no {exc.args[0]!r}", ctx) from None
-    except TypeError:
-        raise FanslyMalformedAnswerError("a stat is not an object", ctx) from None
-    return _int(raw["timestamp"], "a datapoint timestamp", ctx), values
-
-
-def _checked_ints(buckets: list[Bucket], ctx: RequestContext) -> list[Bucket]:
-    """Make sure every stat value is an integer (one C-speed pass; a slow path for floats)."""
-    values = chain.from_iterable(chain.from_iterable(stats for _, stats in buckets))
-    if set(map(type, values)) <= {int}:
-        return buckets
-    return [
-        (ts, [tuple(_int(v, "a stat value", ctx) for v in stat) for stat in stats])
-        for ts, stats in buckets
-    ]
-
-
-def _unknown_fields(raw_points: list[Any]) -> set[str]:
-    stats = list(chain.from_iterable(p.get("stats", ()) for p in raw_points))
-    if set(map(len, stats)) <= {len(_KNOWN_STAT_KEYS)}:
-        return set()
-    return {key for stat in stats for key in stat if key not in _KNOWN_STAT_KEYS}
 
 
 def _media(raw: Any) -> MediaOffer | None:
@@ -244,25 +205,50 @@ def _media(raw: Any) -> MediaOffer | None:
     )
 
 
-def parse_dataset(response: Any, ctx: RequestContext) -> Dataset:
-    """Turn a media-statistics ``response`` into a :class:`Dataset`, checking every type."""
+def _media_list(aggregation: Any) -> list[MediaOffer]:
+    raw = aggregation.get("accountMedia") if isinstance(aggregation, dict) else None
+    if not isinstance(raw, list):
+        return []
+    return [m for m in map(_media, raw) if m is not None]
+
+
+def parse_dataset(
+    response: Any, ctx: RequestContext, window: tuple[int, int] | None = None
+) -> Dataset:
+    """Turn a media-statistics ``response`` into a :class:`Dataset`, checking every type.
+
+    ``window`` keeps only the rows of buckets that start inside ``[lo, hi)``.
+    """
     dataset = response.get("dataset") if isinstance(response, dict) else None
-    if not isinstance(dataset, dict) or not isinstance(dataset.get("datapoints"), list):
+    if not isinstance(dataset, dict) or "datapoints" not in dataset:
         raise FanslyMalformedAnswerError("the answer has no dataset.datapoints", ctx)
-    raw_points = dataset["datapoints"]
-    buckets = _checked_ints([_bucket(p, ctx) for p in raw_points], ctx)
-    aggregation = response.get("aggregationData")
-    raw_media = aggregation.get("accountMedia") if isinstance(aggregation, dict) else None
-    media = (
-        [m for m in map(_media, raw_media or ()) if m is not None]
-        if isinstance(raw_media, list)
-        else []
-    )
+    rows, unknown = parse_datapoints(dataset["datapoints"], ctx, window)
     return Dataset(
         period=_int(dataset.get("period"), "dataset.period", ctx),
         date_after=_int(dataset.get("dateAfter"), "dataset.dateAfter", ctx),
         date_before=_int(dataset.get("dateBefore"), "dataset.dateBefore", ctx),
-        buckets=buckets,
-        media=media,
-        unknown_fields=_unknown_fields(raw_points),
+        rows=rows,
+        media=_media_list(response.get("aggregationData")),
+        unknown_fields=unknown,
+    )
+
+
+def parse_media_stats(
+    status: int,
+    body: bytes,
+    headers: Mapping[str, str],
+    ctx: RequestContext,
+    window: tuple[int, int],
+) -> Dataset:
+    """Parse one media-statistics answer: the typed fast path, else the careful one."""
+    fast = decode_success(body, window) if status == 200 else None
+    if fast is None:
+        return parse_dataset(unwrap(status, body, headers, ctx), ctx, window)
+    return Dataset(
+        period=fast.period,
+        date_after=fast.date_after,
+        date_before=fast.date_before,
+        rows=fast.rows,
+        media=_media_list(_load(fast.aggregation)),
+        unknown_fields=set(),
     )

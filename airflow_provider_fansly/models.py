@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import NamedTuple
 
-__all__ = ["STAT_FIELDS", "Bucket", "Datapoint", "MediaOffer", "MediaStats", "Stat"]
+from airflow_provider_fansly.datapoints import STAT_FIELDS, StatStruct
 
-#: The API's names of the counters of one stat object, in column order.
-STAT_FIELDS = (
-    "views",
-    "previewViews",
-    "interactionTime",
-    "previewInteractionTime",
-    "uniqueViewers",
-    "previewUniqueViewers",
-)
+__all__ = ["STAT_FIELDS", "Datapoint", "MediaOffer", "MediaStats", "Stat"]
+
+_STAT_VALUES = attrgetter("type", *STAT_FIELDS)
 
 
 class Stat(NamedTuple):
@@ -53,17 +48,14 @@ class MediaOffer:
     deleted: bool | None
 
 
-#: One bucket as parsed, lean: its start and a ``(type, *counts)`` tuple per stat.
-Bucket = tuple[int, list[tuple[int, ...]]]
-
-
 @dataclass
 class MediaStats:
-    """The buckets of ``[after, before)`` for one media offer, and its metadata.
+    """The statistics of ``[after, before)`` for one media offer, and its metadata.
 
-    ``buckets`` is the lean form the operator streams to Parquet; :attr:`datapoints` is the
-    same data as typed objects. ``unknown_fields`` names stat fields the API sent that this
-    provider does not know yet.
+    ``times`` and ``stats`` are the lean, columnar form the operator streams to Parquet: one
+    bucket start and one ``StatStruct`` per row. :attr:`datapoints` is the same data as
+    typed objects. ``unknown_fields`` names stat fields the API sent that this provider does
+    not know yet.
     """
 
     account_id: str
@@ -71,19 +63,16 @@ class MediaStats:
     after: int
     before: int
     period: int
-    buckets: list[Bucket] = field(default_factory=list)
+    times: list[int] = field(default_factory=list)
+    stats: list[StatStruct] = field(default_factory=list)
     media: list[MediaOffer] = field(default_factory=list)
     unknown_fields: set[str] = field(default_factory=set)
     requests: int = 0
 
-    def add_buckets(self, buckets: list[Bucket], lo: int, hi: int) -> None:
-        """Keep the buckets of one answer that start inside ``[lo, hi)``."""
-        self.buckets.extend(b for b in buckets if lo <= b[0] < hi)
-
     @property
     def datapoints(self) -> list[Datapoint]:
-        """The buckets as typed :class:`Datapoint` objects, oldest first."""
-        return [
-            Datapoint(ts, tuple(Stat(*values) for values in stats))
-            for ts, stats in sorted(self.buckets, key=lambda b: b[0])
-        ]
+        """The buckets that have stats, as typed :class:`Datapoint` objects, oldest first."""
+        by_bucket: dict[int, list[Stat]] = {}
+        for ts, stat in zip(self.times, self.stats, strict=True):
+            by_bucket.setdefault(ts, []).append(Stat(*_STAT_VALUES(stat)))
+        return [Datapoint(ts, tuple(by_bucket[ts])) for ts in sorted(by_bucket)]

@@ -11,7 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from airflow_provider_fansly import exceptions as exc
-from airflow_provider_fansly.envelope import parse_dataset, retry_after_seconds, unwrap
+from airflow_provider_fansly.datapoints import STAT_FIELDS
+from airflow_provider_fansly.envelope import (
+    parse_dataset,
+    parse_media_stats,
+    retry_after_seconds,
+    unwrap,
+)
 from airflow_provider_fansly.exceptions import RequestContext
 
 CTX = RequestContext("media statistics", "acc", "m1", 0, 86_400_000, 86_400_000)
@@ -45,6 +51,15 @@ def dataset(points: list[Any], **over: Any) -> dict[str, Any]:
         **over,
     }
     return {"dataset": ds, "aggregationData": {"accountMedia": []}}
+
+
+def rows(parsed: Any) -> list[tuple[int, ...]]:
+    """The parsed rows as plain tuples: (bucket ms, type, six counts)."""
+    keys = ("type", *STAT_FIELDS)
+    stats = parsed.rows.stats
+    return [
+        (t, *(getattr(s, k) for k in keys)) for t, s in zip(parsed.rows.times, stats, strict=True)
+    ]
 
 
 def body(payload: Any) -> bytes:
@@ -153,8 +168,7 @@ def test_retry_after_header_order(headers: dict[str, str], expected: float | Non
 def test_integral_floats_are_accepted_as_integers() -> None:
     response = dataset([{"timestamp": 0.0, "stats": [{**STAT, "views": 3.0}]}])
     parsed = parse_dataset(unwrap(200, body(ok(response)), {}, CTX), CTX)
-    assert parsed.buckets == [(0, [(1, 3, 0, 750, 0, 1, 0)])]
-    assert all(type(v) is int for v in parsed.buckets[0][1][0])
+    assert rows(parsed) == [(0, 1, 3, 0, 750, 0, 1, 0)]
 
 
 def test_success_parses_datapoints_media_and_unknown_fields() -> None:
@@ -171,7 +185,7 @@ def test_success_parses_datapoints_media_and_unknown_fields() -> None:
     response = dataset([{"timestamp": 86_400_000, "stats": []}, {"timestamp": 0, "stats": [extra]}])
     response["aggregationData"]["accountMedia"] = [media, "junk"]
     parsed = parse_dataset(unwrap(200, body(ok(response)), {}, CTX), CTX)
-    assert parsed.buckets == [(86_400_000, []), (0, [(1, 3, 0, 750, 0, 1, 0)])]
+    assert rows(parsed) == [(0, 1, 3, 0, 750, 0, 1, 0)]
     assert parsed.unknown_fields == {"brandNewMetric"}
     assert parsed.media[0].mimetype == "image/jpeg" and parsed.media[0].price == 100
     assert len(parsed.media) == 1
@@ -187,7 +201,11 @@ BAD_DATASETS = [
     ("stat-missing-views", dataset([{"timestamp": 0, "stats": [{"type": 1}]}])),
     ("count-string", dataset([{"timestamp": 0, "stats": [{**STAT, "views": "many"}]}])),
     ("count-fraction", dataset([{"timestamp": 0, "stats": [{**STAT, "views": 1.5}]}])),
-    ("count-bool-list", dataset([{"timestamp": 0, "stats": [{**STAT, "views": [1]}]}])),
+    ("count-list", dataset([{"timestamp": 0, "stats": [{**STAT, "views": [1]}]}])),
+    ("count-bool", dataset([{"timestamp": 0, "stats": [{**STAT, "views": True}]}])),
+    ("count-null", dataset([{"timestamp": 0, "stats": [{**STAT, "views": None}]}])),
+    ("count-huge", dataset([{"timestamp": 0, "stats": [{**STAT, "views": 2**70}]}])),
+    ("type-huge", dataset([{"timestamp": 0, "stats": [{**STAT, "type": 2**40}]}])),
     ("period-missing", dataset([], period=None)),
 ]
 
@@ -231,3 +249,39 @@ def test_arbitrary_json_only_raises_documented_errors(status: int, value: Any, w
     }[where]
     with contextlib.suppress(exc.FanslyRequestError):
         parse_dataset(unwrap(status, body(payload), {}, CTX), CTX)
+
+
+FAST_AND_CAREFUL = [
+    ("plain", [{"timestamp": 0, "stats": [STAT]}, {"timestamp": 86_400_000, "stats": []}]),
+    ("quiet-only", [{"timestamp": 0, "stats": []}]),
+    ("boundary", [{"timestamp": 86_400_000, "stats": [STAT]}, {"timestamp": 0, "stats": [STAT]}]),
+    ("new-field", [{"timestamp": 0, "stats": [{**STAT, "brandNew": 1}]}]),
+    ("float-count", [{"timestamp": 0, "stats": [{**STAT, "views": 3.0}]}]),
+    ("no-stats-key", [{"timestamp": 0}]),
+]
+
+
+@pytest.mark.parametrize(
+    "points", [f[1] for f in FAST_AND_CAREFUL], ids=[f[0] for f in FAST_AND_CAREFUL]
+)
+def test_the_fast_and_careful_paths_agree(points: list[Any]) -> None:
+    raw = body(ok(dataset(points)))
+    window = (0, 86_400_000)
+    answer = parse_media_stats(200, raw, {}, CTX, window)
+    careful = parse_dataset(unwrap(200, raw, {}, CTX), CTX, window)
+    assert rows(answer) == rows(careful)
+    assert answer.unknown_fields == careful.unknown_fields
+    assert all(t < 86_400_000 for t in answer.rows.times)
+
+
+@settings(max_examples=200, deadline=None)
+@given(status=st.sampled_from([200, 500]), value=json_values)
+def test_parse_media_stats_only_raises_documented_errors(status: int, value: Any) -> None:
+    for payload in (
+        value,
+        ok({"dataset": {"period": 1, "dateBefore": 1, "dateAfter": 0, "datapoints": value}}),
+    ):
+        try:
+            parse_media_stats(status, body(payload), {}, CTX, (0, 10))
+        except exc.FanslyRequestError:
+            pass

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
 from functools import cached_property, partial
 from typing import Any, TypeVar
@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import httpx
 from airflow.sdk import BaseHook
 
-from airflow_provider_fansly.envelope import parse_dataset, unwrap
+from airflow_provider_fansly.envelope import parse_media_stats, unwrap
 from airflow_provider_fansly.exceptions import (
     FanslyAuthError,
     FanslyBudgetExceededError,
@@ -52,6 +52,8 @@ class _Sleep:
 
 
 _Action = _Send | _Sleep
+#: status, body, headers, context -> the parsed answer (or one precise exception)
+_Parse = Callable[[int, bytes, Mapping[str, str], RequestContext], T]
 _Plan = Generator[_Action, Any, T]
 
 
@@ -199,7 +201,7 @@ class FanslyHook(BaseHook):
         route: str,
         params: dict[str, int],
         ctx: RequestContext,
-        parse: Callable[[Any], T],
+        parse: _Parse[T],
         policy: RetryPolicy | None = None,
     ) -> _Plan[T]:
         """Send one logical request with pacing and retries; return its parsed payload."""
@@ -225,15 +227,14 @@ class FanslyHook(BaseHook):
             return result
         raise AssertionError("unreachable: should_retry bounds the attempts")
 
-    def _interpret(self, reply: Any, ctx: RequestContext, parse: Callable[[Any], T]) -> T:
+    def _interpret(self, reply: Any, ctx: RequestContext, parse: _Parse[T]) -> T:
         if isinstance(reply, httpx.TransportError):
             kind = "timed out" if isinstance(reply, httpx.TimeoutException) else "failed"
             raise FanslyTransportError(
                 f"the request {kind} ({type(reply).__name__})", ctx
             ) from reply
         self.limiter.observe(reply.headers)
-        payload = unwrap(reply.status_code, reply.content, reply.headers, ctx)
-        return parse(payload)
+        return parse(reply.status_code, reply.content, reply.headers, ctx)
 
     def _note_retry(self, error: FanslyRequestError, attempt: int, delay: float) -> None:
         self.counters.add(retries=1, rate_limited=isinstance(error, FanslyRateLimitError))
@@ -286,10 +287,12 @@ class FanslyHook(BaseHook):
         for lo, hi in split_window(after, before, period):
             ctx = RequestContext("media statistics", account_id, media_offer_id, lo, hi, period)
             params = {"afterDate": lo, "beforeDate": hi, "period": period}
-            dataset = yield from self._exchange(route, params, ctx, partial(parse_dataset, ctx=ctx))
+            parse = partial(parse_media_stats, window=(lo, hi))
+            dataset = yield from self._exchange(route, params, ctx, parse)
             result.requests += 1
             self._check_coverage(dataset.date_after, dataset.date_before, dataset.period, ctx)
-            result.add_buckets(dataset.buckets, lo, hi)
+            result.times.extend(dataset.rows.times)
+            result.stats.extend(dataset.rows.stats)
             result.unknown_fields |= dataset.unknown_fields
             result.media = _merge_media(result.media, dataset.media)
         return result
@@ -347,7 +350,7 @@ class FanslyHook(BaseHook):
         """Return the accounts connected to this key (``GET /api/fansly/accounts``)."""
         policy = None if retry else RetryPolicy(max_retries=0)
         plan = self._exchange(
-            "/api/fansly/accounts", {}, RequestContext("accounts"), _as_list, policy
+            "/api/fansly/accounts", {}, RequestContext("accounts"), _accounts, policy
         )
         return self._drive(plan)
 
@@ -358,6 +361,12 @@ class FanslyHook(BaseHook):
         except (FanslyError, ValueError) as exc:
             return False, f"Connection failed: {exc}"
         return True, f"Connected: the key sees {len(accounts)} account(s)"
+
+
+def _accounts(
+    status: int, body: bytes, headers: Mapping[str, str], ctx: RequestContext
+) -> list[Any]:
+    return _as_list(unwrap(status, body, headers, ctx))
 
 
 def _as_list(payload: Any) -> list[Any]:

@@ -12,27 +12,19 @@ import json
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
-import pyarrow.compute as pc
 from airflow.sdk import Asset, BaseOperator
 
 from airflow_provider_fansly.exceptions import FanslyBudgetExceededError
 from airflow_provider_fansly.hooks.fansly import FanslyHook
 from airflow_provider_fansly.ids import check_id
 from airflow_provider_fansly.models import MediaOffer, MediaStats
-from airflow_provider_fansly.schemas import (
-    UnknownStatTypes,
-    split_unknown_stat_types,
-    validate_rows,
-)
-from airflow_provider_fansly.storage import layout
+from airflow_provider_fansly.pipeline import RowSink, frozen_heap
+from airflow_provider_fansly.schemas import UnknownStatTypes
 from airflow_provider_fansly.storage.columns import (
-    MEDIA_STATS_SCHEMA,
     media_offers_table,
-    stats_table,
 )
 from airflow_provider_fansly.storage.publish import publish
 from airflow_provider_fansly.storage.store import Store
@@ -131,41 +123,6 @@ def _lookback_ms(lookback: timedelta | float | str | None) -> int:
     if ms < 0:
         raise ValueError(f"lookback must not be negative, got {lookback!r}")
     return ms
-
-
-class _DayBuffer:
-    """Hold rows until their UTC day is complete, then stage that day's partition once."""
-
-    def __init__(self, stager: Stager, after: int, before: int) -> None:
-        self.stager = stager
-        self.days = layout.days_of(after, before)
-        self.parts: dict[date, list[pa.Table]] = {d: [] for d in self.days}
-        self.rows = 0
-        self.staged = 0
-
-    def add(self, table: pa.Table, complete_before: int) -> None:
-        """Add a chunk's rows; stage every day that ends at or before ``complete_before``."""
-        if table.num_rows:
-            day_index = pc.divide(table["bucket_start"].cast(pa.int64()), DAY_MS)
-            for value in pc.unique(day_index).to_pylist():
-                day = layout.day_of(value * DAY_MS)
-                self.parts[day].append(table.filter(pc.equal(day_index, value)))
-        while self.staged < len(self.days):
-            day = self.days[self.staged]
-            if layout.day_bounds(day)[1] > complete_before:
-                break
-            self._flush(day)
-
-    def finish(self) -> None:
-        """Stage the days still held (the window's last, possibly partial, day)."""
-        for day in self.days[self.staged :]:
-            self._flush(day)
-
-    def _flush(self, day: date) -> None:
-        tables = self.parts.pop(day)
-        table = pa.concat_tables(tables) if tables else MEDIA_STATS_SCHEMA.empty_table()
-        self.rows += self.stager.stage_partition(day, table)
-        self.staged += 1
 
 
 class MediaStatsOperator(BaseOperator):
@@ -285,7 +242,8 @@ class MediaStatsOperator(BaseOperator):
         )
         stager = Stager(Store(self.output_path), account, ids, self.period, after, before)
         try:
-            asyncio.run(self._fetch_and_stage(hook, stager, ids, summary))
+            with frozen_heap():
+                asyncio.run(self._fetch_and_stage(hook, stager, ids, summary))
             summary.files = publish(stager)
         except BaseException:
             stager.discard()
@@ -315,9 +273,10 @@ class MediaStatsOperator(BaseOperator):
     ) -> None:
         after, before = summary.window
         chunks = split_window(after, before, self.period)
-        days = _DayBuffer(stager, after, before)
-        media: dict[str, MediaOffer] = {}
         fetched_at = int(time.time() * 1000)
+        sink = RowSink(stager, after, before, self.period, self.unknown_stat_types, fetched_at)
+        media: dict[str, MediaOffer] = {}
+        wanted = set(ids)
         slots = asyncio.Semaphore(self.max_in_flight)
         upcoming: list[asyncio.Task[MediaStats]] = []
         try:
@@ -327,18 +286,18 @@ class MediaStatsOperator(BaseOperator):
                 if index + 1 < len(chunks):
                     upcoming = self._start(hook, slots, stager.account_id, ids, chunks[index + 1])
                 results = await _gather(current)
-                wanted = set(ids)
-                days.add(self._checked(results, lo, hi, fetched_at, summary), hi)
+                self._note_new_fields(results, summary)
+                self._note_unknown_types(sink.add(results, lo, hi), summary)
                 media.update((m.id, m) for r in results for m in r.media if m.id in wanted)
                 self._progress(index + 1, len(chunks), hook, summary)
-            days.finish()
+            self._note_unknown_types(sink.finish(), summary)
             stager.stage_media_offers(
                 media_offers_table(stager.account_id, media.values(), fetched_at)
             )
         finally:
             _cancel(upcoming)
             await hook.aclose()
-        summary.rows, summary.partitions = days.rows, days.staged
+        summary.rows, summary.partitions = sink.rows, sink.partitions
 
     def _start(
         self,
@@ -358,16 +317,15 @@ class MediaStatsOperator(BaseOperator):
 
         return [asyncio.create_task(one(m)) for m in ids]
 
-    def _checked(
-        self, results: list[MediaStats], lo: int, hi: int, fetched_at: int, summary: RunSummary
-    ) -> pa.Table:
-        """Flatten, apply the stat type policy and validate one chunk's rows."""
+    def _note_new_fields(self, results: list[MediaStats], summary: RunSummary) -> None:
+        """Log each stat field the API newly sends, once per task."""
         for result in results:
             for name in sorted(result.unknown_fields - set(summary.unknown_fields)):
                 self.log.warning("The API sent a new stat field %r: ignored", name)
                 summary.unknown_fields.append(name)
-        table = stats_table(results, fetched_at)
-        frame, unknown = split_unknown_stat_types(table.to_pandas(), self.unknown_stat_types)
+
+    def _note_unknown_types(self, unknown: dict[int, int], summary: RunSummary) -> None:
+        """Log each unknown stat type once and count its rows (policy ``warn`` or ``drop``)."""
         for code, rows in unknown.items():
             if str(code) not in summary.unknown_stat_types:
                 self.log.warning(
@@ -377,10 +335,6 @@ class MediaStatsOperator(BaseOperator):
                 summary.unknown_stat_types.get(str(code), 0) + rows
             )
             summary.validation_warnings += rows
-        checked = validate_rows(frame, lo, hi, self.period)
-        if len(checked) == table.num_rows:
-            return table
-        return pa.Table.from_pandas(checked, schema=MEDIA_STATS_SCHEMA, preserve_index=False)
 
     def _progress(self, done: int, total: int, hook: FanslyHook, summary: RunSummary) -> None:
         self.log.info(

@@ -6,10 +6,14 @@ directory names); readers that use Hive partitioning get them back as columns.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from itertools import chain
+from operator import attrgetter
 
+import numpy as np
 import pyarrow as pa
 
+from airflow_provider_fansly.datapoints import STAT_FIELDS
 from airflow_provider_fansly.models import MediaOffer, MediaStats
 
 __all__ = [
@@ -64,28 +68,28 @@ MEDIA_OFFERS_SCHEMA = pa.schema(
 )
 
 
-def stats_table(results: Iterable[MediaStats], fetched_at_ms: int) -> pa.Table:
-    """Flatten media statistics into a table of :data:`MEDIA_STATS_SCHEMA`."""
-    accounts: list[str] = []
-    media: list[str] = []
-    times: list[int] = []
-    values: list[tuple[int, ...]] = []
-    for result in results:
-        before = len(values)
-        for ts, stats in result.buckets:
-            times.extend([ts] * len(stats))
-            values.extend(stats)
-        added = len(values) - before
-        accounts.extend([result.account_id] * added)
-        media.extend([result.media_offer_id] * added)
-    columns = list(zip(*values, strict=True)) if values else [()] * 7
+def _per_result(values: list[str], counts: list[int]) -> pa.Array:
+    """A string column that repeats ``values[i]`` ``counts[i]`` times, built in C."""
+    indices = pa.array(np.repeat(np.arange(len(values), dtype=np.int32), counts))
+    return pa.DictionaryArray.from_arrays(indices, pa.array(values, pa.string())).cast(pa.string())
+
+
+def stats_table(results: Sequence[MediaStats], fetched_at_ms: int) -> pa.Table:
+    """Build one table of :data:`MEDIA_STATS_SCHEMA` from fetched media statistics.
+
+    The values were type- and range-checked when parsed, so the columns convert without
+    inference, once per chunk rather than once per answer.
+    """
+    times = list(chain.from_iterable(r.times for r in results))
+    stats = list(chain.from_iterable(r.stats for r in results))
+    counts = [len(r.times) for r in results]
     arrays = [
-        pa.array(accounts, pa.string()),
-        pa.array(media, pa.string()),
-        pa.array(times, TIMESTAMP),
-        pa.array(columns[0], pa.int32()),
-        *(pa.array(col, pa.int64()) for col in columns[1:]),
-        pa.array([fetched_at_ms] * len(values), TIMESTAMP),
+        _per_result([r.account_id for r in results], counts),
+        _per_result([r.media_offer_id for r in results], counts),
+        pa.array(times, pa.int64()).cast(TIMESTAMP),
+        pa.array(list(map(attrgetter("type"), stats)), pa.int32()),
+        *(pa.array(list(map(attrgetter(name), stats)), pa.int64()) for name in STAT_FIELDS),
+        pa.repeat(pa.scalar(fetched_at_ms, TIMESTAMP), len(stats)),
     ]
     return pa.Table.from_arrays(arrays, schema=MEDIA_STATS_SCHEMA)
 

@@ -1,0 +1,64 @@
+"""Shared helpers: the machine line, timing, and the emulator in its own process."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+def parse_args(description: str) -> argparse.Namespace:
+    """``--tiny`` shrinks a benchmark to seconds (the test suite uses it to keep them working)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--tiny", action="store_true", help="a few seconds, for the test suite")
+    return parser.parse_args()
+
+
+def header(name: str) -> None:
+    """Print what runs where and when."""
+    print(f"== {name}")
+    print(
+        f"   machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"
+    )
+
+
+def timed(fn: Callable[[], T]) -> tuple[T, float]:
+    """Return ``fn()`` and the seconds it took."""
+    start = time.perf_counter()
+    result = fn()
+    return result, time.perf_counter() - start
+
+
+def report(label: str, value: float, unit: str) -> None:
+    """Print one figure, aligned."""
+    print(f"   {label:<44} {value:>12,.3f} {unit}")
+
+
+def verdict(label: str, ratio: float, goal: str, met: bool) -> None:
+    """Print the ratio against the baseline and whether the goal is met (never fails)."""
+    print(f"   {label:<44} {ratio:>12.3f}   goal {goal}: {'met' if met else 'NOT met'}")
+
+
+@contextmanager
+def conn_env(url: str, **extra: object) -> Iterator[None]:
+    """Point ``fansly_default`` at ``url`` for the duration."""
+    from airflow_provider_fansly.testing.emulator import DEFAULT_KEY
+    from airflow_provider_fansly.testing.stack import connection_env
+
+    old = os.environ.get("AIRFLOW_CONN_FANSLY_DEFAULT")
+    os.environ["AIRFLOW_CONN_FANSLY_DEFAULT"] = connection_env(url, DEFAULT_KEY, **extra)
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("AIRFLOW_CONN_FANSLY_DEFAULT", None)
+        else:
+            os.environ["AIRFLOW_CONN_FANSLY_DEFAULT"] = old

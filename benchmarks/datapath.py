@@ -1,0 +1,195 @@
+"""Benchmark 3, the data path: parse, flatten, validate and write 400,000 rows.
+
+2,000 answers of 100 hourly buckets x 2 stat types, as the API sends them, go through the
+provider's own path (envelope, window filter, Arrow columns, pandera validation, one Parquet
+file per UTC day) and through a bare baseline (``json.loads``, rows as dicts,
+``pa.Table.from_pylist``, ``pq.write_table``, no validation). Goal: at least 3x the
+baseline's rows per second, with validation adding at most 10%.
+
+    python -m benchmarks.datapath [--tiny]
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from collections.abc import Callable
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from benchmarks.common import header, parse_args, report, timed, verdict
+
+HOUR = 3_600_000
+START = 1_767_225_600_000  # 2026-01-01T00:00Z
+ACCOUNT = "fansly_bench"
+
+
+def answer(media: str, after: int) -> bytes:
+    """One answer as the API sends it: 100 hourly buckets (the last at beforeDate) x 2 types."""
+    points = []
+    for i in range(100):
+        ts = after + (99 - i) * HOUR
+        stats = [
+            {
+                "type": kind,
+                "views": 40 + i + kind,
+                "previewViews": 9 + kind,
+                "interactionTime": 50_000 + i * 31 + kind,
+                "previewInteractionTime": 900 + i,
+                "uniqueViewers": 30 + kind,
+                "previewUniqueViewers": 5 + kind,
+            }
+            for kind in (0, 1)
+        ]
+        points.append({"timestamp": ts, "stats": stats})
+    response = {
+        "dataset": {
+            "period": HOUR,
+            "dateBefore": after + 99 * HOUR,
+            "dateAfter": after,
+            "datapointLimit": 100,
+            "datapoints": points,
+            "topFypTags": [],
+            "datasetMediaOfferId": media,
+        },
+        "aggregationData": {"accountMedia": [{"id": media, "accountId": ACCOUNT}]},
+    }
+    envelope = {
+        "statusCode": 200,
+        "message": "Success",
+        "timestamp": "2026-01-01T00:00:00Z",
+        "data": {"status_code": 200, "data": {"success": True, "response": response}},
+    }
+    return json.dumps(envelope).encode()
+
+
+def answers(count: int) -> list[tuple[str, int, bytes]]:
+    """``count`` answers: 200 media offers (one task's batch) x consecutive 99-hour windows."""
+    media_count = min(200, count)
+    per_media = count // media_count
+    return [
+        (f"m{m}", START + w * 99 * HOUR, answer(f"m{m}", START + w * 99 * HOUR))
+        for w in range(per_media)
+        for m in range(media_count)
+    ]
+
+
+def baseline(bodies: list[tuple[str, int, bytes]], out: Path) -> int:
+    """The bare path as plainly written: load every answer, then rows, one table, one file."""
+    from airflow_provider_fansly.storage.columns import MEDIA_STATS_SCHEMA
+
+    fetched = int(time.time() * 1000)
+    parsed = [(media, after, json.loads(body)) for media, after, body in bodies]
+    rows = [
+        {
+            "account_id": ACCOUNT,
+            "media_offer_id": media,
+            "bucket_start": point["timestamp"],
+            "stat_type": s["type"],
+            "views": s["views"],
+            "preview_views": s["previewViews"],
+            "interaction_time_ms": s["interactionTime"],
+            "preview_interaction_time_ms": s["previewInteractionTime"],
+            "unique_viewers": s["uniqueViewers"],
+            "preview_unique_viewers": s["previewUniqueViewers"],
+            "fetched_at": fetched,
+        }
+        for media, after, answer in parsed
+        for point in answer["data"]["data"]["response"]["dataset"]["datapoints"]
+        if after <= point["timestamp"] < after + 99 * HOUR
+        for s in point["stats"]
+    ]
+    table = pa.Table.from_pylist(rows, schema=MEDIA_STATS_SCHEMA)
+    pq.write_table(table, out / "baseline.parquet")
+    return table.num_rows
+
+
+def provider_path(bodies: list[tuple[str, int, bytes]], out: Path, validate: bool) -> int:
+    """The provider's path, chunk by chunk, exactly as the operator runs it."""
+    from airflow_provider_fansly.envelope import parse_media_stats
+    from airflow_provider_fansly.exceptions import RequestContext
+    from airflow_provider_fansly.models import MediaStats
+    from airflow_provider_fansly.pipeline import RowSink
+    from airflow_provider_fansly.storage.store import Store
+    from airflow_provider_fansly.storage.writer import Stager
+
+    media_ids = sorted({m for m, _, _ in bodies})
+    windows = sorted({a for _, a, _ in bodies})
+    after, before = windows[0], windows[-1] + 99 * HOUR
+    stager = Stager(Store(str(out)), ACCOUNT, media_ids, HOUR, after, before)
+    sink = RowSink(stager, after, before, HOUR, "warn", int(time.time() * 1000))
+    if not validate:
+        sink._validate = _unvalidated(sink)  # type: ignore[method-assign]
+    by_window: dict[int, list[tuple[str, bytes]]] = {}
+    for media, lo, body in bodies:
+        by_window.setdefault(lo, []).append((media, body))
+    for lo in windows:
+        hi = lo + 99 * HOUR
+        results = []
+        for media, body in by_window[lo]:
+            ctx = RequestContext("bench", ACCOUNT, media, lo, hi, HOUR)
+            parsed = parse_media_stats(200, body, {}, ctx, (lo, hi))
+            results.append(
+                MediaStats(ACCOUNT, media, lo, hi, HOUR, parsed.rows.times, parsed.rows.stats)
+            )
+        sink.add(results, lo, hi)
+    sink.finish()
+    return sink.rows
+
+
+def _unvalidated(sink: Any) -> Callable[[int], dict[int, int]]:
+    """The sink's batch step without pandera: what validation costs is the difference."""
+    import pyarrow as pa
+
+    def stage(hi: int) -> dict[int, int]:
+        sink.days.add(pa.concat_tables(sink.pending), hi)
+        sink.pending, sink.pending_since = [], hi
+        return {}
+
+    return stage
+
+
+def best_of(runs: int, fn: Callable[[Path], int]) -> tuple[int, float]:
+    """Run ``fn`` ``runs`` times in fresh output folders; return rows and the best time."""
+    best, rows = float("inf"), 0
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as out:
+            rows, seconds = timed(lambda o=out: fn(Path(o)))  # type: ignore[misc]
+        best = min(best, seconds)
+    return rows, best
+
+
+def main() -> None:
+    args = parse_args(__doc__.splitlines()[0])
+    header("data path: parse, flatten, validate, write")
+    from airflow_provider_fansly.operators.media_stats import frozen_heap
+
+    bodies = answers(40 if args.tiny else 2_000)
+    provider_path(bodies[:20], Path(tempfile.mkdtemp()), True)  # warm imports and caches
+    runs = 1 if args.tiny else 3
+    figures = {}
+    variants: list[tuple[str, Callable[[Path], int], bool]] = [
+        ("bare baseline", lambda out: baseline(bodies, out), False),
+        ("bare baseline, frozen heap (reference)", lambda out: baseline(bodies, out), True),
+        ("provider, no validation", lambda out: provider_path(bodies, out, False), True),
+        ("provider, validated", lambda out: provider_path(bodies, out, True), True),
+    ]
+    print(f"   {len(bodies):,} answers, best of {runs} run(s) each")
+    for name, run, frozen in variants:
+        with frozen_heap() if frozen else nullcontext():
+            rows, seconds = best_of(runs, run)
+        figures[name] = rows / seconds
+        report(f"{name}: {rows:,} rows in {seconds:.3f} s", rows / seconds, "rows/s")
+    speedup = figures["provider, validated"] / figures["bare baseline"]
+    overhead = figures["provider, no validation"] / figures["provider, validated"] - 1
+    verdict("validated rows/s / baseline rows/s", speedup, ">= 3", speedup >= 3)
+    verdict("validation overhead (fraction)", overhead, "<= 0.10", overhead <= 0.10)
+
+
+if __name__ == "__main__":
+    main()
