@@ -281,7 +281,5 @@ def test_parse_media_stats_only_raises_documented_errors(status: int, value: Any
         value,
         ok({"dataset": {"period": 1, "dateBefore": 1, "dateAfter": 0, "datapoints": value}}),
     ):
-        try:
+        with contextlib.suppress(exc.FanslyRequestError):
             parse_media_stats(status, body(payload), {}, CTX, (0, 10))
-        except exc.FanslyRequestError:
-            pass
