@@ -62,3 +62,23 @@ def conn_env(url: str, **extra: object) -> Iterator[None]:
             os.environ.pop("AIRFLOW_CONN_FANSLY_DEFAULT", None)
         else:
             os.environ["AIRFLOW_CONN_FANSLY_DEFAULT"] = old
+
+
+def run_operator(ids: list[str], after: int, before: int, period: int = 86_400_000) -> dict:
+    """Run the operator's whole task (fetch, validate, stage, publish) into a scratch lake."""
+    import tempfile
+
+    from airflow_provider_fansly.operators.media_stats import MediaStatsOperator
+    from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT
+
+    with tempfile.TemporaryDirectory() as lake:
+        operator = MediaStatsOperator(
+            task_id="bench",
+            account_id=DEFAULT_ACCOUNT,
+            media_offer_ids=ids,
+            output_path=lake,
+            period=period,
+            after_date=after,
+            before_date=before,
+        )
+        return dict(operator.execute({}))  # type: ignore[arg-type]

@@ -81,7 +81,7 @@ def answers(count: int) -> list[tuple[str, int, bytes]]:
 
 def baseline(bodies: list[tuple[str, int, bytes]], out: Path) -> int:
     """The bare path as plainly written: load every answer, then rows, one table, one file."""
-    from airflow_provider_fansly.storage.columns import MEDIA_STATS_SCHEMA
+    from airflow_provider_fansly.storage.columns import API_COLUMNS, MEDIA_STATS_SCHEMA
 
     fetched = int(time.time() * 1000)
     parsed = [(media, after, json.loads(body)) for media, after, body in bodies]
@@ -90,14 +90,8 @@ def baseline(bodies: list[tuple[str, int, bytes]], out: Path) -> int:
             "account_id": ACCOUNT,
             "media_offer_id": media,
             "bucket_start": point["timestamp"],
-            "stat_type": s["type"],
-            "views": s["views"],
-            "preview_views": s["previewViews"],
-            "interaction_time_ms": s["interactionTime"],
-            "preview_interaction_time_ms": s["previewInteractionTime"],
-            "unique_viewers": s["uniqueViewers"],
-            "preview_unique_viewers": s["previewUniqueViewers"],
             "fetched_at": fetched,
+            **{API_COLUMNS[name]: value for name, value in s.items()},
         }
         for media, after, answer in parsed
         for point in answer["data"]["data"]["response"]["dataset"]["datapoints"]

@@ -9,13 +9,11 @@ to the emulator in its own process over loopback. Goal: at most 0.15 of the sequ
 
 from __future__ import annotations
 
-import tempfile
-
 import httpx
 
 from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT, DEFAULT_KEY
 from airflow_provider_fansly.testing.stack import emulator_process
-from benchmarks.common import conn_env, header, parse_args, report, timed, verdict
+from benchmarks.common import conn_env, header, parse_args, report, run_operator, timed, verdict
 
 DAY = 86_400_000
 START = 1_767_225_600_000  # 2026-01-01T00:00Z
@@ -34,19 +32,8 @@ def sequential(url: str, ids: list[str], days: int) -> int:
 
 
 def operator(ids: list[str], days: int) -> int:
-    """The operator's whole run: fetch, validate, stage and publish."""
-    from airflow_provider_fansly.operators.media_stats import MediaStatsOperator
-
-    with tempfile.TemporaryDirectory() as lake:
-        summary = MediaStatsOperator(
-            task_id="bench",
-            account_id=DEFAULT_ACCOUNT,
-            media_offer_ids=ids,
-            output_path=lake,
-            after_date=START,
-            before_date=START + days * DAY,
-        ).execute({})  # type: ignore[arg-type]
-    return int(summary["requests"])
+    """The operator's whole run; return the requests it sent."""
+    return int(run_operator(ids, START, START + days * DAY)["requests"])
 
 
 def main() -> None:

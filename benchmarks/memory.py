@@ -14,11 +14,9 @@ import os
 import resource
 import subprocess
 import sys
-import tempfile
 
-from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT
 from airflow_provider_fansly.testing.stack import emulator_process
-from benchmarks.common import conn_env, header, parse_args, report, verdict
+from benchmarks.common import conn_env, header, parse_args, report, run_operator, verdict
 
 HOUR = 3_600_000
 DAY = 86_400_000
@@ -27,18 +25,8 @@ START = 1_735_689_600_000  # 2025-01-01T00:00Z
 
 def one_task(media_count: int, days: int) -> None:
     """Run the operator once and print its peak RSS in MiB (in a child process)."""
-    from airflow_provider_fansly.operators.media_stats import MediaStatsOperator
-
-    with tempfile.TemporaryDirectory() as lake:
-        summary = MediaStatsOperator(
-            task_id="bench",
-            account_id=DEFAULT_ACCOUNT,
-            media_offer_ids=[f"mem-{i}" for i in range(media_count)],
-            output_path=lake,
-            period=HOUR,
-            after_date=START,
-            before_date=START + days * DAY,
-        ).execute({})  # type: ignore[arg-type]
+    ids = [f"mem-{i}" for i in range(media_count)]
+    summary = run_operator(ids, START, START + days * DAY, period=HOUR)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"peak_mib": peak, "rows": summary["rows"], "requests": summary["requests"]}))
 
@@ -47,7 +35,10 @@ def measure(media_count: int, days: int) -> dict[str, float]:
     """Run one task in a fresh interpreter; return its figures."""
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks.memory", "--child", str(media_count), str(days)],
-        capture_output=True, text=True, env=os.environ.copy(), check=True,
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        check=True,
     )
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
@@ -62,8 +53,12 @@ def main() -> None:
     with emulator_process() as url, conn_env(url):
         figures = {days: measure(media_count, days) for days in (short, long)}
     for days, fig in figures.items():
-        report(f"{media_count} media offers x {days} days hourly: {fig['rows']:,.0f} rows, "
-               f"{fig['requests']:.0f} req", fig["peak_mib"], "MiB peak")
+        report(
+            f"{media_count} media offers x {days} days hourly: {fig['rows']:,.0f} rows, "
+            f"{fig['requests']:.0f} req",
+            fig["peak_mib"],
+            "MiB peak",
+        )
     ratio = figures[long]["peak_mib"] / figures[short]["peak_mib"]
     verdict(f"{long}-day peak / {short}-day peak", ratio, "<= 1.5", ratio <= 1.5)
 

@@ -10,13 +10,10 @@ the same terms: with 120 per 60 s, request 121 cannot go before second 60. Goal:
 
 from __future__ import annotations
 
-import tempfile
-
 import httpx
 
-from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT
 from airflow_provider_fansly.testing.stack import emulator_process
-from benchmarks.common import conn_env, header, parse_args, report, timed, verdict
+from benchmarks.common import conn_env, header, parse_args, report, run_operator, timed, verdict
 
 DAY = 86_400_000
 START = 1_767_225_600_000
@@ -26,21 +23,13 @@ def main() -> None:
     args = parse_args(__doc__.splitlines()[0])
     header("rate-bound fetch: pacing under the plan's sliding window")
     limit, window, requests = (6, 3.0, 9) if args.tiny else (120, 60.0, 180)
-    from airflow_provider_fansly.operators.media_stats import MediaStatsOperator
-
     emulator = ("--rate-limit", str(limit), "--rate-window", str(window))
-    with emulator_process(*emulator) as url, conn_env(
-        url, requests_per_minute=limit, rate_window_seconds=window
-    ), tempfile.TemporaryDirectory() as lake:
-        op = MediaStatsOperator(
-            task_id="bench",
-            account_id=DEFAULT_ACCOUNT,
-            media_offer_ids=[f"rate-{i}" for i in range(requests)],
-            output_path=lake,
-            after_date=START,
-            before_date=START + DAY,
-        )
-        summary, seconds = timed(lambda: op.execute({}))  # type: ignore[arg-type]
+    ids = [f"rate-{i}" for i in range(requests)]
+    with (
+        emulator_process(*emulator) as url,
+        conn_env(url, requests_per_minute=limit, rate_window_seconds=window),
+    ):
+        summary, seconds = timed(lambda: run_operator(ids, START, START + DAY))
         stats = httpx.get(f"{url}/_emulator/stats").json()
     floor = window * ((requests - 1) // limit)
     report(f"operator: {summary['requests']} requests", seconds, "s")

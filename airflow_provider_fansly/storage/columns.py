@@ -17,6 +17,7 @@ from airflow_provider_fansly.datapoints import STAT_FIELDS
 from airflow_provider_fansly.models import MediaOffer, MediaStats
 
 __all__ = [
+    "API_COLUMNS",
     "COUNT_COLUMNS",
     "MEDIA_OFFERS_SCHEMA",
     "MEDIA_STATS_SCHEMA",
@@ -34,6 +35,9 @@ COUNT_COLUMNS = (
     "unique_viewers",
     "preview_unique_viewers",
 )
+
+#: The API's name of each stat field -> its column in the lake.
+API_COLUMNS = dict(zip(("type", *STAT_FIELDS), ("stat_type", *COUNT_COLUMNS), strict=True))
 
 #: The schema of every file under ``media_stats/`` (partition keys excluded).
 MEDIA_STATS_SCHEMA = pa.schema(

@@ -25,6 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from airflow_provider_fansly.datapoints import STAT_FIELDS
 from airflow_provider_fansly.testing.synthetic import FAR_PAST_MS, bucket_stats, media_entry
 
 __all__ = ["DEFAULT_ACCOUNT", "DEFAULT_KEY", "Emulator", "EmulatorConfig", "main"]
@@ -177,17 +178,7 @@ def _buckets(after: int, before: int, period: int) -> list[int]:
 def dataset(account: str, media: str, after: int, before: int, period: int) -> dict[str, Any]:
     """Build the ``response`` the platform gives for one media offer and window."""
     if before < FAR_PAST_MS:
-        zero = dict.fromkeys(
-            (
-                "views",
-                "previewViews",
-                "interactionTime",
-                "previewInteractionTime",
-                "uniqueViewers",
-                "previewUniqueViewers",
-            ),
-            0,
-        )
+        zero = dict.fromkeys(STAT_FIELDS, 0)
         points = [{"timestamp": before // period * period, "stats": [{"type": 1, **zero}]}]
     else:
         points = []

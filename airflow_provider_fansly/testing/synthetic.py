@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from airflow_provider_fansly.storage.columns import API_COLUMNS
+
 __all__ = ["FAR_PAST_MS", "STAT_TYPES_SERVED", "bucket_stats", "expected_rows", "media_entry"]
 
 #: Stat types the emulator serves (0 FYP, 1 direct/timeline, 2 suggestions).
@@ -64,19 +66,9 @@ def expected_rows(
     first = -(-after // period) * period
     for ts in range(first, before, period):
         for s in bucket_stats(account, media, period, ts) or ():
+            columns = {API_COLUMNS[name]: value for name, value in s.items()}
             rows.append(
-                {
-                    "account_id": account,
-                    "media_offer_id": media,
-                    "bucket_start_ms": ts,
-                    "stat_type": s["type"],
-                    "views": s["views"],
-                    "preview_views": s["previewViews"],
-                    "interaction_time_ms": s["interactionTime"],
-                    "preview_interaction_time_ms": s["previewInteractionTime"],
-                    "unique_viewers": s["uniqueViewers"],
-                    "preview_unique_viewers": s["previewUniqueViewers"],
-                }
+                {"account_id": account, "media_offer_id": media, "bucket_start_ms": ts, **columns}
             )
     return rows
 

@@ -23,8 +23,13 @@ from tests.conftest import ROOT
     ],
 )
 def test_benchmark_runs_and_prints_its_figures(module: str, figures: list[str]) -> None:
-    done = subprocess.run([sys.executable, "-m", f"benchmarks.{module}", "--tiny"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", f"benchmarks.{module}", "--tiny"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     for figure in figures:
         assert figure in done.stdout

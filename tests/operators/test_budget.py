@@ -25,15 +25,24 @@ def xcom(dr: Any) -> dict[str, Any]:
 
 @pytest.mark.parametrize(
     ("ids", "buckets", "period"),
-    [(["a", "b"], 365, DAY_MS), (["a", "b", "c"], 240, HOUR_MS), (["a"], 99, DAY_MS),
-     (["a", "b", "c", "d"], 100, DAY_MS)],
+    [
+        (["a", "b"], 365, DAY_MS),
+        (["a", "b", "c"], 240, HOUR_MS),
+        (["a"], 99, DAY_MS),
+        (["a", "b", "c", "d"], 100, DAY_MS),
+    ],
     ids=["year-daily", "240-hours", "exactly-99", "100-spills"],
 )
 def test_a_clean_run_costs_exactly_the_documented_minimum(
     tmp_path: Path, fansly_conn: Emulator, ids: list[str], buckets: int, period: int
 ) -> None:
-    dr = build_dag(media_offer_ids=ids, output_path=str(tmp_path), after_date=D0,
-                   before_date=D0 + buckets * period, period=period).test()
+    dr = build_dag(
+        media_offer_ids=ids,
+        output_path=str(tmp_path),
+        after_date=D0,
+        before_date=D0 + buckets * period,
+        period=period,
+    ).test()
     minimum = len(ids) * math.ceil(buckets / MAX_BUCKETS_PER_REQUEST)
     assert fansly_conn.state.counts["requests"] == minimum
     summary = xcom(dr)
@@ -43,8 +52,13 @@ def test_a_clean_run_costs_exactly_the_documented_minimum(
 def test_a_run_over_budget_stops_before_sending_anything(
     tmp_path: Path, fansly_conn: Emulator, logs: LogText
 ) -> None:
-    dr = build_dag(media_offer_ids=["a", "b", "c"], output_path=str(tmp_path), after_date=D0,
-                   before_date=D0 + 200 * DAY_MS, max_requests=8).test()
+    dr = build_dag(
+        media_offer_ids=["a", "b", "c"],
+        output_path=str(tmp_path),
+        after_date=D0,
+        before_date=D0 + 200 * DAY_MS,
+        max_requests=8,
+    ).test()
     assert dr.state == "failed"
     assert "this run needs 9 requests (3 media offer(s) x 3 each) but max_requests is 8" in logs()
     assert fansly_conn.state.counts["requests"] == 0
@@ -55,10 +69,16 @@ def test_the_connection_extra_is_the_default_budget(
 ) -> None:
     from tests.conftest import FAST_RETRIES, connection_json
 
-    monkeypatch.setenv("AIRFLOW_CONN_FANSLY_DEFAULT",
-                       connection_json(fansly_conn.url, max_requests=2, **FAST_RETRIES))
-    dr = build_dag(media_offer_ids=["a", "b", "c"], output_path=str(tmp_path), after_date=D0,
-                   before_date=D0 + DAY_MS).test()
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_FANSLY_DEFAULT",
+        connection_json(fansly_conn.url, max_requests=2, **FAST_RETRIES),
+    )
+    dr = build_dag(
+        media_offer_ids=["a", "b", "c"],
+        output_path=str(tmp_path),
+        after_date=D0,
+        before_date=D0 + DAY_MS,
+    ).test()
     assert dr.state == "failed" and "max_requests is 2" in logs()
     assert fansly_conn.state.counts["requests"] == 0
 
@@ -66,13 +86,28 @@ def test_the_connection_extra_is_the_default_budget(
 def test_retries_that_reach_the_budget_stop_cleanly_and_publish_nothing(
     tmp_path: Path, fansly_conn: Emulator, logs: LogText
 ) -> None:
-    assert build_dag(media_offer_ids=["a", "b"], output_path=str(tmp_path), after_date=D0,
-                     before_date=D0 + 5 * DAY_MS).test().state == "success"
+    assert (
+        build_dag(
+            media_offer_ids=["a", "b"],
+            output_path=str(tmp_path),
+            after_date=D0,
+            before_date=D0 + 5 * DAY_MS,
+        )
+        .test()
+        .state
+        == "success"
+    )
     before = snapshot(tmp_path)
     fansly_conn.state.reset()
     fansly_conn.add_faults({"kind": "server_error", "times": 2, "media": "b"})
-    dr = build_dag(media_offer_ids=["a", "b"], output_path=str(tmp_path), after_date=D0,
-                   before_date=D0 + 5 * DAY_MS, max_requests=3, max_in_flight=1).test()
+    dr = build_dag(
+        media_offer_ids=["a", "b"],
+        output_path=str(tmp_path),
+        after_date=D0,
+        before_date=D0 + 5 * DAY_MS,
+        max_requests=3,
+        max_in_flight=1,
+    ).test()
     assert dr.state == "failed"
     assert "the request budget max_requests=3 is used up" in logs()
     assert fansly_conn.state.counts["requests"] == 3

@@ -179,25 +179,15 @@ def _s3_rows(s3_endpoint: str, lake: str) -> list[tuple[object, ...]]:
 def test_an_s3_lake_gets_the_same_rows_and_a_failed_run_changes_nothing(
     s3_lake: str, s3_endpoint: str, fansly_conn: Emulator
 ) -> None:
-    assert (
-        build_dag(
-            media_offer_ids=IDS, output_path=s3_lake, after_date=D0, before_date=D0 + 5 * DAY_MS
-        )
-        .test()
-        .state
-        == "success"
-    )
+    def run() -> str:
+        window = {"after_date": D0, "before_date": D0 + 5 * DAY_MS}
+        return str(build_dag(media_offer_ids=IDS, output_path=s3_lake, **window).test().state)
+
+    assert run() == "success"
     rows = _s3_rows(s3_endpoint, s3_lake)
     assert rows == [r[:4] for r in truth(DEFAULT_ACCOUNT, IDS, D0, D0 + 5 * DAY_MS, DAY_MS)]
     fansly_conn.add_faults({"kind": "negative_counts", "media": "m3"})
-    assert (
-        build_dag(
-            media_offer_ids=IDS, output_path=s3_lake, after_date=D0, before_date=D0 + 5 * DAY_MS
-        )
-        .test()
-        .state
-        == "failed"
-    )
+    assert run() == "failed"
     assert _s3_rows(s3_endpoint, s3_lake) == rows
 
 
