@@ -41,8 +41,8 @@ def test_airflow_providers_list_shows_it() -> None:
 
 
 def test_the_hook_is_registered_for_the_connection_type() -> None:
-    from airflow.providers_manager import ProvidersManager
+    from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime
 
-    hooks = ProvidersManager().hooks
+    hooks = ProvidersManagerTaskRuntime().hooks
     assert hooks["fansly"] is not None
     assert hooks["fansly"].hook_class_name == "airflow_provider_fansly.hooks.fansly.FanslyHook"
