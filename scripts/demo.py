@@ -130,10 +130,11 @@ def main() -> int:
     summarize(lake, first, last)
     print(f"\nThe lake: {lake}/media_stats/ (Hive partitions period_ms=, dt=)")
     print(f"The chart: {workdir / 'daily_views.png'}")
-    print(
-        'Query it, e.g.: duckdb -c "select dt, sum(views) from read_parquet('
-        f"'{lake}/media_stats/**/*.parquet', hive_partitioning=true) group by dt order by dt\""
+    sql = (
+        f"select dt, sum(views) from read_parquet('{lake}/media_stats/**/*.parquet', "
+        "hive_partitioning=true) group by dt order by dt"
     )
+    print(f"Query it with DuckDB (in .venv), e.g.: duckdb.sql({sql!r}).show()")
     return 0
 
 
