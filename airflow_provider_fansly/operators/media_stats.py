@@ -1,7 +1,8 @@
 """MediaStatsOperator: one window of media statistics into the partitioned Parquet lake.
 
 The run is fetch -> validate -> stage, chunk by chunk (oldest first), and only then publish:
-a failure anywhere publishes nothing, and memory holds about two chunks, never the window.
+a failure anywhere publishes nothing. The data path itself (:mod:`..pipeline`) holds a
+bounded batch of rows, never the window.
 """
 
 from __future__ import annotations
