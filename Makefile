@@ -19,8 +19,8 @@ demo: bootstrap
 	$(RUN) python scripts/demo.py
 
 lint: bootstrap
-	$(RUN) ruff check airflow_provider_fansly tests dags benchmarks
-	$(RUN) ruff format --check airflow_provider_fansly tests dags benchmarks
+	$(RUN) ruff check airflow_provider_fansly tests dags benchmarks scripts
+	$(RUN) ruff format --check airflow_provider_fansly tests dags benchmarks scripts
 	$(RUN) mypy
 
 bench: bootstrap

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from airflow_provider_fansly.models import MediaStats
-from airflow_provider_fansly.schemas import UnknownStatTypes, validate_table
+from airflow_provider_fansly.schemas import UnknownStatTypes, rows_schema, validate_table
 from airflow_provider_fansly.storage import layout
 from airflow_provider_fansly.storage.columns import MEDIA_STATS_SCHEMA, stats_table
 from airflow_provider_fansly.storage.writer import Stager
@@ -92,11 +92,10 @@ class RowSink:
     ) -> None:
         self.days = _DayBuffer(stager, after, before)
         self.before = before
-        self.period = period
+        self.schema = rows_schema(after, before, period)
         self.policy = policy
         self.fetched_at = fetched_at_ms
         self.pending: list[pa.Table] = []
-        self.pending_since = after
 
     @property
     def rows(self) -> int:
@@ -123,7 +122,7 @@ class RowSink:
 
     def _validate(self, hi: int) -> dict[int, int]:
         table = pa.concat_tables(self.pending) if self.pending else MEDIA_STATS_SCHEMA.empty_table()
-        table, unknown = validate_table(table, self.pending_since, hi, self.period, self.policy)
+        table, unknown = validate_table(table, self.schema, self.policy)
         self.days.add(table, hi)
-        self.pending, self.pending_since = [], hi
+        self.pending = []
         return unknown

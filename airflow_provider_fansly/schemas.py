@@ -30,6 +30,7 @@ __all__ = [
     "MediaStatsRows",
     "UnknownStatTypes",
     "register_stat_type",
+    "rows_schema",
     "split_unknown_stat_types",
     "stat_type_name",
     "validate_rows",
@@ -124,7 +125,8 @@ def _report(errors: SchemaErrors, frame: pl.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def _schema(after: int, before: int, period: int) -> pa.DataFrameSchema:
+def rows_schema(after: int, before: int, period: int) -> pa.DataFrameSchema:
+    """Return :class:`MediaStatsRows` plus the rules of one window (build once per run)."""
     schema = MediaStatsRows.to_schema()
     bucket = schema.columns["bucket_start"]
     return schema.update_column(
@@ -132,13 +134,12 @@ def _schema(after: int, before: int, period: int) -> pa.DataFrameSchema:
     )
 
 
-def validate_rows(frame: pl.DataFrame, after: int, before: int, period: int) -> pl.DataFrame:
+def validate_rows(frame: pl.DataFrame, schema: pa.DataFrameSchema) -> pl.DataFrame:
     """Check every rule at once; collapse exact repeats; raise one report on failure.
 
     A bucket sent twice with the same numbers is collapsed to one row; sent twice with
     different numbers it fails the uniqueness rule.
     """
-    schema = _schema(after, before, period)
     try:
         return schema.validate(frame, lazy=True)
     except SchemaErrors as errors:
@@ -170,17 +171,17 @@ def split_unknown_stat_types(
 
 
 def validate_table(
-    table: pyarrow.Table, after: int, before: int, period: int, policy: UnknownStatTypes
+    table: pyarrow.Table, schema: pa.DataFrameSchema, policy: UnknownStatTypes
 ) -> tuple[pyarrow.Table, dict[int, int]]:
     """Apply the stat type policy and every rule to an Arrow table of rows.
 
     Return the rows to publish (the same table when nothing was dropped or collapsed) and the
     unknown stat type codes with their row counts.
     """
-    frame = pl.from_arrow(table)
+    frame = pl.from_arrow(table, rechunk=False)
     assert isinstance(frame, pl.DataFrame)
     frame, unknown = split_unknown_stat_types(frame, policy)
-    checked = validate_rows(frame, after, before, period)
+    checked = validate_rows(frame, schema)
     if checked.height == table.num_rows:
         return table, unknown
     return checked.to_arrow().cast(table.schema), unknown
