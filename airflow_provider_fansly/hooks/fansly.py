@@ -166,6 +166,12 @@ class FanslyHook(BaseHook):
             )
         return self._aclient
 
+    def __enter__(self) -> FanslyHook:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
         """Close the sync client (the async one closes with :meth:`aclose`)."""
         if "_client" in self.__dict__:
@@ -360,6 +366,8 @@ class FanslyHook(BaseHook):
             accounts = self.list_accounts(retry=False)
         except (FanslyError, ValueError) as exc:
             return False, f"Connection failed: {exc}"
+        finally:
+            self.close()
         return True, f"Connected: the key sees {len(accounts)} account(s)"
 
 
