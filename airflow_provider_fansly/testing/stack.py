@@ -161,16 +161,16 @@ class AirflowStack:
         )
 
     def _spawn(self, *args: str) -> None:
-        log = open(self.home / "logs" / f"{args[0]}.log", "ab")  # noqa: SIM115 - owned by the process
-        self.procs.append(
-            subprocess.Popen(
+        # the child keeps its own copy of the log's descriptor; the parent closes its one
+        with open(self.home / "logs" / f"{args[0]}.log", "ab") as log:
+            proc = subprocess.Popen(
                 [sys.executable, "-m", "airflow", *args],
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        )
+        self.procs.append(proc)
 
     def start(self) -> None:
         """Start the api-server, wait until it answers, then the scheduler and dag-processor."""
