@@ -308,13 +308,30 @@ class MediaStatsOperator(BaseOperator):
         ids: list[str],
         chunk: Window,
     ) -> list[asyncio.Task[MediaStats]]:
-        """Start fetching one chunk for every media offer (at most ``max_in_flight`` at once)."""
+        """Start fetching one chunk for every media offer (at most ``max_in_flight`` at once).
+
+        Logs progress each time another quarter of the media offers is done.
+        """
+        done = [0]
+        step = max(1, len(ids) // 4)
 
         async def one(media_offer_id: str) -> MediaStats:
             async with slots:
-                return await hook.aget_media_stats(
+                stats = await hook.aget_media_stats(
                     account, media_offer_id, after=chunk[0], before=chunk[1], period=self.period
                 )
+            done[0] += 1
+            if done[0] % step == 0 and done[0] < len(ids):
+                self.log.info(
+                    "Media offers done: %d of %d in [%s, %s); %d request(s), %d retried",
+                    done[0],
+                    len(ids),
+                    iso_utc(chunk[0]),
+                    iso_utc(chunk[1]),
+                    hook.counters.requests,
+                    hook.counters.retries,
+                )
+            return stats
 
         return [asyncio.create_task(one(m)) for m in ids]
 

@@ -221,3 +221,13 @@ def test_the_run_data_interval_is_the_default_window(tmp_path: Path, fansly_conn
     (entry,) = fansly_conn.state.log
     assert entry["before"] - entry["after"] == DAY_MS
     assert len(partitions(tmp_path, DAY_MS)) == 1
+
+
+def test_the_run_logs_its_estimate_progress_and_summary(tmp_path: Path, logs: LogText) -> None:
+    run(probe(tmp_path, D0, D0 + 200 * DAY_MS, ids=["a", "b", "c", "d"]))
+    text = logs()
+    # 200 days = 3 chunks of at most 99 buckets per media offer: 12 requests in all
+    assert "Fetching 4 media offer(s) of fansly_demo" in text and "12 request(s)" in text
+    assert "Media offers done: 1 of 4" in text and "Media offers done: 3 of 4" in text
+    assert all(f"Chunk {k}/3 done" in text for k in (1, 2, 3))
+    assert "Published" in text and "12 request(s) (12 estimated)" in text
