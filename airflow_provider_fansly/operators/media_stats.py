@@ -22,14 +22,6 @@ from airflow_provider_fansly.exceptions import FanslyBudgetExceededError
 from airflow_provider_fansly.hooks.fansly import FanslyHook
 from airflow_provider_fansly.ids import check_id
 from airflow_provider_fansly.models import MediaOffer, MediaStats
-from airflow_provider_fansly.pipeline import RowSink, frozen_heap
-from airflow_provider_fansly.schemas import UnknownStatTypes
-from airflow_provider_fansly.storage.columns import (
-    media_offers_table,
-)
-from airflow_provider_fansly.storage.publish import publish
-from airflow_provider_fansly.storage.store import Store
-from airflow_provider_fansly.storage.writer import Stager
 from airflow_provider_fansly.windows import (
     DAY_MS,
     Window,
@@ -42,6 +34,9 @@ from airflow_provider_fansly.windows import (
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+    from airflow_provider_fansly.schemas import UnknownStatTypes
+    from airflow_provider_fansly.storage.writer import Stager
 
 __all__ = [
     "MEDIA_STATS_ASSET",
@@ -241,6 +236,13 @@ class MediaStatsOperator(BaseOperator):
             self.period,
             summary.estimated_requests,
         )
+        # The data path (pyarrow, polars, pandera, object storage) loads when a task runs,
+        # never when a DAG file that uses this operator is parsed.
+        from airflow_provider_fansly.pipeline import frozen_heap
+        from airflow_provider_fansly.storage.publish import publish
+        from airflow_provider_fansly.storage.store import Store
+        from airflow_provider_fansly.storage.writer import Stager
+
         stager = Stager(Store(self.output_path), account, ids, self.period, after, before)
         try:
             with frozen_heap():
@@ -275,6 +277,9 @@ class MediaStatsOperator(BaseOperator):
         after, before = summary.window
         chunks = split_window(after, before, self.period)
         fetched_at = int(time.time() * 1000)
+        from airflow_provider_fansly.pipeline import RowSink
+        from airflow_provider_fansly.storage.columns import media_offers_table
+
         sink = RowSink(stager, after, before, self.period, self.unknown_stat_types, fetched_at)
         media: dict[str, MediaOffer] = {}
         wanted = set(ids)
