@@ -20,6 +20,7 @@ __all__ = [
     "FastAnswer",
     "Rows",
     "StatStruct",
+    "checked_int",
     "decode_success",
     "parse_datapoints",
 ]
@@ -134,7 +135,10 @@ def decode_success(body: bytes, window: Window) -> FastAnswer | None:
     )
 
 
-def _integer(value: Any, what: str, bounds: tuple[int, int], ctx: RequestContext) -> int:
+def checked_int(
+    value: Any, what: str, ctx: RequestContext, bounds: tuple[int, int] = _INT64
+) -> int:
+    """Return ``value`` as an int in ``bounds`` (integral floats accepted), or raise malformed."""
     if type(value) is float and value.is_integer():
         value = int(value)
     if type(value) is not int:
@@ -151,7 +155,7 @@ def _stat(stat: Any, ctx: RequestContext) -> StatStruct:
     if missing:
         raise FanslyMalformedAnswerError(f"a stat has no {missing[0]!r}", ctx)
     return StatStruct(
-        *(_integer(stat[k], f"stat {k}", _INT32 if k == "type" else _INT64, ctx) for k in _KEYS)
+        *(checked_int(stat[k], f"stat {k}", ctx, _INT32 if k == "type" else _INT64) for k in _KEYS)
     )
 
 
@@ -172,7 +176,7 @@ def parse_datapoints(
     for point in points:
         if type(point) is not dict or "timestamp" not in point:
             raise FanslyMalformedAnswerError("a datapoint is not {timestamp, stats}", ctx)
-        ts = _integer(point["timestamp"], "a datapoint timestamp", _INT64, ctx)
+        ts = checked_int(point["timestamp"], "a datapoint timestamp", ctx)
         stats = point.get("stats", [])
         if type(stats) is not list:
             raise FanslyMalformedAnswerError("a datapoint's stats is not a list", ctx)

@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from airflow_provider_fansly.datapoints import Rows, decode_success, parse_datapoints
+from airflow_provider_fansly.datapoints import Rows, checked_int, decode_success, parse_datapoints
 from airflow_provider_fansly.exceptions import (
     FanslyAuthError,
     FanslyBadRequestError,
@@ -172,12 +172,6 @@ def unwrap(status: int, body: bytes, headers: Mapping[str, str], ctx: RequestCon
     return inner["response"]
 
 
-def _int(value: Any, what: str, ctx: RequestContext) -> int:
-    if type(value) is int:
-        return value
-    raise FanslyMalformedAnswerError(f"{what} is not an integer: {value!r:.40}", ctx)
-
-
 def _media(raw: Any) -> MediaOffer | None:
     if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
         return None
@@ -224,9 +218,9 @@ def parse_dataset(
         raise FanslyMalformedAnswerError("the answer has no dataset.datapoints", ctx)
     rows, unknown = parse_datapoints(dataset["datapoints"], ctx, window)
     return Dataset(
-        period=_int(dataset.get("period"), "dataset.period", ctx),
-        date_after=_int(dataset.get("dateAfter"), "dataset.dateAfter", ctx),
-        date_before=_int(dataset.get("dateBefore"), "dataset.dateBefore", ctx),
+        period=checked_int(dataset.get("period"), "dataset.period", ctx),
+        date_after=checked_int(dataset.get("dateAfter"), "dataset.dateAfter", ctx),
+        date_before=checked_int(dataset.get("dateBefore"), "dataset.dateBefore", ctx),
         rows=rows,
         media=_media_list(response.get("aggregationData")),
         unknown_fields=unknown,

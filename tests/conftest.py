@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import subprocess
@@ -31,6 +30,7 @@ from airflow_provider_fansly.testing.emulator import (  # noqa: E402
     Emulator,
     EmulatorConfig,
 )
+from airflow_provider_fansly.testing.stack import connection_env  # noqa: E402
 
 if str(ROOT / "tests" / "dags") not in sys.path:
     sys.path.insert(0, str(ROOT / "tests" / "dags"))
@@ -56,8 +56,8 @@ def emu(emulator_server: Emulator) -> Emulator:
 
 
 def connection_json(url: str, key: str = DEFAULT_KEY, **extra: object) -> str:
-    """An ``AIRFLOW_CONN_*`` value for a fansly connection."""
-    return json.dumps({"conn_type": "fansly", "host": url, "password": key, "extra": extra})
+    """An ``AIRFLOW_CONN_*`` value for a fansly connection (the key defaults to the emulator's)."""
+    return connection_env(url, key, **extra)
 
 
 @pytest.fixture
