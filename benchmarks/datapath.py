@@ -161,7 +161,7 @@ def best_of(runs: int, fn: Callable[[Path], int]) -> tuple[int, float]:
 def main() -> None:
     args = parse_args(__doc__.splitlines()[0])
     header("data path: parse, flatten, validate, write")
-    from airflow_provider_fansly.operators.media_stats import frozen_heap
+    from airflow_provider_fansly.pipeline import frozen_heap
 
     bodies = answers(40 if args.tiny else 2_000)
     provider_path(bodies[:20], Path(tempfile.mkdtemp()), True)  # warm imports and caches
