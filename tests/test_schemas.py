@@ -73,6 +73,7 @@ BAD = [
     ("off-grid", row(hour=5, bucket_start=D0 + 1), f"on the {HOUR_MS} ms UTC grid", None),
     ("outside", row(hour=48), f"inside [{AFTER}, {BEFORE})", None),
     ("empty-id", row(media=""), "media_offer_id: str_length", None),
+    ("null", row(hour=5, views=None), "views: not_nullable", "'views': None"),
     ("conflict", row("m2", 30, 0, views=99), "unique key (account_id, media_offer_id", "99"),
 ]
 
