@@ -68,11 +68,11 @@ def _covered(store: Store, period: int) -> dict[date, dict[str, set[str]]]:
     """Which media offers of which account have a file, per day."""
     manifests: dict[str, dict[str, Any]] = {}
     covered: dict[date, dict[str, set[str]]] = {}
-    base = f"{layout.MEDIA_STATS}/period_ms={period}"
+    base = layout.period_dir(period)
     for part in store.listdir(base):
-        day = date.fromisoformat(part.removeprefix("dt="))
+        day = layout.day_of_partition(part)
         for name in store.listdir(f"{base}/{part}"):
-            key = name.removeprefix("part-").removesuffix(".parquet")
+            key = layout.key_of_file(name)
             if key not in manifests:
                 manifests[key] = store.read_json(layout.key_manifest(key))
             manifest = manifests[key]

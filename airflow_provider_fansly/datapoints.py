@@ -14,6 +14,7 @@ from typing import Annotated, Any, NamedTuple
 import msgspec
 
 from airflow_provider_fansly.exceptions import FanslyMalformedAnswerError, RequestContext
+from airflow_provider_fansly.windows import Window
 
 __all__ = [
     "STAT_FIELDS",
@@ -41,7 +42,6 @@ _INT64 = (-(2**63), 2**63 - 1)
 _INT32 = (-(2**31), 2**31 - 1)
 Int64 = Annotated[int, msgspec.Meta(ge=_INT64[0], le=_INT64[1])]
 Int32 = Annotated[int, msgspec.Meta(ge=_INT32[0], le=_INT32[1])]
-Window = tuple[int, int]
 
 
 class StatStruct(msgspec.Struct, forbid_unknown_fields=True):

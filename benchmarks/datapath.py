@@ -20,6 +20,7 @@ from contextlib import nullcontext
 from functools import partial
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -107,10 +108,7 @@ def baseline(bodies: list[tuple[str, int, bytes]], out: Path) -> int:
 
 def provider_path(bodies: list[tuple[str, int, bytes]], out: Path, validate: bool) -> int:
     """The provider's path, chunk by chunk, exactly as the operator runs it."""
-    from airflow_provider_fansly.envelope import parse_media_stats
-    from airflow_provider_fansly.exceptions import RequestContext
-    from airflow_provider_fansly.models import MediaStats
-    from airflow_provider_fansly.pipeline import RowSink
+    from airflow_provider_fansly import pipeline
     from airflow_provider_fansly.storage.store import Store
     from airflow_provider_fansly.storage.writer import Stager
 
@@ -118,12 +116,22 @@ def provider_path(bodies: list[tuple[str, int, bytes]], out: Path, validate: boo
     windows = sorted({a for _, a, _ in bodies})
     after, before = windows[0], windows[-1] + 99 * HOUR
     stager = Stager(Store(str(out)), ACCOUNT, media_ids, HOUR, after, before)
-    sink = RowSink(stager, after, before, HOUR, "warn", int(time.time() * 1000))
-    if not validate:
-        sink._validate = _unvalidated(sink)  # type: ignore[method-assign]
+    sink = pipeline.RowSink(stager, after, before, HOUR, "warn", int(time.time() * 1000))
     by_window: dict[int, list[tuple[str, bytes]]] = {}
     for media, lo, body in bodies:
         by_window.setdefault(lo, []).append((media, body))
+    check = nullcontext() if validate else patch.object(pipeline, "validate_table", _accept)
+    with check:
+        _feed(sink, by_window, windows)
+    return sink.rows
+
+
+def _feed(sink: Any, by_window: dict[int, list[tuple[str, bytes]]], windows: list[int]) -> None:
+    """Parse each window's answers and hand them to the sink as the operator does."""
+    from airflow_provider_fansly.envelope import parse_media_stats
+    from airflow_provider_fansly.exceptions import RequestContext
+    from airflow_provider_fansly.models import MediaStats
+
     for lo in windows:
         hi = lo + 99 * HOUR
         results = []
@@ -135,19 +143,11 @@ def provider_path(bodies: list[tuple[str, int, bytes]], out: Path, validate: boo
             )
         sink.add(results, lo, hi)
     sink.finish()
-    return sink.rows
 
 
-def _unvalidated(sink: Any) -> Callable[[int], dict[int, int]]:
-    """The sink's batch step without pandera: what validation costs is the difference."""
-    import pyarrow as pa
-
-    def stage(hi: int) -> dict[int, int]:
-        sink.days.add(pa.concat_tables(sink.pending), hi)
-        sink.pending = []
-        return {}
-
-    return stage
+def _accept(table: Any, schema: Any, policy: Any) -> tuple[Any, dict[int, int]]:
+    """Stands in for ``validate_table``: what validation costs is the difference."""
+    return table, {}
 
 
 def interleaved(

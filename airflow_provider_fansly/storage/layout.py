@@ -20,14 +20,19 @@ from datetime import date, datetime, timezone
 from airflow_provider_fansly.windows import DAY_MS
 
 __all__ = [
+    "KEYS",
     "MEDIA_OFFERS",
     "MEDIA_STATS",
     "day_bounds",
+    "day_of",
+    "day_of_partition",
     "days_of",
     "file_key",
     "key_manifest",
+    "key_of_file",
     "media_offers_file",
     "partition_file",
+    "period_dir",
     "staging_dir",
 ]
 
@@ -60,14 +65,29 @@ def days_of(after: int, before: int) -> list[date]:
     return [day_of(ms) for ms in range(first, before, DAY_MS)]
 
 
+def period_dir(period: int) -> str:
+    """Return the directory that holds one period's day partitions."""
+    return f"{MEDIA_STATS}/period_ms={period}"
+
+
 def partition_dir(period: int, day: date) -> str:
     """Return the Hive partition directory of one period and day."""
-    return f"{MEDIA_STATS}/period_ms={period}/dt={day.isoformat()}"
+    return f"{period_dir(period)}/dt={day.isoformat()}"
+
+
+def day_of_partition(name: str) -> date:
+    """Return the day of a partition directory's name (``dt=YYYY-MM-DD``)."""
+    return date.fromisoformat(name.removeprefix("dt="))
 
 
 def partition_file(period: int, day: date, key: str) -> str:
     """Return the published file of one key in one partition."""
     return f"{partition_dir(period, day)}/part-{key}.parquet"
+
+
+def key_of_file(name: str) -> str:
+    """Return the key of a published file's name (``part-{key}.parquet``)."""
+    return name.removeprefix("part-").removesuffix(".parquet")
 
 
 def media_offers_file(key: str) -> str:

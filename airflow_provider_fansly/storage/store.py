@@ -19,10 +19,8 @@ class Store:
 
     def __init__(self, root: str | ObjectStoragePath) -> None:
         path = root if isinstance(root, ObjectStoragePath) else ObjectStoragePath(str(root))
-        self.uri = str(root)
         self.fs = path.fs
         self.root = path.path.rstrip("/")
-        self.atomic_rename = "file" in _protocols(self.fs)
 
     def full(self, rel: str) -> str:
         """Return the filesystem path of a path relative to the root."""
@@ -71,8 +69,3 @@ class Store:
         """Remove a file or a whole directory; a missing one is fine."""
         with contextlib.suppress(FileNotFoundError):
             self.fs.rm(self.full(rel), recursive=True)
-
-
-def _protocols(fs: Any) -> set[str]:
-    proto = fs.protocol
-    return {proto} if isinstance(proto, str) else set(proto)

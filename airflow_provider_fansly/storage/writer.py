@@ -58,7 +58,7 @@ class Stager:
             key = name.removesuffix(".json")
             if key == self.key:
                 continue
-            theirs = set(self.store.read_json(f"{layout.KEYS}/{name}").get("media_offer_ids", []))
+            theirs = set(self.store.read_json(layout.key_manifest(key)).get("media_offer_ids", []))
             if theirs & mine:
                 found[key] = theirs <= mine
         return found
