@@ -1,8 +1,9 @@
 """Read the lake back for data-quality reporting: daily totals and coverage gaps.
 
-Coverage is exact, not guessed from activity: a partition holds one file per key, and the
-key's manifest under ``_keys/`` names the media offers that file was fetched for, so a quiet
-day (an empty file) counts as covered and a day never fetched does not.
+Coverage is exact, not guessed from activity: the ``fetch_log`` table records each media
+offer and day a task fetched and committed, so a quiet day counts as covered and a day never
+fetched does not. Everything is read through Delta, never by listing data files (files a
+commit removed stay on disk until vacuum).
 """
 
 from __future__ import annotations
@@ -12,11 +13,10 @@ from datetime import date, timedelta
 from typing import Any
 
 import pyarrow.dataset as ds
-from airflow.sdk import ObjectStoragePath
 
-from airflow_provider_fansly.storage import layout
-from airflow_provider_fansly.storage.columns import PARTITION_SCHEMA
-from airflow_provider_fansly.storage.store import Store
+from airflow_provider_fansly.storage.delta import MEDIA_STATS, open_table
+from airflow_provider_fansly.storage.fetch_log import covered_days
+from airflow_provider_fansly.storage.location import Location
 from airflow_provider_fansly.windows import DAY_MS
 
 __all__ = ["Gap", "coverage_gaps", "daily_totals", "open_dataset"]
@@ -33,7 +33,7 @@ DAILY_TOTALS = """
 
 @dataclass(frozen=True)
 class Gap:
-    """Media offers of an account with no published partition for a day."""
+    """Media offers of an account that were not fetched whole for a day."""
 
     account_id: str
     day: date
@@ -44,18 +44,22 @@ class Gap:
         return (today - self.day).days
 
 
-def open_dataset(root: str | ObjectStoragePath) -> ds.Dataset:
-    """Open ``media_stats/`` as a pyarrow dataset with typed Hive partitions (any store)."""
-    store = Store(root)
-    return ds.dataset(
-        store.full(layout.MEDIA_STATS),
-        filesystem=store.fs,
-        format="parquet",
-        partitioning=ds.partitioning(PARTITION_SCHEMA, flavor="hive"),
-    )
+def open_dataset(root: str, version: int | None = None) -> ds.Dataset:
+    """Open ``media_stats`` (its latest version, or ``version``) as a pyarrow dataset.
+
+    It holds exactly the rows of that version, with the partition columns ``period_ms`` and
+    ``dt`` typed; register it in DuckDB or scan it with pyarrow.
+    """
+    location = Location.parse(root)
+    table = open_table(location, MEDIA_STATS)
+    if table is None:
+        return ds.dataset(MEDIA_STATS.schema.empty_table())
+    if version is not None:
+        table.load_as_version(version)
+    return table.to_pyarrow_dataset()
 
 
-def daily_totals(root: str | ObjectStoragePath, period: int = DAY_MS) -> list[dict[str, Any]]:
+def daily_totals(root: str, period: int = DAY_MS) -> list[dict[str, Any]]:
     """Per account and day: rows, views, unique viewers, average engagement (DuckDB)."""
     import duckdb
 
@@ -64,39 +68,20 @@ def daily_totals(root: str | ObjectStoragePath, period: int = DAY_MS) -> list[di
         return con.sql(DAILY_TOTALS.format(period=int(period))).to_arrow_table().to_pylist()
 
 
-def _covered(store: Store, period: int) -> dict[date, dict[str, set[str]]]:
-    """Which media offers of which account have a file, per day."""
-    manifests: dict[str, dict[str, Any]] = {}
-    covered: dict[date, dict[str, set[str]]] = {}
-    base = layout.period_dir(period)
-    for part in store.listdir(base):
-        day = layout.day_of_partition(part)
-        for name in store.listdir(f"{base}/{part}"):
-            key = layout.key_of_file(name)
-            if key not in manifests:
-                manifests[key] = store.read_json(layout.key_manifest(key))
-            manifest = manifests[key]
-            covered.setdefault(day, {}).setdefault(manifest["account_id"], set()).update(
-                manifest["media_offer_ids"]
-            )
-    return covered
-
-
 def coverage_gaps(
-    root: str | ObjectStoragePath,
+    root: str,
     expected: dict[str, list[str]],
     first_day: date,
     last_day: date,
     period: int = DAY_MS,
 ) -> list[Gap]:
     """Return, per account and day in ``[first_day, last_day]``, the media offers not fetched."""
-    covered = _covered(Store(root), period)
+    covered = covered_days(Location.parse(root), period, first_day, last_day)
     gaps = []
     day = first_day
     while day <= last_day:
         for account, ids in expected.items():
-            have = covered.get(day, {}).get(account, set())
-            missing = tuple(sorted(set(ids) - have))
+            missing = tuple(sorted(m for m in set(ids) if not covered.get((account, m, day))))
             if missing:
                 gaps.append(Gap(account, day, missing))
         day += timedelta(days=1)

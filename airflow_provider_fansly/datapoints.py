@@ -1,14 +1,12 @@
-"""Turn an answer's ``datapoints`` into rows: ``(bucket start, (type, *counts))`` (pure).
+"""The stat fields, their typed struct, and the careful parse of ``datapoints`` (pure).
 
-Two paths give the same rows. The fast one decodes a whole successful answer with msgspec
-straight into typed structs: types are checked in C while decoding, so no Python step
-touches a value. Anything it does not expect (an error, an unknown field, a float) goes to
-the careful path, which parses generic JSON and either accepts it or names the problem.
+:data:`STAT_COLUMNS` names the counters once. :data:`StatStruct` is what the fast decoder in
+:mod:`.envelope` checks each stat against while decoding; :func:`parse_datapoints` is the
+careful path for anything that decoder does not expect, accepting it or naming the problem.
 """
 
 from __future__ import annotations
 
-from itertools import chain, repeat
 from typing import Annotated, Any, NamedTuple
 
 import msgspec
@@ -17,24 +15,29 @@ from airflow_provider_fansly.exceptions import FanslyMalformedAnswerError, Reque
 from airflow_provider_fansly.windows import Window
 
 __all__ = [
+    "COUNT_COLUMNS",
+    "STAT_COLUMNS",
     "STAT_FIELDS",
-    "FastAnswer",
+    "Int32",
+    "Int64",
     "Rows",
     "StatStruct",
     "checked_int",
-    "decode_success",
     "parse_datapoints",
 ]
 
-#: The API's names of the counters of one stat object, in column order.
-STAT_FIELDS = (
-    "views",
-    "previewViews",
-    "interactionTime",
-    "previewInteractionTime",
-    "uniqueViewers",
-    "previewUniqueViewers",
-)
+#: The one naming of the counters: the API's name of each field -> its column in the lake,
+#: in column order. The decoder, the schemas, the writer and the emulator derive theirs.
+STAT_COLUMNS = {
+    "views": "views",
+    "previewViews": "preview_views",
+    "interactionTime": "interaction_time_ms",
+    "previewInteractionTime": "preview_interaction_time_ms",
+    "uniqueViewers": "unique_viewers",
+    "previewUniqueViewers": "preview_unique_viewers",
+}
+STAT_FIELDS = tuple(STAT_COLUMNS)
+COUNT_COLUMNS = tuple(STAT_COLUMNS.values())
 
 _KEYS = ("type", *STAT_FIELDS)
 _KNOWN = frozenset(_KEYS)
@@ -44,95 +47,21 @@ Int64 = Annotated[int, msgspec.Meta(ge=_INT64[0], le=_INT64[1])]
 Int32 = Annotated[int, msgspec.Meta(ge=_INT32[0], le=_INT32[1])]
 
 
-class StatStruct(msgspec.Struct, forbid_unknown_fields=True):
-    """One stat object as the API sends it: a traffic source ``type`` and six counters."""
-
-    type: Int32
-    views: Int64
-    previewViews: Int64
-    interactionTime: Int64
-    previewInteractionTime: Int64
-    uniqueViewers: Int64
-    previewUniqueViewers: Int64
+#: One stat object as the API sends it: a traffic source ``type`` and the counters, typed and
+#: range-checked by msgspec while decoding (fields derived from :data:`STAT_COLUMNS`).
+StatStruct: type[msgspec.Struct] = msgspec.defstruct(
+    "StatStruct",
+    [("type", Int32), *((name, Int64) for name in STAT_FIELDS)],
+    forbid_unknown_fields=True,
+    module=__name__,
+)
 
 
 class Rows(NamedTuple):
     """Stat rows, columnar: one bucket start and one :class:`StatStruct` per row."""
 
     times: list[int]
-    stats: list[StatStruct]
-
-
-class _Point(msgspec.Struct):
-    timestamp: Int64
-    stats: list[StatStruct] = []
-
-
-class _Dataset(msgspec.Struct):
-    period: int
-    dateBefore: int
-    dateAfter: int
-    datapoints: list[_Point]
-
-
-class _Response(msgspec.Struct):
-    dataset: _Dataset
-    aggregationData: msgspec.Raw = msgspec.Raw(b"null")
-
-
-class _Platform(msgspec.Struct):
-    success: bool
-    response: _Response | None = None
-
-
-class _Inner(msgspec.Struct):
-    status_code: int
-    data: _Platform | None = None
-
-
-class _Outer(msgspec.Struct):
-    statusCode: int
-    data: _Inner | None = None
-
-
-class FastAnswer(NamedTuple):
-    """A successful answer decoded by the fast path."""
-
-    period: int
-    date_after: int
-    date_before: int
-    rows: Rows
-    aggregation: bytes
-
-
-_DECODER = msgspec.json.Decoder(_Outer)
-
-
-def decode_success(body: bytes, window: Window) -> FastAnswer | None:
-    """Decode a successful answer in one typed pass; ``None`` when it is not one."""
-    try:
-        outer = _DECODER.decode(body)
-    except (msgspec.DecodeError, msgspec.ValidationError):
-        return None
-    inner = outer.data
-    platform = inner.data if inner is not None and inner.status_code == 200 else None
-    if outer.statusCode != 200 or platform is None or not platform.success:
-        return None
-    if platform.response is None:
-        return None
-    dataset = platform.response.dataset
-    lo, hi = window
-    points = [p for p in dataset.datapoints if lo <= p.timestamp < hi]
-    stats = [p.stats for p in points]
-    times = chain.from_iterable(map(repeat, [p.timestamp for p in points], map(len, stats)))
-    rows = Rows(list(times), list(chain.from_iterable(stats)))
-    return FastAnswer(
-        dataset.period,
-        dataset.dateAfter,
-        dataset.dateBefore,
-        rows,
-        bytes(platform.response.aggregationData),
-    )
+    stats: list[Any]
 
 
 def checked_int(
@@ -148,7 +77,7 @@ def checked_int(
     return value
 
 
-def _stat(stat: Any, ctx: RequestContext) -> StatStruct:
+def _stat(stat: Any, ctx: RequestContext) -> Any:
     if type(stat) is not dict:
         raise FanslyMalformedAnswerError("a stat is not an object", ctx)
     missing = [k for k in _KEYS if k not in stat]

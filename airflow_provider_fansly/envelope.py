@@ -3,17 +3,31 @@
 The vendor wraps every answer as ``{statusCode, message, data, timestamp}``; on success
 ``data`` wraps the platform's own answer again as ``{status_code, data: {success, response}}``.
 Either layer can fail, and a proxy in front may answer with HTML instead of JSON.
+
+The envelope is described here once, read two ways. The fast path (:func:`decode_success`)
+decodes a whole successful answer with msgspec straight into typed structs: types are checked
+in C while decoding. Anything it does not expect (an error, an unknown field, a float) goes to
+the careful path (:func:`unwrap` then :func:`parse_dataset`), which walks generic JSON and
+either accepts it or names the problem.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from itertools import chain, repeat
+from typing import Any, NamedTuple
 
+import msgspec
 import orjson
 
-from airflow_provider_fansly.datapoints import Rows, checked_int, decode_success, parse_datapoints
+from airflow_provider_fansly.datapoints import (
+    Int64,
+    Rows,
+    StatStruct,
+    checked_int,
+    parse_datapoints,
+)
 from airflow_provider_fansly.exceptions import (
     FanslyAuthError,
     FanslyBadRequestError,
@@ -27,8 +41,17 @@ from airflow_provider_fansly.exceptions import (
     RequestContext,
 )
 from airflow_provider_fansly.models import MediaOffer
+from airflow_provider_fansly.windows import Window
 
-__all__ = ["Dataset", "parse_dataset", "parse_media_stats", "retry_after_seconds", "unwrap"]
+__all__ = [
+    "Dataset",
+    "FastAnswer",
+    "decode_success",
+    "parse_dataset",
+    "parse_media_stats",
+    "retry_after_seconds",
+    "unwrap",
+]
 
 _BY_STATUS: dict[int, tuple[type[FanslyRequestError], str]] = {
     400: (FanslyBadRequestError, "the API rejected the request parameters"),
@@ -52,6 +75,80 @@ class Dataset:
     unknown_fields: set[str]
 
 
+# -- the fast path: one typed decode of a successful answer ------------------------------
+class _Point(msgspec.Struct):
+    timestamp: Int64
+    stats: list[StatStruct] = []  # type: ignore[valid-type]
+
+
+class _Dataset(msgspec.Struct):
+    period: int
+    dateBefore: int
+    dateAfter: int
+    datapoints: list[_Point]
+
+
+class _Response(msgspec.Struct):
+    dataset: _Dataset
+    aggregationData: msgspec.Raw = msgspec.Raw(b"null")
+
+
+class _Platform(msgspec.Struct):
+    success: bool
+    response: _Response | None = None
+
+
+class _Inner(msgspec.Struct):
+    status_code: int
+    data: _Platform | None = None
+
+
+class _Outer(msgspec.Struct):
+    statusCode: int
+    data: _Inner | None = None
+
+
+class FastAnswer(NamedTuple):
+    """A successful answer decoded by the fast path."""
+
+    period: int
+    date_after: int
+    date_before: int
+    rows: Rows
+    aggregation: bytes
+
+
+_DECODER = msgspec.json.Decoder(_Outer)
+
+
+def decode_success(body: bytes, window: Window) -> FastAnswer | None:
+    """Decode a successful answer in one typed pass; ``None`` when it is not one."""
+    try:
+        outer = _DECODER.decode(body)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    inner = outer.data
+    platform = inner.data if inner is not None and inner.status_code == 200 else None
+    if outer.statusCode != 200 or platform is None or not platform.success:
+        return None
+    if platform.response is None:
+        return None
+    dataset = platform.response.dataset
+    lo, hi = window
+    points = [p for p in dataset.datapoints if lo <= p.timestamp < hi]
+    stats = [p.stats for p in points]
+    times = chain.from_iterable(map(repeat, [p.timestamp for p in points], map(len, stats)))
+    rows = Rows(list(times), list(chain.from_iterable(stats)))
+    return FastAnswer(
+        dataset.period,
+        dataset.dateAfter,
+        dataset.dateBefore,
+        rows,
+        bytes(platform.response.aggregationData),
+    )
+
+
+# -- the careful path ----------------------------------------------------------------------
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
     """Return the server's retry advice: ``X-RateLimit-Retry-After``, then ``Retry-After``."""
     for name in ("x-ratelimit-retry-after", "retry-after"):

@@ -16,7 +16,10 @@ from "try again later" from "the vendor is broken" without parsing messages::
     │   ├── FanslyTransportError        timeout, reset, refused connection
     │   └── FanslyMalformedAnswerError  HTML, truncated JSON, missing fields, wrong types
     ├── FanslyBudgetExceededError   the run's request budget (``max_requests``) would be passed
-    └── FanslyDataError             fetched rows broke a data-quality rule (see ``schemas``)
+    ├── FanslyDataError             fetched rows broke a data-quality rule (see ``schemas``)
+    └── FanslyLakeError             the lake cannot take the commit; nothing was written
+        ├── FanslyCommitConflictError   concurrent commits kept winning past the retry bound
+        └── FanslyLegacyLakeError       a lake of the old plain-Parquet layout: convert it first
 
 Messages name the account, media offer and window of the request; they never hold the key.
 """
@@ -29,9 +32,12 @@ __all__ = [
     "FanslyAuthError",
     "FanslyBadRequestError",
     "FanslyBudgetExceededError",
+    "FanslyCommitConflictError",
     "FanslyCreditsExhaustedError",
     "FanslyDataError",
     "FanslyError",
+    "FanslyLakeError",
+    "FanslyLegacyLakeError",
     "FanslyMalformedAnswerError",
     "FanslyNotFoundError",
     "FanslyRateLimitError",
@@ -164,3 +170,15 @@ class FanslyDataError(FanslyError):
     def __init__(self, report: str) -> None:
         self.report = report
         super().__init__(report)
+
+
+class FanslyLakeError(FanslyError):
+    """The lake refused or could not take a commit; the tables are as they were."""
+
+
+class FanslyCommitConflictError(FanslyLakeError):
+    """Concurrent commits to the same rows kept winning; retrying the task will land it."""
+
+
+class FanslyLegacyLakeError(FanslyLakeError):
+    """The output path holds a lake of the 0.1 layout (plain Parquet, ``_keys/``)."""

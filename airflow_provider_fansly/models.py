@@ -3,33 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from operator import attrgetter
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from airflow_provider_fansly.datapoints import STAT_FIELDS, StatStruct
-
-__all__ = ["STAT_FIELDS", "Datapoint", "MediaOffer", "MediaStats", "Stat"]
-
-_STAT_VALUES = attrgetter("type", *STAT_FIELDS)
-
-
-class Stat(NamedTuple):
-    """The counters of one traffic source (``type``) in one bucket; times in milliseconds."""
-
-    type: int
-    views: int
-    preview_views: int
-    interaction_time_ms: int
-    preview_interaction_time_ms: int
-    unique_viewers: int
-    preview_unique_viewers: int
+__all__ = ["Datapoint", "MediaOffer", "MediaStats"]
 
 
 class Datapoint(NamedTuple):
-    """One bucket: its start (epoch ms, UTC) and a stat per traffic source (may be empty)."""
+    """One bucket: its start (epoch ms, UTC) and a stat per traffic source.
+
+    Each stat is a :data:`~airflow_provider_fansly.datapoints.StatStruct`: ``type`` and the
+    counters under the API's names (``views``, ``previewViews``, ...; times in milliseconds).
+    """
 
     timestamp: int
-    stats: tuple[Stat, ...]
+    stats: tuple[Any, ...]
 
 
 @dataclass(frozen=True)
@@ -64,7 +51,7 @@ class MediaStats:
     before: int
     period: int
     times: list[int] = field(default_factory=list)
-    stats: list[StatStruct] = field(default_factory=list)
+    stats: list[Any] = field(default_factory=list)
     media: list[MediaOffer] = field(default_factory=list)
     unknown_fields: set[str] = field(default_factory=set)
     requests: int = 0
@@ -72,7 +59,7 @@ class MediaStats:
     @property
     def datapoints(self) -> list[Datapoint]:
         """The buckets that have stats, as typed :class:`Datapoint` objects, oldest first."""
-        by_bucket: dict[int, list[Stat]] = {}
+        by_bucket: dict[int, list[Any]] = {}
         for ts, stat in zip(self.times, self.stats, strict=True):
-            by_bucket.setdefault(ts, []).append(Stat(*_STAT_VALUES(stat)))
+            by_bucket.setdefault(ts, []).append(stat)
         return [Datapoint(ts, tuple(by_bucket[ts])) for ts in sorted(by_bucket)]

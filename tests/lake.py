@@ -1,20 +1,21 @@
-"""Helpers that read a lake back the way users do, and the truth it should hold."""
+"""Helpers that read a lake back the way users do (through Delta), and the truth it should hold."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-import pyarrow.dataset as ds
+import pyarrow as pa
+from deltalake import DeltaTable
 
-from airflow_provider_fansly.storage.columns import COUNT_COLUMNS, PARTITION_SCHEMA
+from airflow_provider_fansly.datapoints import COUNT_COLUMNS
 from airflow_provider_fansly.testing.synthetic import expected_rows
 
 Row = tuple[Any, ...]
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
-    """Every published byte of the lake (staging excluded)."""
+    """Every byte of the lake's tables (staging excluded): equal snapshots, an unchanged lake."""
     return {
         str(p.relative_to(root)): p.read_bytes()
         for p in sorted(root.rglob("*"))
@@ -22,16 +23,15 @@ def snapshot(root: Path) -> dict[str, bytes]:
     }
 
 
+def table(root: Path | str, name: str = "media_stats", version: int | None = None) -> pa.Table:
+    """One Delta table of the lake at its latest version (or ``version``)."""
+    return DeltaTable(f"{root}/{name}", version=version).to_pyarrow_table()
+
+
 def lake_rows(root: Path, period: int | None = None) -> list[Row]:
-    """The lake's rows as (media, bucket ms, type, counts...) sorted, read with pyarrow."""
-    dataset = ds.dataset(
-        str(root / "media_stats"),
-        format="parquet",
-        partitioning=ds.partitioning(PARTITION_SCHEMA, flavor="hive"),
-    )
-    table = dataset.to_table()
+    """The lake's rows as (media, bucket ms, type, counts...) sorted, read through Delta."""
     rows = []
-    for r in table.to_pylist():
+    for r in table(root).to_pylist():
         if period is None or r["period_ms"] == period:
             ms = int(r["bucket_start"].timestamp() * 1000)
             rows.append((r["media_offer_id"], ms, r["stat_type"], *(r[c] for c in COUNT_COLUMNS)))
@@ -49,6 +49,7 @@ def truth(account: str, ids: list[str], after: int, before: int, period: int) ->
     return sorted(rows)
 
 
-def partitions(root: Path, period: int) -> list[str]:
-    """The ``dt=`` directories of one period."""
-    return sorted(p.name for p in (root / "media_stats" / f"period_ms={period}").iterdir())
+def days(root: Path, period: int, name: str = "media_stats") -> list[str]:
+    """The distinct days (ISO) of one period in a table."""
+    t = table(root, name)
+    return sorted({str(r["dt"]) for r in t.to_pylist() if r["period_ms"] == period})

@@ -1,8 +1,8 @@
-"""MediaStatsOperator: one window of media statistics into the partitioned Parquet lake.
+"""MediaStatsOperator: one window of media statistics into the lake's Delta tables.
 
-The run is fetch -> validate -> stage, chunk by chunk (oldest first), and only then publish:
-a failure anywhere publishes nothing. The data path itself (:mod:`..pipeline`) holds a
-bounded batch of rows, never the window.
+The run is fetch -> validate -> stage, chunk by chunk (oldest first), and only then one
+commit that replaces exactly the task's rows: a failure anywhere commits nothing. The data
+path itself (:mod:`..pipeline`) holds a bounded batch of rows, never the window.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import ast
 import asyncio
 import json
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -33,10 +34,12 @@ from airflow_provider_fansly.windows import (
 )
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from airflow.sdk import Context
 
+    from airflow_provider_fansly.pipeline import RowSink
     from airflow_provider_fansly.schemas import UnknownStatTypes
-    from airflow_provider_fansly.storage.writer import Stager
 
 __all__ = [
     "MEDIA_STATS_ASSET",
@@ -64,8 +67,9 @@ class RunSummary:
     retries: int = 0
     rate_limited: int = 0
     rows: int = 0
-    partitions: int = 0
-    files: int = 0
+    days: int = 0
+    table_version: int | None = None
+    commit_conflicts: int = 0
     validation_warnings: int = 0
     unknown_stat_types: dict[str, int] = field(default_factory=dict)
     unknown_fields: list[str] = field(default_factory=list)
@@ -94,8 +98,8 @@ def parse_media_offer_ids(value: str | Sequence[str]) -> list[str]:
 def batches(value: str | Sequence[str], size: int) -> list[list[str]]:
     """Cut a list of media offer ids (or its JSON) into batches for dynamic task mapping.
 
-    Keep the order of the list stable and append new ids at its end: a batch's files are
-    keyed by its ids, so re-cut batches rewrite (correctly, but at a cost) what they touch.
+    Re-cutting batches is safe (each task replaces exactly its own media offers' rows), but
+    a stable order with new ids appended at the end keeps each batch's rows together.
     """
     if size < 1:
         raise ValueError(f"batch size must be at least 1, got {size}")
@@ -122,11 +126,12 @@ def _lookback_ms(lookback: timedelta | float | str | None) -> int:
 
 
 class MediaStatsOperator(BaseOperator):
-    """Fetch media statistics for a window and publish them as partitioned Parquet.
+    """Fetch media statistics for a window and commit them to the lake's Delta tables.
 
     :param account_id: the vendor's id of the connected account (templated).
     :param media_offer_ids: one id, a list, or a JSON list string (templated).
-    :param output_path: lake root: a local path or an ``ObjectStoragePath`` URL (templated).
+    :param output_path: lake root: a local path or an ``ObjectStoragePath`` URL such as
+        ``s3://aws_default@bucket/fansly`` (templated).
     :param period: bucket length in ms: 86,400,000 (daily) or 3,600,000 (hourly).
     :param after_date: window start (epoch ms, aware datetime or ISO-8601; templated);
         with ``before_date`` it replaces the run's data interval. A template that renders
@@ -214,7 +219,7 @@ class MediaStatsOperator(BaseOperator):
 
     # -- the run -----------------------------------------------------------------------------
     def execute(self, context: Context) -> dict[str, Any]:
-        """Fetch, validate and stage every chunk, then publish; return a small summary."""
+        """Fetch, validate and stage every chunk, then commit once; return a small summary."""
         account = check_id(self.account_id, "account_id")
         ids = parse_media_offer_ids(self.media_offer_ids)
         after, before = self.resolve_window(context)
@@ -227,35 +232,72 @@ class MediaStatsOperator(BaseOperator):
             len(ids) * request_count(after, before, self.period),
         )
         self._check_budget(summary, hook.max_requests)
+        # The data path (pyarrow, polars, pandera, delta-rs) loads when a task runs, never
+        # when a DAG file that uses this operator is parsed.
+        from airflow_provider_fansly.storage.legacy import check_not_legacy
+        from airflow_provider_fansly.storage.location import Location
+
+        location = Location.parse(self.output_path)
+        check_not_legacy(location)
         self.log.info(
-            "Fetching %d media offer(s) of %s over [%s, %s) with period %d ms: %d request(s)",
+            "Fetching %d media offer(s) of %s over [%s, %s) with period %d ms into %s: "
+            "%d request(s)",
             len(ids),
             account,
             iso_utc(after),
             iso_utc(before),
             self.period,
+            location,
             summary.estimated_requests,
         )
-        # The data path (pyarrow, polars, pandera, object storage) loads when a task runs,
-        # never when a DAG file that uses this operator is parsed.
-        from airflow_provider_fansly.pipeline import frozen_heap
-        from airflow_provider_fansly.storage.publish import publish
-        from airflow_provider_fansly.storage.store import Store
-        from airflow_provider_fansly.storage.writer import Stager
-
-        stager = Stager(Store(self.output_path), account, ids, self.period, after, before)
         try:
-            with frozen_heap():
-                asyncio.run(self._fetch_and_stage(hook, stager, ids, summary))
-            summary.files = publish(stager)
-        except BaseException:
-            stager.discard()
-            raise
+            self._run(context, hook, location, ids, summary)
         finally:
             hook.close()
             self._count(summary, hook)
-        self.log.info("Published %s", _describe(summary))
+        self.log.info("Committed %s", _describe(summary))
         return asdict(summary)
+
+    def _run(
+        self,
+        context: Context,
+        hook: FanslyHook,
+        location: Any,
+        ids: list[str],
+        summary: RunSummary,
+    ) -> None:
+        """Fetch and stage in this try's own folder, then commit; the folder goes either way."""
+        from airflow_provider_fansly.pipeline import RowSink, frozen_heap
+        from airflow_provider_fansly.storage import layout
+        from airflow_provider_fansly.storage.commit import commit_task
+        from airflow_provider_fansly.storage.fetch_log import TaskFetch
+        from airflow_provider_fansly.storage.staging import Staging
+
+        after, before = summary.window
+        run_id, try_number = _attempt(context)
+        key = layout.task_key(summary.account_id, ids, self.period, f"{after}-{before}")
+        staging = Staging(location.store, key, f"try{try_number}")
+        fetched_at = int(time.time() * 1000)
+        sink = RowSink(staging, after, before, self.period, self.unknown_stat_types, fetched_at)
+        requests: Counter[tuple[str, date]] = Counter()
+        try:
+            with frozen_heap():
+                offers = asyncio.run(self._fetch_and_stage(hook, sink, ids, summary, requests))
+            task = TaskFetch(
+                summary.account_id,
+                ids,
+                self.period,
+                (after, before),
+                run_id,
+                try_number,
+                fetched_at,
+                0,
+            )
+            done = commit_task(location, staging, task, offers, sink.per_day, requests)
+        finally:
+            staging.discard()
+        summary.rows, summary.days = sink.rows, len(layout.days_of(after, before))
+        summary.table_version, summary.commit_conflicts = done.version, done.conflicts
 
     def _check_budget(self, summary: RunSummary, budget: int | None) -> None:
         if budget is not None and summary.estimated_requests > budget:
@@ -272,38 +314,41 @@ class MediaStatsOperator(BaseOperator):
         summary.rate_limited = hook.counters.rate_limited
 
     async def _fetch_and_stage(
-        self, hook: FanslyHook, stager: Stager, ids: list[str], summary: RunSummary
-    ) -> None:
+        self,
+        hook: FanslyHook,
+        sink: RowSink,
+        ids: list[str],
+        summary: RunSummary,
+        requests: Counter[tuple[str, date]],
+    ) -> Any:
+        """Fetch every chunk (the next one already in flight) into the sink; return the
+        media metadata table. ``requests`` counts answers per media offer and day."""
+        from airflow_provider_fansly.storage.columns import media_offers_table
+        from airflow_provider_fansly.storage.layout import day_of
+
         after, before = summary.window
         chunks = split_window(after, before, self.period)
-        fetched_at = int(time.time() * 1000)
-        from airflow_provider_fansly.pipeline import RowSink
-        from airflow_provider_fansly.storage.columns import media_offers_table
-
-        sink = RowSink(stager, after, before, self.period, self.unknown_stat_types, fetched_at)
         media: dict[str, MediaOffer] = {}
         wanted = set(ids)
         slots = asyncio.Semaphore(self.max_in_flight)
         upcoming: list[asyncio.Task[MediaStats]] = []
         try:
-            upcoming = self._start(hook, slots, stager.account_id, ids, chunks[0])
-            for index, (lo, hi) in enumerate(chunks):
+            upcoming = self._start(hook, slots, summary.account_id, ids, chunks[0])
+            for index, chunk in enumerate(chunks):
                 current = upcoming
                 if index + 1 < len(chunks):
-                    upcoming = self._start(hook, slots, stager.account_id, ids, chunks[index + 1])
+                    upcoming = self._start(hook, slots, summary.account_id, ids, chunks[index + 1])
                 results = await _gather(current)
                 self._note_new_fields(results, summary)
-                self._note_unknown_types(sink.add(results, lo, hi), summary)
+                self._note_unknown_types(sink.add(results), summary)
+                requests.update({(r.media_offer_id, day_of(chunk[0])): r.requests for r in results})
                 media.update((m.id, m) for r in results for m in r.media if m.id in wanted)
                 self._progress(index + 1, len(chunks), hook, summary)
             self._note_unknown_types(sink.finish(), summary)
-            stager.stage_media_offers(
-                media_offers_table(stager.account_id, media.values(), fetched_at)
-            )
         finally:
             _cancel(upcoming)
             await hook.aclose()
-        summary.rows, summary.partitions = sink.rows, sink.partitions
+        return media_offers_table(summary.account_id, media.values(), sink.fetched_at)
 
     def _start(
         self,
@@ -387,9 +432,16 @@ def _cancel(tasks: list[asyncio.Task[MediaStats]]) -> None:
         task.cancel()
 
 
+def _attempt(context: Context | dict[str, Any]) -> tuple[str, int]:
+    """The run id and try number of this task instance (``manual``/0 outside a task run)."""
+    ti = context.get("ti")
+    return str(context.get("run_id") or "manual"), int(getattr(ti, "try_number", 0) or 0)
+
+
 def _describe(summary: RunSummary) -> str:
     return (
-        f"{summary.rows} row(s) in {summary.partitions} partition(s), {summary.files} file(s); "
+        f"media_stats version {summary.table_version}: {summary.rows} row(s) over "
+        f"{summary.days} day(s), {summary.commit_conflicts} commit conflict(s) retried; "
         f"{summary.requests} request(s) ({summary.estimated_requests} estimated), "
         f"{summary.retries} retried, {summary.validation_warnings} validation warning(s)"
     )

@@ -1,7 +1,7 @@
-"""The one explicit Arrow schema of each table, and fetched results flattened into it.
+"""The one explicit Arrow schema of each Delta table, and fetched results flattened into rows.
 
-Files hold every column but the partition keys (``period_ms`` and ``dt`` live in the
-directory names); readers that use Hive partitioning get them back as columns.
+Timestamps are Delta's: microseconds, UTC. A schema change is a migration written down in
+CHANGELOG.md, never an accident of inference: every write casts to these schemas.
 """
 
 from __future__ import annotations
@@ -12,35 +12,31 @@ from operator import attrgetter
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from airflow_provider_fansly.datapoints import STAT_FIELDS
+from airflow_provider_fansly.datapoints import COUNT_COLUMNS, STAT_COLUMNS, STAT_FIELDS
 from airflow_provider_fansly.models import MediaOffer, MediaStats
 
 __all__ = [
     "API_COLUMNS",
-    "COUNT_COLUMNS",
+    "FETCH_LOG_SCHEMA",
     "MEDIA_OFFERS_SCHEMA",
     "MEDIA_STATS_SCHEMA",
-    "PARTITION_SCHEMA",
+    "PARTITION_COLUMNS",
+    "ROWS_SCHEMA",
+    "TIMESTAMP",
     "media_offers_table",
     "stats_table",
+    "with_partitions",
 ]
 
-TIMESTAMP = pa.timestamp("ms", tz="UTC")
-COUNT_COLUMNS = (
-    "views",
-    "preview_views",
-    "interaction_time_ms",
-    "preview_interaction_time_ms",
-    "unique_viewers",
-    "preview_unique_viewers",
-)
+TIMESTAMP = pa.timestamp("us", tz="UTC")
 
-#: The API's name of each stat field -> its column in the lake.
-API_COLUMNS = dict(zip(("type", *STAT_FIELDS), ("stat_type", *COUNT_COLUMNS), strict=True))
+#: The API's name of each stat field -> its column in the lake (``type`` included).
+API_COLUMNS = {"type": "stat_type", **STAT_COLUMNS}
 
-#: The schema of every file under ``media_stats/`` (partition keys excluded).
-MEDIA_STATS_SCHEMA = pa.schema(
+#: One fetched row, as the data path builds and validates it (no partition columns yet).
+ROWS_SCHEMA = pa.schema(
     [
         pa.field("account_id", pa.string(), nullable=False),
         pa.field("media_offer_id", pa.string(), nullable=False),
@@ -51,10 +47,19 @@ MEDIA_STATS_SCHEMA = pa.schema(
     ]
 )
 
-#: The Hive partition keys of ``media_stats/``, in directory order.
-PARTITION_SCHEMA = pa.schema([pa.field("period_ms", pa.int64()), pa.field("dt", pa.date32())])
+#: The Hive partition columns of ``media_stats``, in directory order.
+PARTITION_COLUMNS = ["period_ms", "dt"]
 
-#: One current row per media offer under ``media_offers/``.
+#: The ``media_stats`` Delta table: a row, its period and the UTC date of its bucket.
+MEDIA_STATS_SCHEMA = pa.schema(
+    [
+        *ROWS_SCHEMA,
+        pa.field("period_ms", pa.int64(), nullable=False),
+        pa.field("dt", pa.date32(), nullable=False),
+    ]
+)
+
+#: The ``media_offers`` Delta table: one current row per (account, media offer).
 MEDIA_OFFERS_SCHEMA = pa.schema(
     [
         pa.field("account_id", pa.string(), nullable=False),
@@ -71,6 +76,27 @@ MEDIA_OFFERS_SCHEMA = pa.schema(
     ]
 )
 
+#: The ``fetch_log`` Delta table: what each try of each task fetched, per media offer and day.
+#: ``window_start``/``window_end`` are the part of the day the task asked for, so a quiet day
+#: ("fetched, nothing happened") is told apart from a day never fetched.
+FETCH_LOG_SCHEMA = pa.schema(
+    [
+        pa.field("account_id", pa.string(), nullable=False),
+        pa.field("media_offer_id", pa.string(), nullable=False),
+        pa.field("period_ms", pa.int64(), nullable=False),
+        pa.field("dt", pa.date32(), nullable=False),
+        pa.field("window_start", TIMESTAMP, nullable=False),
+        pa.field("window_end", TIMESTAMP, nullable=False),
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("try_number", pa.int32(), nullable=False),
+        pa.field("requests", pa.int64(), nullable=False),
+        pa.field("rows", pa.int64(), nullable=False),
+        pa.field("fetched_at", TIMESTAMP, nullable=False),
+        pa.field("status", pa.string(), nullable=False),
+        pa.field("table_version", pa.int64()),
+    ]
+)
+
 
 def _per_result(values: list[str], counts: list[int]) -> pa.Array:
     """A string column that repeats ``values[i]`` ``counts[i]`` times, built in C."""
@@ -78,8 +104,12 @@ def _per_result(values: list[str], counts: list[int]) -> pa.Array:
     return pa.DictionaryArray.from_arrays(indices, pa.array(values, pa.string())).cast(pa.string())
 
 
+def _ms_to_timestamp(values: pa.Array) -> pa.Array:
+    return pc.multiply(values, 1000).cast(TIMESTAMP)
+
+
 def stats_table(results: Sequence[MediaStats], fetched_at_ms: int) -> pa.Table:
-    """Build one table of :data:`MEDIA_STATS_SCHEMA` from fetched media statistics.
+    """Build one table of :data:`ROWS_SCHEMA` from fetched media statistics.
 
     The values were type- and range-checked when parsed, so the columns convert without
     inference, once per chunk rather than once per answer.
@@ -90,12 +120,24 @@ def stats_table(results: Sequence[MediaStats], fetched_at_ms: int) -> pa.Table:
     arrays = [
         _per_result([r.account_id for r in results], counts),
         _per_result([r.media_offer_id for r in results], counts),
-        pa.array(times, pa.int64()).cast(TIMESTAMP),
+        _ms_to_timestamp(pa.array(times, pa.int64())),
         pa.array(list(map(attrgetter("type"), stats)), pa.int32()),
         *(pa.array(list(map(attrgetter(name), stats)), pa.int64()) for name in STAT_FIELDS),
-        pa.repeat(pa.scalar(fetched_at_ms, TIMESTAMP), len(stats)),
+        pa.repeat(pa.scalar(fetched_at_ms * 1000, TIMESTAMP), len(stats)),
     ]
-    return pa.Table.from_arrays(arrays, schema=MEDIA_STATS_SCHEMA)
+    return pa.Table.from_arrays(arrays, schema=ROWS_SCHEMA)
+
+
+def with_partitions(rows: pa.Table, period: int) -> pa.Table:
+    """Add ``period_ms`` and ``dt`` (the UTC date of each bucket) to validated rows."""
+    return pa.Table.from_arrays(
+        [
+            *rows.cast(ROWS_SCHEMA).columns,
+            pa.repeat(pa.scalar(period, pa.int64()), rows.num_rows),
+            rows["bucket_start"].cast(pa.date32()),
+        ],
+        schema=MEDIA_STATS_SCHEMA,
+    )
 
 
 def media_offers_table(
@@ -112,9 +154,9 @@ def media_offers_table(
             "height": o.height,
             "price": o.price,
             "like_count": o.like_count,
-            "created_at": o.created_at_s * 1000 if o.created_at_s is not None else None,
+            "created_at": o.created_at_s * 1_000_000 if o.created_at_s is not None else None,
             "deleted": o.deleted,
-            "fetched_at": fetched_at_ms,
+            "fetched_at": fetched_at_ms * 1000,
         }
         for o in offers
     ]

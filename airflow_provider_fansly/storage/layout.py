@@ -1,51 +1,53 @@
-"""Where things live in the lake: pure functions from values to relative paths (no I/O).
+"""Where things live in the lake and which rows a task owns: pure functions, no I/O.
 
 ::
 
     {output_path}/
-      media_stats/period_ms={period}/dt={YYYY-MM-DD}/part-{key}.parquet   published rows
-      media_offers/part-{key}.parquet                                    current metadata
-      _keys/{key}.json                       which media offers each file key holds
-      _staging/{key}/{period}-{after}-{before}/...   a run's files before they publish
+      media_stats/     Delta table, partitioned period_ms=/dt=     the datapoints
+      media_offers/    Delta table                                  one row per media offer
+      fetch_log/       Delta table, partitioned period_ms=         what each task fetched
+      _staging/{key}/{try}/batch-NNNNN.parquet    one try's validated rows, before its commit
 
-``key`` names one set of media offers of one account (a task's batch); every file a task
-writes carries it, so a rerun replaces exactly its own files.
+A task owns the rows of its account, its media offers, its period and its window: its commit
+replaces exactly those (:func:`replace_predicate`), whatever files they sit in.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import date, datetime, timezone
 
 from airflow_provider_fansly.windows import DAY_MS
 
 __all__ = [
-    "KEYS",
+    "FETCH_LOG",
     "MEDIA_OFFERS",
     "MEDIA_STATS",
+    "STAGING",
     "day_bounds",
     "day_of",
-    "day_of_partition",
     "days_of",
-    "file_key",
-    "key_manifest",
-    "key_of_file",
-    "media_offers_file",
-    "partition_file",
-    "period_dir",
+    "replace_predicate",
     "staging_dir",
+    "task_key",
 ]
 
 MEDIA_STATS = "media_stats"
 MEDIA_OFFERS = "media_offers"
-KEYS = "_keys"
+FETCH_LOG = "fetch_log"
 STAGING = "_staging"
 
 
-def file_key(account_id: str, media_offer_ids: list[str]) -> str:
-    """Return a stable 16-hex-digit key for one account's set of media offers."""
-    text = "\n".join([account_id, *sorted(set(media_offer_ids))])
+def task_key(account_id: str, media_offer_ids: Sequence[str], period: int, window: str) -> str:
+    """Return a stable 16-hex-digit key for one task's account, media offers, period, window."""
+    text = "\n".join([account_id, str(period), window, *sorted(set(media_offer_ids))])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def staging_dir(key: str, attempt: str) -> str:
+    """Return the staging folder of one try of one task (no two tries share one)."""
+    return f"{STAGING}/{key}/{attempt}"
 
 
 def day_of(ms: int) -> date:
@@ -65,41 +67,27 @@ def days_of(after: int, before: int) -> list[date]:
     return [day_of(ms) for ms in range(first, before, DAY_MS)]
 
 
-def period_dir(period: int) -> str:
-    """Return the directory that holds one period's day partitions."""
-    return f"{MEDIA_STATS}/period_ms={period}"
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
-def partition_dir(period: int, day: date) -> str:
-    """Return the Hive partition directory of one period and day."""
-    return f"{period_dir(period)}/dt={day.isoformat()}"
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def day_of_partition(name: str) -> date:
-    """Return the day of a partition directory's name (``dt=YYYY-MM-DD``)."""
-    return date.fromisoformat(name.removeprefix("dt="))
+def replace_predicate(
+    account_id: str, media_offer_ids: Sequence[str], period: int, after: int, before: int
+) -> str:
+    """Return the SQL predicate of the rows one task owns in ``media_stats``.
 
-
-def partition_file(period: int, day: date, key: str) -> str:
-    """Return the published file of one key in one partition."""
-    return f"{partition_dir(period, day)}/part-{key}.parquet"
-
-
-def key_of_file(name: str) -> str:
-    """Return the key of a published file's name (``part-{key}.parquet``)."""
-    return name.removeprefix("part-").removesuffix(".parquet")
-
-
-def media_offers_file(key: str) -> str:
-    """Return the published media metadata file of one key."""
-    return f"{MEDIA_OFFERS}/part-{key}.parquet"
-
-
-def key_manifest(key: str) -> str:
-    """Return the manifest that lists the media offers of one key."""
-    return f"{KEYS}/{key}.json"
-
-
-def staging_dir(key: str, period: int, after: int, before: int) -> str:
-    """Return the staging directory of one run (outside the published trees)."""
-    return f"{STAGING}/{key}/{period}-{after}-{before}"
+    The ``dt`` bounds repeat what the ``bucket_start`` bounds say so that Delta prunes to the
+    window's partitions: a commit costs the same on a table of one day or of years.
+    """
+    days = days_of(after, before)
+    ids = ", ".join(_quoted(i) for i in sorted(set(media_offer_ids)))
+    return (
+        f"account_id = {_quoted(account_id)} AND media_offer_id IN ({ids}) "
+        f"AND period_ms = {int(period)} "
+        f"AND dt >= '{days[0].isoformat()}' AND dt <= '{days[-1].isoformat()}' "
+        f"AND bucket_start >= '{_iso(after)}' AND bucket_start < '{_iso(before)}'"
+    )

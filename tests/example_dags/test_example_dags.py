@@ -15,7 +15,7 @@ from airflow.sdk import DAG
 from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT, Emulator
 from airflow_provider_fansly.windows import DAY_MS, HOUR_MS
 from tests.conftest import ROOT, LogText
-from tests.lake import lake_rows, partitions, truth
+from tests.lake import days, lake_rows, truth
 
 pytestmark = pytest.mark.usefixtures("airflow_db", "fansly_conn")
 IDS = ["m1", "m2", "m3"]
@@ -72,7 +72,7 @@ def test_daily_dag_fetches_its_day_and_the_lookback(dagbag: DagBag, variables: P
     dr = run(dagbag.get_dag("fansly_media_stats_daily"), day)
     assert dr.state == "success"
     # a manual run at D gets the interval that ends at D, [D-1, D), plus the 2-day lookback
-    assert partitions(variables, DAY_MS) == ["dt=2026-03-07", "dt=2026-03-08", "dt=2026-03-09"]
+    assert days(variables, DAY_MS) == ["2026-03-07", "2026-03-08", "2026-03-09"]
     assert lake_rows(variables) == truth(
         DEFAULT_ACCOUNT, IDS, ms(day) - 3 * DAY_MS, ms(day), DAY_MS
     )

@@ -15,7 +15,7 @@ from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT, DEFAULT_KE
 from airflow_provider_fansly.testing.stack import AirflowStack, connection_env, emulator_process
 from airflow_provider_fansly.windows import DAY_MS
 from tests.conftest import ROOT
-from tests.lake import lake_rows, partitions, truth
+from tests.lake import days, lake_rows, truth
 
 pytestmark = pytest.mark.integration
 DAG_ID = "fansly_media_stats_daily"
@@ -57,7 +57,7 @@ def test_a_week_backfill_through_the_scheduler_lands_exactly_seven_days(tmp_path
         str(first + timedelta(days=i)) for i in range(7)
     ]
     assert not any(_alive(pid) for pid in pids)
-    assert partitions(lake, DAY_MS) == [f"dt=2026-02-0{i}" for i in range(1, 8)]
+    assert days(lake, DAY_MS) == [f"2026-02-0{i}" for i in range(1, 8)]
     d0 = 1_769_904_000_000  # 2026-02-01T00:00Z
     assert lake_rows(lake) == truth(DEFAULT_ACCOUNT, IDS, d0, d0 + 7 * DAY_MS, DAY_MS)
 
@@ -80,4 +80,4 @@ def test_the_demo_runs_to_completion_in_a_scratch_directory(tmp_path: Path) -> N
     assert "3/3 runs succeeded" in done.stdout
     assert "3 day(s) landed for 5 media offers; coverage gaps: 0" in done.stdout
     assert (tmp_path / "daily_views.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert len(partitions(tmp_path / "lake", DAY_MS)) == 3
+    assert len(days(tmp_path / "lake", DAY_MS)) == 3

@@ -5,16 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
+from datetime import date
+
 import pytest
 from airflow.sdk import DAG
+from deltalake import DeltaTable
 from fansly_probe import build_dag
 
+from airflow_provider_fansly.coverage import coverage_gaps
 from airflow_provider_fansly.storage.columns import MEDIA_STATS_SCHEMA
 from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT, Emulator
 from airflow_provider_fansly.windows import DAY_MS, HOUR_MS
 from tests.conftest import LogText
-from tests.lake import lake_rows, partitions, snapshot, truth
+from tests.lake import days, lake_rows, snapshot, table, truth
 
 D0 = 1_767_225_600_000  # 2026-01-01T00:00Z
 IDS = ["m1", "m2", "m3"]
@@ -38,18 +41,18 @@ def test_45_days_of_several_media_offers_equal_the_emulator_and_rerun_changes_no
     tmp_path: Path, fansly_conn: Emulator
 ) -> None:
     before = D0 + 45 * DAY_MS
-    run(probe(tmp_path, D0, before))
-    assert len(partitions(tmp_path, DAY_MS)) == 45
+    first = run(probe(tmp_path, D0, before)).get_task_instances()[0].xcom_pull(task_ids="fetch")
+    assert len(days(tmp_path, DAY_MS)) == 45
     assert lake_rows(tmp_path) == truth(DEFAULT_ACCOUNT, IDS, D0, before, DAY_MS)
     assert fansly_conn.state.counts["requests"] == 3
-    first = {k: v for k, v in snapshot(tmp_path).items() if k.startswith("media_stats")}
-    run(probe(tmp_path, D0, before))
+    again = run(probe(tmp_path, D0, before)).get_task_instances()[0].xcom_pull(task_ids="fetch")
     assert lake_rows(tmp_path) == truth(DEFAULT_ACCOUNT, IDS, D0, before, DAY_MS)
-    again = {k: v for k, v in snapshot(tmp_path).items() if k.startswith("media_stats")}
-    assert sorted(again) == sorted(first)  # same files: one per task per partition
-    for dt in partitions(tmp_path, DAY_MS):
-        files = list((tmp_path / "media_stats" / f"period_ms={DAY_MS}" / dt).iterdir())
-        assert len(files) == 1 and pq.read_schema(files[0]).equals(MEDIA_STATS_SCHEMA)
+    # one commit per task: version 0 created the table, each run added exactly one version
+    assert (first["table_version"], again["table_version"]) == (1, 2)
+    delta = DeltaTable(str(tmp_path / "media_stats"))
+    assert delta.version() == 2 and delta.metadata().partition_columns == ["period_ms", "dt"]
+    assert table(tmp_path).schema.equals(MEDIA_STATS_SCHEMA)
+    assert table(tmp_path, version=1).num_rows == table(tmp_path).num_rows  # time travel
 
 
 def test_hourly_window_in_three_chunks_equals_the_emulator(
@@ -59,7 +62,7 @@ def test_hourly_window_in_three_chunks_equals_the_emulator(
     run(probe(tmp_path, D0, before, period=HOUR_MS))
     assert lake_rows(tmp_path) == truth(DEFAULT_ACCOUNT, IDS, D0, before, HOUR_MS)
     assert fansly_conn.state.counts["requests"] == 9
-    assert len(partitions(tmp_path, HOUR_MS)) == 10
+    assert len(days(tmp_path, HOUR_MS)) == 10
 
 
 def test_reruns_in_reverse_order_and_overlapping_leave_the_same_rows(tmp_path: Path) -> None:
@@ -93,25 +96,30 @@ def test_recut_batches_neither_double_nor_lose_rows(tmp_path: Path) -> None:
     run(probe(tmp_path, D0, D0 + 3 * DAY_MS, ids=["m2", "m3", "m4"]))
     ids = ["m1", "m2", "m3", "m4"]
     assert lake_rows(tmp_path) == truth(DEFAULT_ACCOUNT, ids, D0, D0 + 3 * DAY_MS, DAY_MS)
-    offers = pq.read_table(tmp_path / "media_offers").column("media_offer_id").to_pylist()
-    assert sorted(offers) == ids
+    offers = table(tmp_path, "media_offers").column("media_offer_id").to_pylist()
+    assert sorted(offers) == ids  # one current row per media offer (a merge)
 
 
-def test_a_window_with_no_activity_still_publishes_empty_partitions(tmp_path: Path) -> None:
-    run(probe(tmp_path, 1_388_534_400_000, 1_388_534_400_000 + 3 * DAY_MS))  # 2014: all quiet
-    days = partitions(tmp_path, DAY_MS)
-    assert days == ["dt=2014-01-01", "dt=2014-01-02", "dt=2014-01-03"]
-    for dt in days:
-        (file,) = (tmp_path / "media_stats" / f"period_ms={DAY_MS}" / dt).iterdir()
-        table = pq.read_table(file)
-        assert table.num_rows == 0 and table.schema.equals(MEDIA_STATS_SCHEMA)
+def test_a_quiet_window_is_logged_as_fetched_not_as_a_gap(tmp_path: Path) -> None:
+    quiet = 1_388_534_400_000  # 2014-01-01: the emulator has no activity then
+    first, last = date(2014, 1, 1), date(2014, 1, 3)
+    expected = {DEFAULT_ACCOUNT: IDS}
+    assert len(coverage_gaps(str(tmp_path), expected, first, last)) == 3  # never fetched
+    run(probe(tmp_path, quiet, quiet + 3 * DAY_MS))
+    assert table(tmp_path).num_rows == 0
+    assert days(tmp_path, DAY_MS, "fetch_log") == ["2014-01-01", "2014-01-02", "2014-01-03"]
+    assert coverage_gaps(str(tmp_path), expected, first, last) == []
+    logged = table(tmp_path, "fetch_log").to_pylist()
+    assert len(logged) == 9 and {r["status"] for r in logged} == {"fetched"}
+    assert {r["rows"] for r in logged} == {0} and {r["table_version"] for r in logged} == {1}
 
 
 def test_the_summary_goes_to_xcom(tmp_path: Path) -> None:
     dr = run(probe(tmp_path, D0, D0 + 3 * DAY_MS))
     (ti,) = dr.get_task_instances()
     summary = ti.xcom_pull(task_ids="fetch")
-    assert summary["partitions"] == 3 and summary["requests"] == 3 == summary["estimated_requests"]
+    assert summary["days"] == 3 and summary["requests"] == 3 == summary["estimated_requests"]
+    assert summary["table_version"] == 1 and summary["commit_conflicts"] == 0
     assert summary["rows"] == len(truth(DEFAULT_ACCOUNT, IDS, D0, D0 + 3 * DAY_MS, DAY_MS))
 
 
@@ -119,7 +127,7 @@ def test_lookback_rewrites_the_days_before_the_window(
     tmp_path: Path, fansly_conn: Emulator
 ) -> None:
     run(probe(tmp_path, D0 + 3 * DAY_MS, D0 + 4 * DAY_MS, lookback=2))
-    assert partitions(tmp_path, DAY_MS) == ["dt=2026-01-02", "dt=2026-01-03", "dt=2026-01-04"]
+    assert days(tmp_path, DAY_MS) == ["2026-01-02", "2026-01-03", "2026-01-04"]
     assert fansly_conn.state.log[0]["after"] == D0 + DAY_MS
 
 
@@ -220,7 +228,7 @@ def test_the_run_data_interval_is_the_default_window(tmp_path: Path, fansly_conn
     run(build_dag(output_path=str(tmp_path)), logical_date=pendulum.datetime(2026, 1, 5, tz="UTC"))
     (entry,) = fansly_conn.state.log
     assert entry["before"] - entry["after"] == DAY_MS
-    assert len(partitions(tmp_path, DAY_MS)) == 1
+    assert len(days(tmp_path, DAY_MS)) == 1
 
 
 def test_the_run_logs_its_estimate_progress_and_summary(tmp_path: Path, logs: LogText) -> None:
@@ -230,4 +238,4 @@ def test_the_run_logs_its_estimate_progress_and_summary(tmp_path: Path, logs: Lo
     assert "Fetching 4 media offer(s) of fansly_demo" in text and "12 request(s)" in text
     assert "Media offers done: 1 of 4" in text and "Media offers done: 3 of 4" in text
     assert all(f"Chunk {k}/3 done" in text for k in (1, 2, 3))
-    assert "Published" in text and "12 request(s) (12 estimated)" in text
+    assert "Committed media_stats version 1" in text and "12 request(s) (12 estimated)" in text

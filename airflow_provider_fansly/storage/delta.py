@@ -1,0 +1,204 @@
+"""The lake's Delta tables: each write is one commit, retried when a concurrent writer wins.
+
+Delta's optimistic concurrency does the hard part: a commit whose snapshot went stale fails
+with ``CommitFailedError`` when another commit touched what it read or replaced, and is then
+run again against the new snapshot from the same staged rows (no API request is sent again).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import pyarrow as pa
+from deltalake import CommitProperties, DeltaTable, WriterProperties, write_deltalake
+from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
+
+from airflow_provider_fansly.exceptions import FanslyCommitConflictError, FanslyLakeError
+from airflow_provider_fansly.storage import layout
+from airflow_provider_fansly.storage.columns import (
+    FETCH_LOG_SCHEMA,
+    MEDIA_OFFERS_SCHEMA,
+    MEDIA_STATS_SCHEMA,
+    PARTITION_COLUMNS,
+)
+from airflow_provider_fansly.storage.location import Location
+
+__all__ = [
+    "FETCH_LOG",
+    "MEDIA_OFFERS",
+    "MEDIA_STATS",
+    "Commit",
+    "ConflictRetry",
+    "TableSpec",
+    "append",
+    "merge_media_offers",
+    "open_table",
+    "replace_rows",
+]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A table of the lake: its folder under the root, its schema and its partition columns."""
+
+    name: str
+    schema: pa.Schema
+    partition_by: tuple[str, ...] = ()
+
+
+MEDIA_STATS = TableSpec(layout.MEDIA_STATS, MEDIA_STATS_SCHEMA, tuple(PARTITION_COLUMNS))
+MEDIA_OFFERS = TableSpec(layout.MEDIA_OFFERS, MEDIA_OFFERS_SCHEMA)
+FETCH_LOG = TableSpec(layout.FETCH_LOG, FETCH_LOG_SCHEMA, ("period_ms",))
+_WRITER = WriterProperties(compression="ZSTD")
+
+
+@dataclass(frozen=True)
+class ConflictRetry:
+    """How often and how patiently a conflicting commit is tried again (jittered backoff)."""
+
+    max_tries: int = 25
+    base_delay: float = 0.05
+    max_delay: float = 3.0
+
+    def delay(self, attempt: int) -> float:
+        """Full jitter: a random wait up to ``base * 2**attempt``, capped."""
+        return random.uniform(0, min(self.max_delay, self.base_delay * 2**attempt))
+
+
+@dataclass(frozen=True)
+class Commit:
+    """What one write committed: the table version and how many conflicts it retried."""
+
+    version: int
+    retries: int
+
+
+def open_table(location: Location, spec: TableSpec) -> DeltaTable | None:
+    """Return the table at its latest version, or ``None`` when it does not exist yet."""
+    try:
+        return DeltaTable(location.table_uri(spec.name), storage_options=location.storage_options)
+    except TableNotFoundError:
+        return None
+
+
+def _ensure(location: Location, spec: TableSpec) -> DeltaTable:
+    """Open the table, creating it first when missing (a concurrent creator may win)."""
+    for _ in range(5):
+        table = open_table(location, spec)
+        if table is not None:
+            _check_schema(table, spec)
+            return table
+        try:
+            DeltaTable.create(
+                location.table_uri(spec.name),
+                schema=spec.schema,
+                partition_by=list(spec.partition_by) or None,
+                mode="ignore",
+                storage_options=location.storage_options,
+            )
+        except (CommitFailedError, DeltaError) as exc:
+            log.info("Another writer created %s first (%s)", spec.name, exc)
+    raise FanslyLakeError(f"could not create the Delta table {location.table_uri(spec.name)}")
+
+
+def _check_schema(table: DeltaTable, spec: TableSpec) -> None:
+    found = pa.schema(table.schema().to_arrow())
+    expected = [(f.name, f.type) for f in spec.schema]
+    if [(f.name, f.type) for f in found] != expected:
+        raise FanslyLakeError(
+            f"the Delta table {spec.name} has the schema {found.names} with other types than "
+            f"this provider writes ({spec.schema.names}); a schema change is a migration "
+            "(see CHANGELOG.md), nothing was written"
+        )
+
+
+def _committing(
+    location: Location,
+    spec: TableSpec,
+    write: Callable[[DeltaTable], None],
+    what: str,
+    retry: ConflictRetry,
+) -> Commit:
+    """Run ``write`` against the latest snapshot until it commits; return the version."""
+    for attempt in range(retry.max_tries):
+        table = _ensure(location, spec)
+        try:
+            write(table)
+        except CommitFailedError as exc:
+            if attempt + 1 == retry.max_tries:
+                raise FanslyCommitConflictError(
+                    f"{what} conflicted with concurrent commits {retry.max_tries} times in a "
+                    f"row; nothing of it was committed. Last conflict: {exc}"
+                ) from exc
+            wait = retry.delay(attempt)
+            log.info(
+                "%s conflicted with a concurrent commit (try %d), retrying in %.2f s: %s",
+                what,
+                attempt + 1,
+                wait,
+                exc,
+            )
+            time.sleep(wait)
+            continue
+        return Commit(table.version(), attempt)
+    raise AssertionError("unreachable: max_tries bounds the loop")
+
+
+def replace_rows(
+    location: Location,
+    rows: Callable[[], Any],
+    predicate: str,
+    metadata: dict[str, str],
+    retry: ConflictRetry = ConflictRetry(),
+) -> Commit:
+    """Replace exactly the ``media_stats`` rows ``predicate`` selects with ``rows()``, in one
+    commit across every partition. ``rows`` is called per try: it returns a fresh stream."""
+
+    def write(table: DeltaTable) -> None:
+        write_deltalake(
+            table,
+            rows(),
+            mode="overwrite",
+            predicate=predicate,
+            partition_by=list(MEDIA_STATS.partition_by),
+            writer_properties=_WRITER,
+            commit_properties=CommitProperties(custom_metadata=metadata),
+        )
+
+    return _committing(location, MEDIA_STATS, write, "the media_stats commit", retry)
+
+
+def merge_media_offers(
+    location: Location, offers: pa.Table, retry: ConflictRetry = ConflictRetry()
+) -> Commit:
+    """Upsert one current row per (account, media offer) into ``media_offers``."""
+
+    def write(table: DeltaTable) -> None:
+        if offers.num_rows:
+            table.merge(
+                offers.cast(MEDIA_OFFERS_SCHEMA),
+                predicate="t.account_id = s.account_id AND t.media_offer_id = s.media_offer_id",
+                source_alias="s",
+                target_alias="t",
+            ).when_matched_update_all().when_not_matched_insert_all().execute()
+
+    return _committing(location, MEDIA_OFFERS, write, "the media_offers merge", retry)
+
+
+def append(
+    location: Location, spec: TableSpec, rows: pa.Table, retry: ConflictRetry = ConflictRetry()
+) -> Commit:
+    """Append rows to a log table (appends of different writers do not conflict)."""
+
+    def write(table: DeltaTable) -> None:
+        write_deltalake(table, rows.cast(spec.schema), mode="append", writer_properties=_WRITER)
+
+    return _committing(location, spec, write, f"the {spec.name} append", retry)

@@ -1,0 +1,124 @@
+"""Where a lake lives: Airflow's URL form in, Delta table URIs and delta-rs credentials out.
+
+``output_path`` keeps Airflow's form: a plain path, ``file://...``, or
+``s3://conn_id@bucket/path`` (likewise ``gs://`` and ``abfs://``). The ``conn_id@`` part names
+the Airflow connection whose credentials are handed to delta-rs as storage options; they are
+registered as secrets (masked in logs) and never shown by ``repr``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from airflow_provider_fansly.storage.store import Store
+
+__all__ = ["Location"]
+
+_REMOTE = ("s3", "s3a", "gs", "gcs", "abfs", "abfss", "az")
+
+
+@dataclass(frozen=True)
+class Location:
+    """One lake root: its Delta URIs, the storage options delta-rs needs, and its file store."""
+
+    output_path: str
+    root_uri: str
+    protocol: str
+    conn_id: str | None
+    storage_options: dict[str, str] = field(repr=False, compare=False)
+
+    @classmethod
+    def parse(cls, output_path: str) -> Location:
+        """Parse ``output_path``; look up the credentials of the connection it names."""
+        from airflow.sdk import ObjectStoragePath
+
+        path = ObjectStoragePath(str(output_path))
+        protocol = path.protocol if isinstance(path.protocol, str) else path.protocol[0]
+        if protocol in _REMOTE:
+            root = f"{protocol}://{path.bucket}/{path.key}".rstrip("/")
+            options = _storage_options(protocol, path.conn_id)
+        else:
+            root = os.path.abspath(path.path).rstrip("/") or "/"
+            options = {}
+        return cls(str(output_path), root, protocol, path.conn_id, options)
+
+    def table_uri(self, name: str) -> str:
+        """Return the URI of one table (or folder) under the root."""
+        return f"{self.root_uri}/{name}"
+
+    @cached_property
+    def store(self) -> Store:
+        """The root as files (staging, legacy detection), on the same store as the tables."""
+        return Store(self.output_path)
+
+    def __str__(self) -> str:
+        return self.root_uri
+
+
+def _storage_options(protocol: str, conn_id: str | None) -> dict[str, str]:
+    """delta-rs storage options from the Airflow connection ``conn_id`` (empty: the default
+    credential chain of the store, e.g. ``AWS_*`` variables or an instance role)."""
+    if conn_id is None:
+        return {}
+    if protocol.startswith("s3"):
+        options = _s3_options(conn_id)
+    elif protocol.startswith("g"):
+        options = _gcs_options(conn_id)
+    else:
+        options = _azure_options(conn_id)
+    _mask({k: v for k, v in options.items() if "SECRET" in k.upper() or "KEY" in k.upper()})
+    return options
+
+
+def _mask(secrets: dict[str, str]) -> None:
+    from airflow.sdk.log import mask_secret
+
+    for value in secrets.values():
+        mask_secret(value)
+
+
+def _s3_options(conn_id: str) -> dict[str, str]:
+    from airflow.providers.amazon.aws.hooks.base_aws import AwsGenericHook
+
+    hook: Any = AwsGenericHook(aws_conn_id=conn_id, client_type="s3")
+    creds = hook.get_credentials()
+    config = hook.conn_config
+    options = {
+        "AWS_ACCESS_KEY_ID": creds.access_key,
+        "AWS_SECRET_ACCESS_KEY": creds.secret_key,
+        "AWS_SESSION_TOKEN": creds.token,
+        "AWS_REGION": config.region_name or hook.region_name,
+        "AWS_ENDPOINT_URL": config.endpoint_url,
+    }
+    if str(config.endpoint_url or "").startswith("http://"):
+        options["AWS_ALLOW_HTTP"] = "true"
+    return {k: str(v) for k, v in options.items() if v}
+
+
+def _gcs_options(conn_id: str) -> dict[str, str]:
+    from airflow.sdk import BaseHook
+
+    extra = BaseHook.get_connection(conn_id).extra_dejson
+    if extra.get("keyfile_dict"):
+        key = extra["keyfile_dict"]
+        return {"google_service_account_key": key if isinstance(key, str) else _json(key)}
+    if extra.get("key_path"):
+        return {"google_service_account": str(extra["key_path"])}
+    return {}
+
+
+def _azure_options(conn_id: str) -> dict[str, str]:
+    from airflow.sdk import BaseHook
+
+    conn = BaseHook.get_connection(conn_id)
+    options = {"azure_storage_account_name": conn.login, "azure_storage_account_key": conn.password}
+    return {k: v for k, v in options.items() if v}
+
+
+def _json(value: Any) -> str:
+    import json
+
+    return json.dumps(value)
