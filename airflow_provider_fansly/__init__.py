@@ -29,7 +29,7 @@ def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": "airflow-provider-fansly",
         "name": "Fansly",
-        "description": "Fansly media statistics: a hook, an operator and a Parquet data lake.",
+        "description": "Fansly media statistics: a hook, operators and a Delta Lake data lake.",
         "versions": [__version__],
         "integrations": [
             {
@@ -47,7 +47,10 @@ def get_provider_info() -> dict[str, Any]:
         "operators": [
             {
                 "integration-name": "Fansly",
-                "python-modules": ["airflow_provider_fansly.operators.media_stats"],
+                "python-modules": [
+                    "airflow_provider_fansly.operators.media_stats",
+                    "airflow_provider_fansly.operators.maintenance",
+                ],
             }
         ],
         "connection-types": [

@@ -15,6 +15,7 @@ from airflow_provider_fansly.exceptions import FanslyMalformedAnswerError, Reque
 from airflow_provider_fansly.windows import Window
 
 __all__ = [
+    "API_COLUMNS",
     "COUNT_COLUMNS",
     "STAT_COLUMNS",
     "STAT_FIELDS",
@@ -37,6 +38,8 @@ STAT_COLUMNS = {
     "previewUniqueViewers": "preview_unique_viewers",
 }
 STAT_FIELDS = tuple(STAT_COLUMNS)
+#: Every field of a stat object -> its column, the traffic source ``type`` included.
+API_COLUMNS = {"type": "stat_type", **STAT_COLUMNS}
 COUNT_COLUMNS = tuple(STAT_COLUMNS.values())
 
 _KEYS = ("type", *STAT_FIELDS)
@@ -53,6 +56,7 @@ StatStruct: type[msgspec.Struct] = msgspec.defstruct(
     "StatStruct",
     [("type", Int32), *((name, Int64) for name in STAT_FIELDS)],
     forbid_unknown_fields=True,
+    gc=False,  # only ints: nothing to collect, and untracked structs allocate faster
     module=__name__,
 )
 

@@ -76,7 +76,7 @@ class Dataset:
 
 
 # -- the fast path: one typed decode of a successful answer ------------------------------
-class _Point(msgspec.Struct):
+class _Point(msgspec.Struct, gc=False):  # an int and a list of ints: no cycles
     timestamp: Int64
     stats: list[StatStruct] = []  # type: ignore[valid-type]
 

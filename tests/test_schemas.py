@@ -12,7 +12,7 @@ import pytest
 from airflow_provider_fansly import schemas
 from airflow_provider_fansly.exceptions import FanslyDataError
 from airflow_provider_fansly.schemas import rows_schema, validate_table
-from airflow_provider_fansly.storage.columns import MEDIA_STATS_SCHEMA
+from airflow_provider_fansly.storage.columns import ROWS_SCHEMA
 from airflow_provider_fansly.windows import HOUR_MS
 
 D0 = 1_771_200_000_000  # 2026-02-16T00:00Z
@@ -49,7 +49,15 @@ def good_rows() -> list[dict[str, Any]]:
 
 
 def table(rows: list[dict[str, Any]]) -> pa.Table:
-    return pa.Table.from_pylist(rows, schema=MEDIA_STATS_SCHEMA)
+    # the rows above give instants in epoch ms; the lake keeps microseconds
+    in_us = [
+        {
+            k: v * 1000 if k in ("bucket_start", "fetched_at") and v is not None else v
+            for k, v in r.items()
+        }
+        for r in rows
+    ]
+    return pa.Table.from_pylist(in_us, schema=ROWS_SCHEMA)
 
 
 def refusal(rows: list[dict[str, Any]]) -> str:

@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from itertools import chain
 from operator import attrgetter
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from airflow_provider_fansly.datapoints import COUNT_COLUMNS, STAT_COLUMNS, STAT_FIELDS
+from airflow_provider_fansly.datapoints import API_COLUMNS, COUNT_COLUMNS, STAT_FIELDS
 from airflow_provider_fansly.models import MediaOffer, MediaStats
 
 __all__ = [
@@ -31,9 +32,6 @@ __all__ = [
 ]
 
 TIMESTAMP = pa.timestamp("us", tz="UTC")
-
-#: The API's name of each stat field -> its column in the lake (``type`` included).
-API_COLUMNS = {"type": "stat_type", **STAT_COLUMNS}
 
 #: One fetched row, as the data path builds and validates it (no partition columns yet).
 ROWS_SCHEMA = pa.schema(
@@ -104,6 +102,11 @@ def _per_result(values: list[str], counts: list[int]) -> pa.Array:
     return pa.DictionaryArray.from_arrays(indices, pa.array(values, pa.string())).cast(pa.string())
 
 
+def _int64s(stats: list[Any], name: str) -> np.ndarray:
+    """One counter of every stat, read straight into an int64 array (no list in between)."""
+    return np.fromiter(map(attrgetter(name), stats), dtype=np.int64, count=len(stats))
+
+
 def _ms_to_timestamp(values: pa.Array) -> pa.Array:
     return pc.multiply(values, 1000).cast(TIMESTAMP)
 
@@ -122,7 +125,7 @@ def stats_table(results: Sequence[MediaStats], fetched_at_ms: int) -> pa.Table:
         _per_result([r.media_offer_id for r in results], counts),
         _ms_to_timestamp(pa.array(times, pa.int64())),
         pa.array(list(map(attrgetter("type"), stats)), pa.int32()),
-        *(pa.array(list(map(attrgetter(name), stats)), pa.int64()) for name in STAT_FIELDS),
+        *(pa.array(_int64s(stats, name)) for name in STAT_FIELDS),
         pa.repeat(pa.scalar(fetched_at_ms * 1000, TIMESTAMP), len(stats)),
     ]
     return pa.Table.from_arrays(arrays, schema=ROWS_SCHEMA)

@@ -36,6 +36,7 @@ __all__ = [
     "ConflictRetry",
     "TableSpec",
     "append",
+    "committing",
     "merge_media_offers",
     "open_table",
     "replace_rows",
@@ -57,7 +58,8 @@ class TableSpec:
 MEDIA_STATS = TableSpec(layout.MEDIA_STATS, MEDIA_STATS_SCHEMA, tuple(PARTITION_COLUMNS))
 MEDIA_OFFERS = TableSpec(layout.MEDIA_OFFERS, MEDIA_OFFERS_SCHEMA)
 FETCH_LOG = TableSpec(layout.FETCH_LOG, FETCH_LOG_SCHEMA, ("period_ms",))
-_WRITER = WriterProperties(compression="ZSTD")
+#: Snappy, Delta's default: every reader has it, and it writes faster than zstd.
+_WRITER = WriterProperties(compression="SNAPPY")
 
 
 @dataclass(frozen=True)
@@ -120,14 +122,17 @@ def _check_schema(table: DeltaTable, spec: TableSpec) -> None:
         )
 
 
-def _committing(
+def committing(
     location: Location,
     spec: TableSpec,
     write: Callable[[DeltaTable], None],
     what: str,
-    retry: ConflictRetry,
+    retry: ConflictRetry = ConflictRetry(),
 ) -> Commit:
-    """Run ``write`` against the latest snapshot until it commits; return the version."""
+    """Run ``write`` against the latest snapshot until it commits; return the version.
+
+    ``write`` must be safe to run again: a conflicting try committed nothing.
+    """
     for attempt in range(retry.max_tries):
         table = _ensure(location, spec)
         try:
@@ -173,7 +178,7 @@ def replace_rows(
             commit_properties=CommitProperties(custom_metadata=metadata),
         )
 
-    return _committing(location, MEDIA_STATS, write, "the media_stats commit", retry)
+    return committing(location, MEDIA_STATS, write, "the media_stats commit", retry)
 
 
 def merge_media_offers(
@@ -190,7 +195,7 @@ def merge_media_offers(
                 target_alias="t",
             ).when_matched_update_all().when_not_matched_insert_all().execute()
 
-    return _committing(location, MEDIA_OFFERS, write, "the media_offers merge", retry)
+    return committing(location, MEDIA_OFFERS, write, "the media_offers merge", retry)
 
 
 def append(
@@ -201,4 +206,4 @@ def append(
     def write(table: DeltaTable) -> None:
         write_deltalake(table, rows.cast(spec.schema), mode="append", writer_properties=_WRITER)
 
-    return _committing(location, spec, write, f"the {spec.name} append", retry)
+    return committing(location, spec, write, f"the {spec.name} append", retry)

@@ -54,16 +54,20 @@ class Store:
         with self.fs.open(self.full(rel), "rb") as fh:
             return json.loads(fh.read())
 
-    def write_json(self, rel: str, value: Any) -> None:
-        """Write one JSON document."""
-        self.fs.makedirs(posixpath.dirname(self.full(rel)), exist_ok=True)
-        with self.fs.open(self.full(rel), "wb") as fh:
-            fh.write(json.dumps(value, sort_keys=True).encode())
-
     def move(self, src: str, dst: str) -> None:
-        """Move a file into place: one atomic rename on local disk, copy+delete on S3."""
+        """Move a file or folder: one rename on local disk, copy+delete on S3."""
         self.fs.makedirs(posixpath.dirname(self.full(dst)), exist_ok=True)
-        self.fs.mv(self.full(src), self.full(dst))
+        self.fs.mv(self.full(src), self.full(dst), recursive=True)
+
+    def newest_change(self, rel: str) -> float:
+        """Return the newest modification time (epoch s) of the files under a folder; 0 if none."""
+        newest = 0.0
+        for info in self.fs.find(self.full(rel), detail=True).values():
+            stamp = info.get("mtime") or info.get("LastModified") or info.get("updated")
+            if hasattr(stamp, "timestamp"):
+                stamp = stamp.timestamp()
+            newest = max(newest, float(stamp or 0))
+        return newest
 
     def remove(self, rel: str) -> None:
         """Remove a file or a whole directory; a missing one is fine."""

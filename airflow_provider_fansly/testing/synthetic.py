@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from airflow_provider_fansly.storage.columns import API_COLUMNS
+from airflow_provider_fansly.datapoints import API_COLUMNS
 
 __all__ = ["FAR_PAST_MS", "STAT_TYPES_SERVED", "bucket_stats", "expected_rows", "media_entry"]
 

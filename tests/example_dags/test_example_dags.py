@@ -52,6 +52,7 @@ def test_the_dags_folder_loads_without_errors(dagbag: DagBag) -> None:
         "fansly_media_stats_hourly",
         "fansly_media_stats_agency",
         "fansly_media_stats_quality",
+        "fansly_lake_maintenance",
     }
     daily = dagbag.get_dag("fansly_media_stats_daily")
     assert type(daily.timetable).__name__ == "CronDataIntervalTimetable"

@@ -6,77 +6,25 @@ import json
 import os
 import signal
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import polars as pl
-import pyarrow.dataset as ds
-import pyarrow.parquet as pq
 import pytest
+from deltalake import DeltaTable
 from fansly_probe import build_dag
 
-from airflow_provider_fansly.storage.columns import PARTITION_SCHEMA
-from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT, DEFAULT_KEY, Emulator
+from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT, Emulator
 from airflow_provider_fansly.windows import DAY_MS, HOUR_MS
-from tests.lake import lake_rows, snapshot, truth
+from tests.lake import lake_rows, snapshot, table, truth
+from tests.workers import finish, start_worker
 
 D0 = 1_767_225_600_000  # 2026-01-01T00:00Z
 IDS = ["m1", "m2", "m3", "m4"]
 
 pytestmark = pytest.mark.usefixtures("airflow_db", "fansly_conn")
-
-WORKER = """
-import json, os, signal, sys
-from airflow_provider_fansly.operators.media_stats import MediaStatsOperator
-from airflow_provider_fansly.storage.store import Store
-args = json.loads(sys.argv[1])
-if args["kill_after_moves"]:
-    moves, real_move = [0], Store.move
-    def move(self, src, dst):
-        real_move(self, src, dst)
-        moves[0] += 1
-        if moves[0] == args["kill_after_moves"]:
-            os.kill(os.getpid(), signal.SIGKILL)
-    Store.move = move
-MediaStatsOperator(task_id="crash", account_id=args["account"], media_offer_ids=args["ids"],
-                   output_path=args["lake"], after_date=args["after"], before_date=args["before"],
-                   max_in_flight=1).execute({})
-"""
-
-
-def start_worker(
-    lake: Path, emu: Emulator, after: int, before: int, kill_after_moves: int = 0
-) -> subprocess.Popen[bytes]:
-    args = {
-        "account": DEFAULT_ACCOUNT,
-        "ids": IDS,
-        "lake": str(lake),
-        "after": after,
-        "before": before,
-        "kill_after_moves": kill_after_moves,
-    }
-    env = {
-        **os.environ,
-        "AIRFLOW_CONN_FANSLY_DEFAULT": json.dumps(
-            {"conn_type": "fansly", "host": emu.url, "password": DEFAULT_KEY}
-        ),
-    }
-    return subprocess.Popen(
-        [sys.executable, "-c", WORKER, json.dumps(args)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
-def readable(lake: Path) -> None:
-    for file in lake.rglob("*.parquet"):
-        if "_staging" not in file.parts:
-            pq.read_table(file)  # a torn file would raise here
 
 
 def test_worker_killed_while_fetching_leaves_the_lake_as_it_was(
@@ -87,13 +35,13 @@ def test_worker_killed_while_fetching_leaves_the_lake_as_it_was(
     ).test()
     before = snapshot(tmp_path)
     fansly_conn.config.latency = 0.2
-    worker = start_worker(tmp_path, fansly_conn, D0 + 60 * DAY_MS, D0 + 300 * DAY_MS)
+    worker = start_worker(tmp_path, fansly_conn, D0 + 60 * DAY_MS, D0 + 300 * DAY_MS, ids=IDS)
     deadline = time.monotonic() + 60
-    while not list((tmp_path / "_staging").rglob("*.parquet")) and time.monotonic() < deadline:
+    while fansly_conn.state.counts["requests"] < 3 + 4 and time.monotonic() < deadline:
         time.sleep(0.02)
     worker.send_signal(signal.SIGKILL)
     assert worker.wait(timeout=30) == -signal.SIGKILL
-    assert list((tmp_path / "_staging").rglob("*.parquet")), "the worker died before staging"
+    assert fansly_conn.state.counts["requests"] < 3 + 12, "the worker finished fetching"
     assert snapshot(tmp_path) == before
     fansly_conn.config.latency = 0
     build_dag(
@@ -105,18 +53,31 @@ def test_worker_killed_while_fetching_leaves_the_lake_as_it_was(
     assert lake_rows(tmp_path) == truth(DEFAULT_ACCOUNT, IDS, D0, D0 + 300 * DAY_MS, DAY_MS)
 
 
-def test_worker_killed_while_publishing_leaves_no_torn_file_and_the_rerun_completes(
+def test_worker_killed_mid_commit_leaves_the_last_version_and_vacuum_clears_its_files(
     tmp_path: Path, fansly_conn: Emulator
 ) -> None:
-    worker = start_worker(tmp_path, fansly_conn, D0, D0 + 20 * DAY_MS, kill_after_moves=7)
-    assert worker.wait(timeout=60) == -signal.SIGKILL
-    published = list((tmp_path / "media_stats").rglob("*.parquet"))
-    assert len(published) == 7
-    readable(tmp_path)
     build_dag(
-        media_offer_ids=IDS, output_path=str(tmp_path), after_date=D0, before_date=D0 + 20 * DAY_MS
+        media_offer_ids=IDS, output_path=str(tmp_path), after_date=D0, before_date=D0 + 5 * DAY_MS
     ).test()
-    assert lake_rows(tmp_path) == truth(DEFAULT_ACCOUNT, IDS, D0, D0 + 20 * DAY_MS, DAY_MS)
+    rows, version = lake_rows(tmp_path), DeltaTable(str(tmp_path / "media_stats")).version()
+    worker = start_worker(
+        tmp_path, fansly_conn, D0, D0 + 240 * DAY_MS, ids=IDS, kill_on_new_data_file=True
+    )
+    assert worker.wait(timeout=120) == -signal.SIGKILL
+    delta = DeltaTable(str(tmp_path / "media_stats"))
+    assert delta.version() == version and lake_rows(tmp_path) == rows  # readable, unchanged
+    on_disk = {p.name for p in (tmp_path / "media_stats").rglob("*.parquet")}
+    orphans = on_disk - {uri.rsplit("/", 1)[1] for uri in delta.file_uris()}
+    assert orphans, "the kill came before delta-rs wrote a data file"
+    removed = delta.vacuum(
+        retention_hours=0, enforce_retention_duration=False, dry_run=False, full=True
+    )
+    removed = {path.rsplit("/", 1)[1] for path in removed}
+    assert orphans <= set(removed)
+    build_dag(
+        media_offer_ids=IDS, output_path=str(tmp_path), after_date=D0, before_date=D0 + 240 * DAY_MS
+    ).test()
+    assert lake_rows(tmp_path) == truth(DEFAULT_ACCOUNT, IDS, D0, D0 + 240 * DAY_MS, DAY_MS)
 
 
 def _free_port() -> int:
@@ -160,19 +121,22 @@ def s3_lake(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
     return f"s3://aws_default@{bucket}/fansly"
 
 
-def _s3_rows(s3_endpoint: str, lake: str) -> list[tuple[object, ...]]:
-    import s3fs
+def _s3_options(s3_endpoint: str) -> dict[str, str]:
+    return {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_ENDPOINT_URL": s3_endpoint,
+        "AWS_REGION": "us-east-1",
+        "AWS_ALLOW_HTTP": "true",
+    }
 
-    fs = s3fs.S3FileSystem(key="testing", secret="testing", endpoint_url=s3_endpoint)
-    table = ds.dataset(
-        lake.split("@", 1)[1] + "/media_stats",
-        filesystem=fs,
-        format="parquet",
-        partitioning=ds.partitioning(PARTITION_SCHEMA, flavor="hive"),
-    ).to_table()
+
+def _s3_rows(s3_endpoint: str, lake: str) -> list[tuple[object, ...]]:
+    uri = "s3://" + lake.split("@", 1)[1] + "/media_stats"
+    rows = DeltaTable(uri, storage_options=_s3_options(s3_endpoint)).to_pyarrow_table()
     return sorted(
         (r["media_offer_id"], int(r["bucket_start"].timestamp() * 1000), r["stat_type"], r["views"])
-        for r in table.to_pylist()
+        for r in rows.to_pylist()
     )
 
 
@@ -191,6 +155,22 @@ def test_an_s3_lake_gets_the_same_rows_and_a_failed_run_changes_nothing(
     assert _s3_rows(s3_endpoint, s3_lake) == rows
 
 
+def test_concurrent_writers_on_s3_land_every_row_once(
+    s3_lake: str, s3_endpoint: str, fansly_conn: Emulator
+) -> None:
+    """One batch of all media offers and the same list re-cut in two, in three processes."""
+    env = {"AIRFLOW_CONN_AWS_DEFAULT": os.environ["AIRFLOW_CONN_AWS_DEFAULT"]}
+    window = (D0, D0 + 20 * DAY_MS)
+    workers = [
+        start_worker(s3_lake, fansly_conn, *window, ids=ids, env=env)
+        for ids in (IDS, IDS[:2], IDS[2:])
+    ]
+    for worker in workers:
+        finish(worker)
+    truth_rows = truth(DEFAULT_ACCOUNT, IDS, *window, DAY_MS)
+    assert _s3_rows(s3_endpoint, s3_lake) == [r[:4] for r in truth_rows]
+
+
 def test_duckdb_polars_and_pyarrow_read_the_same_totals_and_types(tmp_path: Path) -> None:
     for period in (DAY_MS, HOUR_MS):
         build_dag(
@@ -200,45 +180,34 @@ def test_duckdb_polars_and_pyarrow_read_the_same_totals_and_types(tmp_path: Path
             before_date=D0 + 4 * DAY_MS,
             period=period,
         ).test()
-    glob = f"{tmp_path}/media_stats/**/*.parquet"
-    query = (
-        "select period_ms, count(*), sum(views), sum(unique_viewers) from t group by 1 order by 1"
-    )
-    by_duckdb = duckdb.sql(
-        query.replace("from t", f"from read_parquet('{glob}', hive_partitioning=true)")
-    ).fetchall()
-    frame = pl.scan_parquet(glob, hive_partitioning=True).collect()
-    by_polars = sorted(
+    uri = str(tmp_path / "media_stats")
+    query = "select period_ms, count(*), sum(views), sum(unique_viewers) from t group by 1"
+    with duckdb.connect() as con:  # offline: the delta extension cannot be downloaded here
+        con.register("t", DeltaTable(uri).to_pyarrow_dataset())
+        by_duckdb = con.sql(query).fetchall()
+        duck_types = {r[0]: r[1] for r in con.sql("describe select * from t").fetchall()}
+    frame = pl.scan_delta(uri).collect()
+    by_polars = (
         frame.group_by("period_ms")
         .agg(pl.len(), pl.col("views").sum(), pl.col("unique_viewers").sum())
         .rows()
     )
-    table = ds.dataset(
-        str(tmp_path / "media_stats"),
-        format="parquet",
-        partitioning=ds.partitioning(PARTITION_SCHEMA, flavor="hive"),
-    ).to_table()
-    grouped = (
-        table.group_by("period_ms")
-        .aggregate([("views", "count"), ("views", "sum"), ("unique_viewers", "sum")])
-        .to_pylist()
+    arrow = table(tmp_path)
+    grouped = arrow.group_by("period_ms").aggregate(
+        [("views", "count"), ("views", "sum"), ("unique_viewers", "sum")]
     )
     by_arrow = [
-        (r["period_ms"], r["views_count"], r["views_sum"], r["unique_viewers_sum"]) for r in grouped
+        (r["period_ms"], r["views_count"], r["views_sum"], r["unique_viewers_sum"])
+        for r in grouped.to_pylist()
     ]
     expected = []
     for period in (HOUR_MS, DAY_MS):
         rows = truth(DEFAULT_ACCOUNT, IDS, D0, D0 + 4 * DAY_MS, period)
         expected.append((period, len(rows), sum(r[3] for r in rows), sum(r[7] for r in rows)))
-    assert sorted(by_duckdb) == sorted(by_polars) == sorted(expected)
-    assert sorted(by_arrow) == sorted(expected)
-    described = duckdb.sql(f"describe select * from read_parquet('{glob}', hive_partitioning=true)")
-    duck_types = {r[0]: r[1] for r in described.fetchall()}
+    assert sorted(by_duckdb) == sorted(by_polars) == sorted(by_arrow) == sorted(expected)
     assert duck_types["bucket_start"] == "TIMESTAMP WITH TIME ZONE" and duck_types["dt"] == "DATE"
     assert duck_types["period_ms"] == "BIGINT" and duck_types["stat_type"] == "INTEGER"
-    assert (
-        frame.schema["bucket_start"] == pl.Datetime("ms", "UTC")
-        and frame.schema["period_ms"] == pl.Int64
-    )
+    assert frame.schema["bucket_start"] == pl.Datetime("us", "UTC")
+    assert frame.schema["period_ms"] == pl.Int64
     assert frame.schema["dt"] == pl.Date and frame.schema["stat_type"] == pl.Int32
-    assert str(table.schema.field("bucket_start").type) == "timestamp[ms, tz=UTC]"
+    assert str(arrow.schema.field("bucket_start").type) == "timestamp[us, tz=UTC]"

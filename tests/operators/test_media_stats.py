@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
-
-from datetime import date
 
 import pytest
 from airflow.sdk import DAG

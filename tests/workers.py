@@ -1,0 +1,91 @@
+"""Run MediaStatsOperator tasks in separate processes, as Airflow's workers do."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT, DEFAULT_KEY, Emulator
+
+# One task in its own interpreter; prints its XCom summary as JSON on the last line.
+# kill_on_new_data_file: a watcher SIGKILLs the process as soon as delta-rs has written its
+# first data file, i.e. after the files and before the commit that would publish them.
+# barrier: a folder; the task waits before its commit until `parties` tasks arrived there, so
+# that every commit starts from the same snapshot and they really race.
+WORKER = """
+import json, os, signal, sys, threading, time
+from pathlib import Path
+from airflow_provider_fansly.operators.media_stats import MediaStatsOperator
+import airflow_provider_fansly.storage.commit as commit
+args = json.loads(sys.argv[1])
+if args["kill_on_new_data_file"]:
+    table = Path(args["lake"]) / "media_stats"
+    known = set(table.rglob("*.parquet"))
+    def watch():
+        while True:
+            if any(p not in known for p in table.rglob("*.parquet")):
+                os.kill(os.getpid(), signal.SIGKILL)
+            time.sleep(0.001)
+    threading.Thread(target=watch, daemon=True).start()
+if args["barrier"]:
+    real = commit.replace_rows
+    def replace_rows(*a, **kw):
+        gate = Path(args["barrier"])
+        (gate / str(os.getpid())).touch()
+        deadline = time.monotonic() + 60
+        while len(list(gate.iterdir())) < args["parties"] and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return real(*a, **kw)
+    commit.replace_rows = replace_rows
+summary = MediaStatsOperator(
+    task_id="worker", account_id=args["account"], media_offer_ids=args["ids"],
+    output_path=args["lake"], after_date=args["after"], before_date=args["before"],
+    period=args["period"], max_in_flight=2,
+).execute({})
+print(json.dumps(summary))
+"""
+
+
+def start_worker(
+    lake: Path | str,
+    emu: Emulator,
+    after: int,
+    before: int,
+    *,
+    ids: list[str],
+    period: int = 86_400_000,
+    kill_on_new_data_file: bool = False,
+    barrier: Path | None = None,
+    parties: int = 0,
+    env: dict[str, str] | None = None,
+) -> subprocess.Popen[bytes]:
+    """Start one task in a new process against the emulator."""
+    args = {
+        "account": DEFAULT_ACCOUNT,
+        "ids": ids,
+        "lake": str(lake),
+        "after": after,
+        "before": before,
+        "period": period,
+        "kill_on_new_data_file": kill_on_new_data_file,
+        "barrier": str(barrier) if barrier else None,
+        "parties": parties,
+    }
+    conn = {"conn_type": "fansly", "host": emu.url, "password": DEFAULT_KEY}
+    return subprocess.Popen(
+        [sys.executable, "-c", WORKER, json.dumps(args)],
+        env={**os.environ, **(env or {}), "AIRFLOW_CONN_FANSLY_DEFAULT": json.dumps(conn)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def finish(worker: subprocess.Popen[bytes], timeout: float = 180) -> dict[str, Any]:
+    """Wait for a worker that must succeed; return its summary."""
+    out, err = worker.communicate(timeout=timeout)
+    assert worker.returncode == 0, err.decode()[-3000:]
+    return dict(json.loads(out.decode().strip().splitlines()[-1]))
