@@ -19,8 +19,8 @@ demo: bootstrap
 	$(RUN) python scripts/demo.py
 
 lint: bootstrap
-	$(RUN) ruff check airflow_provider_fansly tests dags benchmarks scripts
-	$(RUN) ruff format --check airflow_provider_fansly tests dags benchmarks scripts
+	$(RUN) ruff check airflow_provider_fansly tests dags benchmarks scripts devtools
+	$(RUN) ruff format --check airflow_provider_fansly tests dags benchmarks scripts devtools
 	$(RUN) mypy
 
 bench: bootstrap

@@ -51,7 +51,7 @@ def verdict(label: str, ratio: float, goal: str, met: bool) -> None:
 def conn_env(url: str, **extra: object) -> Iterator[None]:
     """Point ``fansly_default`` at ``url`` for the duration."""
     from airflow_provider_fansly.testing.emulator import DEFAULT_KEY
-    from airflow_provider_fansly.testing.stack import connection_env
+    from devtools.stack import connection_env
 
     old = os.environ.get("AIRFLOW_CONN_FANSLY_DEFAULT")
     os.environ["AIRFLOW_CONN_FANSLY_DEFAULT"] = connection_env(url, DEFAULT_KEY, **extra)
@@ -65,7 +65,7 @@ def conn_env(url: str, **extra: object) -> Iterator[None]:
 
 
 def run_operator(ids: list[str], after: int, before: int, period: int = 86_400_000) -> dict:
-    """Run the operator's whole task (fetch, validate, stage, publish) into a scratch lake."""
+    """Run the operator's whole task (fetch, validate, stage, commit) into a scratch lake."""
     import tempfile
 
     from airflow_provider_fansly.operators.media_stats import MediaStatsOperator

@@ -12,8 +12,8 @@ from __future__ import annotations
 import httpx
 
 from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT, DEFAULT_KEY
-from airflow_provider_fansly.testing.stack import emulator_process
 from benchmarks.common import conn_env, header, parse_args, report, run_operator, timed, verdict
+from devtools.stack import emulator_process
 
 DAY = 86_400_000
 START = 1_767_225_600_000  # 2026-01-01T00:00Z

@@ -2,8 +2,9 @@
 
 Starts the bundled emulator, an Airflow home (SQLite, LocalExecutor) with the connection,
 Variables and pool, backfills ``fansly_media_stats_daily`` over the last N days through the
-scheduler, then reads the lake back with DuckDB, charts daily views per media offer, and
-stops everything it started. Safe to re-run: the lake is rewritten, never doubled.
+scheduler, then reads the Delta tables back with DuckDB, lists the table's versions (one
+commit per task), charts daily views per media offer, and stops everything it started. Safe
+to re-run: each task replaces its own rows, nothing is doubled.
 
     python scripts/demo.py [--days 14] [--workdir demo-output]
 """
@@ -86,7 +87,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT, DEFAULT_KEY
-    from airflow_provider_fansly.testing.stack import AirflowStack, connection_env, emulator_process
+    from devtools.stack import AirflowStack, connection_env, emulator_process
 
     workdir = args.workdir.resolve()
     lake = workdir / "lake"
@@ -128,13 +129,18 @@ def main() -> int:
                 )
                 log("every run succeeded; stopping Airflow")
     summarize(lake, first, last)
-    print(f"\nThe lake: {lake}/media_stats/ (Hive partitions period_ms=, dt=)")
+    from airflow_provider_fansly.cli import main as fansly_lake
+
+    print("\nThe media_stats table's newest versions (fansly-lake history):")
+    fansly_lake(["history", str(lake), "--limit", "8"])
+    print(f"\nThe lake: {lake}/ (Delta tables media_stats, media_offers, fetch_log)")
     print(f"The chart: {workdir / 'daily_views.png'}")
-    sql = (
-        f"select dt, sum(views) from read_parquet('{lake}/media_stats/**/*.parquet', "
-        "hive_partitioning=true) group by dt order by dt"
+    print(
+        "Read it through Delta (in .venv), e.g.: "
+        f"polars.scan_delta('{lake}/media_stats').collect(), or in DuckDB: "
+        f"duckdb.register('stats', deltalake.DeltaTable('{lake}/media_stats')"
+        ".to_pyarrow_dataset()); duckdb.sql('select dt, sum(views) from stats group by dt')"
     )
-    print(f"Query it with DuckDB (in .venv), e.g.: duckdb.sql({sql!r}).show()")
     return 0
 
 

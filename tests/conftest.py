@@ -30,7 +30,7 @@ from airflow_provider_fansly.testing.emulator import (  # noqa: E402
     Emulator,
     EmulatorConfig,
 )
-from airflow_provider_fansly.testing.stack import connection_env  # noqa: E402
+from devtools.stack import connection_env  # noqa: E402
 
 if str(ROOT / "tests" / "dags") not in sys.path:
     sys.path.insert(0, str(ROOT / "tests" / "dags"))

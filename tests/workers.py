@@ -14,13 +14,14 @@ from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT, DEFAULT_KE
 # One task in its own interpreter; prints its XCom summary as JSON on the last line.
 # kill_on_new_data_file: a watcher SIGKILLs the process as soon as delta-rs has written its
 # first data file, i.e. after the files and before the commit that would publish them.
-# barrier: a folder; the task waits before its commit until `parties` tasks arrived there, so
-# that every commit starts from the same snapshot and they really race.
+# barrier: a folder; with its snapshot loaded, the task waits before its first media_stats
+# write until `parties` tasks arrived there, so that every commit starts from the same
+# snapshot and they really race.
 WORKER = """
 import json, os, signal, sys, threading, time
 from pathlib import Path
 from airflow_provider_fansly.operators.media_stats import MediaStatsOperator
-import airflow_provider_fansly.storage.commit as commit
+import airflow_provider_fansly.storage.delta as delta
 args = json.loads(sys.argv[1])
 if args["kill_on_new_data_file"]:
     table = Path(args["lake"]) / "media_stats"
@@ -32,15 +33,17 @@ if args["kill_on_new_data_file"]:
             time.sleep(0.001)
     threading.Thread(target=watch, daemon=True).start()
 if args["barrier"]:
-    real = commit.replace_rows
-    def replace_rows(*a, **kw):
-        gate = Path(args["barrier"])
-        (gate / str(os.getpid())).touch()
-        deadline = time.monotonic() + 60
-        while len(list(gate.iterdir())) < args["parties"] and time.monotonic() < deadline:
-            time.sleep(0.005)
-        return real(*a, **kw)
-    commit.replace_rows = replace_rows
+    real, waited = delta.write_deltalake, []
+    def write_deltalake(table, *a, **kw):
+        if kw.get("mode") == "overwrite" and not waited:  # the first media_stats try only
+            waited.append(True)
+            gate = Path(args["barrier"])
+            (gate / str(os.getpid())).touch()
+            deadline = time.monotonic() + 60
+            while len(list(gate.iterdir())) < args["parties"] and time.monotonic() < deadline:
+                time.sleep(0.005)
+        return real(table, *a, **kw)
+    delta.write_deltalake = write_deltalake
 summary = MediaStatsOperator(
     task_id="worker", account_id=args["account"], media_offer_ids=args["ids"],
     output_path=args["lake"], after_date=args["after"], before_date=args["before"],

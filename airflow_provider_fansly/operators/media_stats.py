@@ -98,12 +98,15 @@ def parse_media_offer_ids(value: str | Sequence[str]) -> list[str]:
 def batches(value: str | Sequence[str], size: int) -> list[list[str]]:
     """Cut a list of media offer ids (or its JSON) into batches for dynamic task mapping.
 
-    Re-cutting batches is safe (each task replaces exactly its own media offers' rows), but
-    a stable order with new ids appended at the end keeps each batch's rows together.
+    The ids are sorted first, so each batch holds a contiguous range of ids. A batch's data
+    files then have min/max statistics that no other batch's rows fall into, and Delta's
+    conflict check (which prunes by those statistics) lets batches of one day commit at the
+    same time without retrying. Re-cutting, as a new id shifts the ranges, is safe: each
+    task replaces exactly its own media offers' rows.
     """
     if size < 1:
         raise ValueError(f"batch size must be at least 1, got {size}")
-    ids = parse_media_offer_ids(value)
+    ids = sorted(parse_media_offer_ids(value))
     return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 

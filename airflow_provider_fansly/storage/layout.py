@@ -80,13 +80,18 @@ def replace_predicate(
 ) -> str:
     """Return the SQL predicate of the rows one task owns in ``media_stats``.
 
-    The ``dt`` bounds repeat what the ``bucket_start`` bounds say so that Delta prunes to the
-    window's partitions: a commit costs the same on a table of one day or of years.
+    Two clauses repeat what others imply, for Delta's pruning by partition values and file
+    statistics. The ``dt`` bounds restate the ``bucket_start`` bounds, so a commit touches
+    only the window's partitions. The id range restates the ``IN`` list, which the pruning
+    cannot use past a few dozen values: with it, a commit conflicts with a concurrent one
+    only when their batches' id ranges overlap (``batches()`` cuts disjoint ranges).
     """
     days = days_of(after, before)
-    ids = ", ".join(_quoted(i) for i in sorted(set(media_offer_ids)))
+    ordered = sorted(set(media_offer_ids))
+    ids = ", ".join(_quoted(i) for i in ordered)
     return (
         f"account_id = {_quoted(account_id)} AND media_offer_id IN ({ids}) "
+        f"AND media_offer_id >= {_quoted(ordered[0])} AND media_offer_id <= {_quoted(ordered[-1])} "
         f"AND period_ms = {int(period)} "
         f"AND dt >= '{days[0].isoformat()}' AND dt <= '{days[-1].isoformat()}' "
         f"AND bucket_start >= '{_iso(after)}' AND bucket_start < '{_iso(before)}'"

@@ -10,10 +10,11 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from deltalake import DeltaTable
 
 from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT, DEFAULT_KEY
-from airflow_provider_fansly.testing.stack import AirflowStack, connection_env, emulator_process
 from airflow_provider_fansly.windows import DAY_MS
+from devtools.stack import AirflowStack, connection_env, emulator_process
 from tests.conftest import ROOT
 from tests.lake import days, lake_rows, truth
 
@@ -58,6 +59,8 @@ def test_a_week_backfill_through_the_scheduler_lands_exactly_seven_days(tmp_path
     ]
     assert not any(_alive(pid) for pid in pids)
     assert days(lake, DAY_MS) == [f"2026-02-0{i}" for i in range(1, 8)]
+    # up to 4 runs at once (max_active_runs): seven commits, one per task, none lost
+    assert DeltaTable(str(lake / "media_stats")).version() == 7
     d0 = 1_769_904_000_000  # 2026-02-01T00:00Z
     assert lake_rows(lake) == truth(DEFAULT_ACCOUNT, IDS, d0, d0 + 7 * DAY_MS, DAY_MS)
 
@@ -81,3 +84,6 @@ def test_the_demo_runs_to_completion_in_a_scratch_directory(tmp_path: Path) -> N
     assert "3 day(s) landed for 5 media offers; coverage gaps: 0" in done.stdout
     assert (tmp_path / "daily_views.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert len(days(tmp_path / "lake", DAY_MS)) == 3
+    # one commit per task: the history lists each backfill run's write with its run id
+    assert "newest versions (fansly-lake history)" in done.stdout
+    assert done.stdout.count("run_id=backfill__") == 3

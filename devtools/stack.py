@@ -2,7 +2,7 @@
 
 Used by ``make demo`` and the backfill integration test: api-server, scheduler and
 dag-processor each in their own process group, on free loopback ports, stopped by group.
-The settings are the ones shared/reference/airflow3-notes.md found to work on 2 cores.
+The settings are the ones found to work on a 2-core machine with SQLite.
 """
 
 from __future__ import annotations
