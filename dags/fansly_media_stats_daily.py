@@ -1,8 +1,9 @@
-"""Daily Fansly media statistics into the Parquet lake: one run per UTC day, backfill-ready.
+"""Daily Fansly media statistics into the Delta lake: one run per UTC day, backfill-ready.
 
 What it does: each run fetches the day [D, D+1) (plus a 2-day lookback for late stats on
 scheduled runs; none on backfills) for every media offer of one account, in mapped batches,
-and publishes ``{output}/media_stats/period_ms=86400000/dt=YYYY-MM-DD/``.
+and commits them to the ``{output}/media_stats`` Delta table (partition ``period_ms=86400000``,
+``dt=YYYY-MM-DD``), one commit per batch; batches of one day commit side by side.
 
 What it needs (read when a task runs, never when the file is parsed):
 - a ``fansly_default`` connection (``AIRFLOW_CONN_FANSLY_DEFAULT``), see docs/connection.md;
@@ -35,7 +36,7 @@ LOOKBACK_DAYS = "{{ 0 if dag_run.run_type == 'backfill' else 2 }}"
 
 with DAG(
     dag_id="fansly_media_stats_daily",
-    description="Fansly media statistics, one UTC day per run, into partitioned Parquet",
+    description="Fansly media statistics, one UTC day per run, into the Delta lake",
     schedule=CronDataIntervalTimetable("0 0 * * *", timezone="UTC"),
     start_date=pendulum.parse(os.environ.get("FANSLY_START_DATE", "2026-01-01"), tz="UTC"),
     catchup=True,

@@ -1,8 +1,8 @@
 """Hourly Fansly media statistics: hourly buckets, fetched once a day for the day just ended.
 
 What it does: each run fetches the 24 hourly buckets of [D, D+1) for every media offer (one
-request each, since one answer carries up to 99 buckets) and publishes them under
-``media_stats/period_ms=3600000/dt=YYYY-MM-DD/``, apart from the daily data.
+request each, since one answer carries up to 99 buckets) and commits them to the
+``media_stats`` table under ``period_ms=3600000``, apart from the daily data.
 
 Why a daily schedule for hourly data: an hourly schedule would cost 24 requests per media
 offer per day instead of 1; with 100 media offers that is 72,000 credits a month, more than
@@ -25,7 +25,7 @@ from airflow_provider_fansly.windows import HOUR_MS
 
 with DAG(
     dag_id="fansly_media_stats_hourly",
-    description="Fansly hourly media statistics, fetched daily, into partitioned Parquet",
+    description="Fansly hourly media statistics, fetched daily, into the Delta lake",
     schedule=CronDataIntervalTimetable("0 0 * * *", timezone="UTC"),
     start_date=pendulum.parse(os.environ.get("FANSLY_START_DATE", "2026-01-01"), tz="UTC"),
     catchup=True,

@@ -1,4 +1,4 @@
-"""Data quality of the Fansly lake, run whenever a MediaStatsOperator publishes.
+"""Data quality of the Fansly lake, run whenever a MediaStatsOperator commits.
 
 What it does: reads the lake with DuckDB and logs, per account and day, rows, views, unique
 viewers and average engagement; then checks coverage (days never fetched, media offers

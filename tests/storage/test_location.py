@@ -1,0 +1,48 @@
+"""Where a lake lives: Airflow's URL forms, and credentials handed to delta-rs, never shown."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from airflow_provider_fansly.storage.location import Location
+
+
+def test_plain_and_file_paths_are_absolute_local_roots(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert Location.parse("lake").root_uri == str(tmp_path / "lake")
+    assert Location.parse(f"file://{tmp_path}/lake/").table_uri("media_stats") == (
+        f"{tmp_path}/lake/media_stats"
+    )
+    assert Location.parse(str(tmp_path)).storage_options == {}
+
+
+def test_s3_takes_the_named_connections_credentials_and_never_shows_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_LAKE_S3",
+        json.dumps(
+            {
+                "conn_type": "aws",
+                "login": "AKIAEXAMPLE",
+                "password": "very-secret-key",
+                "extra": {"endpoint_url": "http://127.0.0.1:9", "region_name": "eu-west-1"},
+            }
+        ),
+    )
+    location = Location.parse("s3://lake_s3@my-bucket/fansly/prod")
+    assert location.table_uri("fetch_log") == "s3://my-bucket/fansly/prod/fetch_log"
+    assert location.conn_id == "lake_s3"
+    assert location.storage_options == {
+        "AWS_ACCESS_KEY_ID": "AKIAEXAMPLE",
+        "AWS_SECRET_ACCESS_KEY": "very-secret-key",
+        "AWS_REGION": "eu-west-1",
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+        "AWS_ALLOW_HTTP": "true",
+    }
+    assert "very-secret-key" not in repr(location) and "very-secret-key" not in str(location)
