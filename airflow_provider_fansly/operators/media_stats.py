@@ -36,10 +36,12 @@ from airflow_provider_fansly.windows import (
 if TYPE_CHECKING:
     from datetime import date
 
+    import pyarrow as pa
     from airflow.sdk import Context
 
     from airflow_provider_fansly.pipeline import RowSink
     from airflow_provider_fansly.schemas import UnknownStatTypes
+    from airflow_provider_fansly.storage.location import Location
 
 __all__ = [
     "MEDIA_STATS_ASSET",
@@ -265,7 +267,7 @@ class MediaStatsOperator(BaseOperator):
         self,
         context: Context,
         hook: FanslyHook,
-        location: Any,
+        location: Location,
         ids: list[str],
         summary: RunSummary,
     ) -> None:
@@ -287,14 +289,13 @@ class MediaStatsOperator(BaseOperator):
             with frozen_heap():
                 offers = asyncio.run(self._fetch_and_stage(hook, sink, ids, summary, requests))
             task = TaskFetch(
-                summary.account_id,
-                ids,
-                self.period,
-                (after, before),
-                run_id,
-                try_number,
-                fetched_at,
-                0,
+                account_id=summary.account_id,
+                media_offer_ids=ids,
+                period=self.period,
+                window=(after, before),
+                run_id=run_id,
+                try_number=try_number,
+                fetched_at_ms=fetched_at,
             )
             done = commit_task(location, staging, task, offers, sink.per_day, requests)
         finally:
@@ -323,7 +324,7 @@ class MediaStatsOperator(BaseOperator):
         ids: list[str],
         summary: RunSummary,
         requests: Counter[tuple[str, date]],
-    ) -> Any:
+    ) -> pa.Table:
         """Fetch every chunk (the next one already in flight) into the sink; return the
         media metadata table. ``requests`` counts answers per media offer and day."""
         from airflow_provider_fansly.storage.columns import media_offers_table

@@ -15,7 +15,13 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import pyarrow as pa
-from deltalake import CommitProperties, DeltaTable, WriterProperties, write_deltalake
+from deltalake import (
+    ColumnProperties,
+    CommitProperties,
+    DeltaTable,
+    WriterProperties,
+    write_deltalake,
+)
 from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 
 from airflow_provider_fansly.exceptions import FanslyCommitConflictError, FanslyLakeError
@@ -58,8 +64,17 @@ class TableSpec:
 MEDIA_STATS = TableSpec(layout.MEDIA_STATS, MEDIA_STATS_SCHEMA, tuple(PARTITION_COLUMNS))
 MEDIA_OFFERS = TableSpec(layout.MEDIA_OFFERS, MEDIA_OFFERS_SCHEMA)
 FETCH_LOG = TableSpec(layout.FETCH_LOG, FETCH_LOG_SCHEMA, ("period_ms",))
-#: Snappy, Delta's default: every reader has it, and it writes faster than zstd.
-_WRITER = WriterProperties(compression="SNAPPY")
+#: Snappy, Delta's default: every reader has it, and it writes faster than zstd. Dictionary
+#: encoding only for the ids (few distinct values): delta-rs keeps one Parquet writer per
+#: partition open until the commit, and the counters' dictionary buffers were most of what
+#: each of those writers held.
+_WRITER = WriterProperties(
+    compression="SNAPPY",
+    default_column_properties=ColumnProperties(dictionary_enabled=False),
+    column_properties={
+        name: ColumnProperties(dictionary_enabled=True) for name in ("account_id", "media_offer_id")
+    },
+)
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,8 @@ class TaskFetch:
     run_id: str
     try_number: int
     fetched_at_ms: int
-    table_version: int
+    #: the media_stats version of the task's commit, known once it committed
+    table_version: int | None = None
 
 
 def log_rows(

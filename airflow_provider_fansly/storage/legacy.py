@@ -137,7 +137,13 @@ def _fetch_log(covered: dict[tuple[str, int], Counter[tuple[str, date]]]) -> pa.
         for day, media_ids in sorted(by_day.items()):
             start, end = layout.day_bounds(day)
             task = TaskFetch(
-                account, sorted(media_ids), period, (start, end), CONVERTED_RUN_ID, 0, now_ms, 0
+                account_id=account,
+                media_offer_ids=sorted(media_ids),
+                period=period,
+                window=(start, end),
+                run_id=CONVERTED_RUN_ID,
+                try_number=0,
+                fetched_at_ms=now_ms,
             )
             tables.append(log_rows(task, counts, Counter()))
     return pa.concat_tables(tables) if tables else FETCH_LOG.schema.empty_table()
