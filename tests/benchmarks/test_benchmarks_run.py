@@ -20,7 +20,7 @@ from tests.conftest import ROOT
         ("rate", ["theoretical floor", "429 answers from the server", "operator time / floor"]),
         ("datapath", ["bare baseline:", "provider, validated:", "validation overhead"]),
         ("memory", ["MiB peak", "peak /"]),
-        ("commit", ["sequential:", "concurrent:", "full table / empty table"]),
+        ("commit", ["sequential:", "concurrent:", "steady-state table / empty table"]),
     ],
 )
 def test_benchmark_runs_and_prints_its_figures(module: str, figures: list[str]) -> None:
