@@ -12,7 +12,6 @@ from typing import Annotated, Any, NamedTuple
 import msgspec
 
 from airflow_provider_fansly.exceptions import FanslyMalformedAnswerError, RequestContext
-from airflow_provider_fansly.windows import Window
 
 __all__ = [
     "API_COLUMNS",
@@ -92,20 +91,18 @@ def _stat(stat: Any, ctx: RequestContext) -> Any:
     )
 
 
-def parse_datapoints(
-    points: Any, ctx: RequestContext, window: Window | None = None
-) -> tuple[Rows, set[str]]:
-    """Return the rows of ``points`` and the unknown stat fields (the careful path).
+def parse_datapoints(points: Any, ctx: RequestContext) -> tuple[Rows, set[str], list[int]]:
+    """Return the rows of ``points``, the unknown stat fields and every bucket's start.
 
-    Only buckets that start inside ``window`` (``[lo, hi)``; all when ``None``) are kept: the
-    API also sends the bucket at ``beforeDate``. Raise :class:`FanslyMalformedAnswerError`
-    for anything that is not integers in the documented shape.
+    The careful path: raise :class:`FanslyMalformedAnswerError` for anything that is not
+    integers in the documented shape. Every bucket is returned; which belong to the request
+    is decided by :mod:`.reconcile`.
     """
     if type(points) is not list:
         raise FanslyMalformedAnswerError("the answer's datapoints is not a list", ctx)
-    lo, hi = window or _INT64
     rows = Rows([], [])
     unknown: set[str] = set()
+    stamps: list[int] = []
     for point in points:
         if type(point) is not dict or "timestamp" not in point:
             raise FanslyMalformedAnswerError("a datapoint is not {timestamp, stats}", ctx)
@@ -115,7 +112,7 @@ def parse_datapoints(
             raise FanslyMalformedAnswerError("a datapoint's stats is not a list", ctx)
         parsed = [_stat(stat, ctx) for stat in stats]
         unknown.update(k for stat in stats for k in stat if k not in _KNOWN)
-        if lo <= ts < hi:
-            rows.times.extend([ts] * len(parsed))
-            rows.stats.extend(parsed)
-    return rows, unknown
+        stamps.append(ts)
+        rows.times.extend([ts] * len(parsed))
+        rows.stats.extend(parsed)
+    return rows, unknown, stamps

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import chain, repeat
-from typing import Any, NamedTuple
+from typing import Any
 
 import msgspec
 import orjson
@@ -41,11 +41,9 @@ from airflow_provider_fansly.exceptions import (
     RequestContext,
 )
 from airflow_provider_fansly.models import MediaOffer
-from airflow_provider_fansly.windows import Window
 
 __all__ = [
     "Dataset",
-    "FastAnswer",
     "decode_success",
     "parse_dataset",
     "parse_media_stats",
@@ -65,14 +63,23 @@ _PERMANENT_UPSTREAM = "error getting graph"
 
 @dataclass
 class Dataset:
-    """The parsed ``response`` of one media-statistics answer."""
+    """The parsed ``response`` of one media-statistics answer, every bucket of it.
+
+    ``timestamps`` are every datapoint's start (quiet ones too) and ``rows`` the stat rows of
+    all of them: which belong to the question is :mod:`.reconcile`'s call. ``path`` says
+    which decoder read it: ``"fast"`` or ``"careful"``.
+    """
 
     period: int
     date_after: int
     date_before: int
+    datapoint_limit: int | None
+    media_offer_id: str | None
+    timestamps: list[int]
     rows: Rows
     media: list[MediaOffer]
     unknown_fields: set[str]
+    path: str
 
 
 # -- the fast path: one typed decode of a successful answer ------------------------------
@@ -86,6 +93,8 @@ class _Dataset(msgspec.Struct):
     dateBefore: int
     dateAfter: int
     datapoints: list[_Point]
+    datapointLimit: int | None = None
+    datasetMediaOfferId: str | None = None
 
 
 class _Response(msgspec.Struct):
@@ -108,20 +117,10 @@ class _Outer(msgspec.Struct):
     data: _Inner | None = None
 
 
-class FastAnswer(NamedTuple):
-    """A successful answer decoded by the fast path."""
-
-    period: int
-    date_after: int
-    date_before: int
-    rows: Rows
-    aggregation: bytes
-
-
 _DECODER = msgspec.json.Decoder(_Outer)
 
 
-def decode_success(body: bytes, window: Window) -> FastAnswer | None:
+def decode_success(body: bytes) -> Dataset | None:
     """Decode a successful answer in one typed pass; ``None`` when it is not one."""
     try:
         outer = _DECODER.decode(body)
@@ -134,17 +133,20 @@ def decode_success(body: bytes, window: Window) -> FastAnswer | None:
     if platform.response is None:
         return None
     dataset = platform.response.dataset
-    lo, hi = window
-    points = [p for p in dataset.datapoints if lo <= p.timestamp < hi]
-    stats = [p.stats for p in points]
-    times = chain.from_iterable(map(repeat, [p.timestamp for p in points], map(len, stats)))
-    rows = Rows(list(times), list(chain.from_iterable(stats)))
-    return FastAnswer(
-        dataset.period,
-        dataset.dateAfter,
-        dataset.dateBefore,
-        rows,
-        bytes(platform.response.aggregationData),
+    stamps = [p.timestamp for p in dataset.datapoints]
+    stats = [p.stats for p in dataset.datapoints]
+    times = chain.from_iterable(map(repeat, stamps, map(len, stats)))
+    return Dataset(
+        period=dataset.period,
+        date_after=dataset.dateAfter,
+        date_before=dataset.dateBefore,
+        datapoint_limit=dataset.datapointLimit,
+        media_offer_id=dataset.datasetMediaOfferId,
+        timestamps=stamps,
+        rows=Rows(list(times), list(chain.from_iterable(stats))),
+        media=_media_list(_load(bytes(platform.response.aggregationData))),
+        unknown_fields=set(),
+        path="fast",
     )
 
 
@@ -303,43 +305,34 @@ def _media_list(aggregation: Any) -> list[MediaOffer]:
     return [m for m in map(_media, raw) if m is not None]
 
 
-def parse_dataset(
-    response: Any, ctx: RequestContext, window: tuple[int, int] | None = None
-) -> Dataset:
-    """Turn a media-statistics ``response`` into a :class:`Dataset`, checking every type.
+def _optional_int(dataset: dict[str, Any], key: str, ctx: RequestContext) -> int | None:
+    return None if dataset.get(key) is None else checked_int(dataset[key], f"dataset.{key}", ctx)
 
-    ``window`` keeps only the rows of buckets that start inside ``[lo, hi)``.
-    """
+
+def parse_dataset(response: Any, ctx: RequestContext) -> Dataset:
+    """Turn a media-statistics ``response`` into a :class:`Dataset`, checking every type."""
     dataset = response.get("dataset") if isinstance(response, dict) else None
     if not isinstance(dataset, dict) or "datapoints" not in dataset:
         raise FanslyMalformedAnswerError("the answer has no dataset.datapoints", ctx)
-    rows, unknown = parse_datapoints(dataset["datapoints"], ctx, window)
+    rows, unknown, stamps = parse_datapoints(dataset["datapoints"], ctx)
+    media_offer = dataset.get("datasetMediaOfferId")
     return Dataset(
         period=checked_int(dataset.get("period"), "dataset.period", ctx),
         date_after=checked_int(dataset.get("dateAfter"), "dataset.dateAfter", ctx),
         date_before=checked_int(dataset.get("dateBefore"), "dataset.dateBefore", ctx),
+        datapoint_limit=_optional_int(dataset, "datapointLimit", ctx),
+        media_offer_id=media_offer if isinstance(media_offer, str) else None,
+        timestamps=stamps,
         rows=rows,
         media=_media_list(response.get("aggregationData")),
         unknown_fields=unknown,
+        path="careful",
     )
 
 
 def parse_media_stats(
-    status: int,
-    body: bytes,
-    headers: Mapping[str, str],
-    ctx: RequestContext,
-    window: tuple[int, int],
+    status: int, body: bytes, headers: Mapping[str, str], ctx: RequestContext
 ) -> Dataset:
     """Parse one media-statistics answer: the typed fast path, else the careful one."""
-    fast = decode_success(body, window) if status == 200 else None
-    if fast is None:
-        return parse_dataset(unwrap(status, body, headers, ctx), ctx, window)
-    return Dataset(
-        period=fast.period,
-        date_after=fast.date_after,
-        date_before=fast.date_before,
-        rows=fast.rows,
-        media=_media_list(_load(fast.aggregation)),
-        unknown_fields=set(),
-    )
+    fast = decode_success(body) if status == 200 else None
+    return fast if fast is not None else parse_dataset(unwrap(status, body, headers, ctx), ctx)

@@ -15,6 +15,8 @@ from "try again later" from "the vendor is broken" without parsing messages::
     │   ├── FanslyServerError           5xx from the vendor or a proxy in front of it
     │   ├── FanslyTransportError        timeout, reset, refused connection
     │   └── FanslyMalformedAnswerError  HTML, truncated JSON, missing fields, wrong types
+    │       └── FanslyAnswerMismatchError   a well-formed answer to another question: another
+    │                                       media offer or period, buckets outside the window
     ├── FanslyBudgetExceededError   the run's request budget (``max_requests``) would be passed
     ├── FanslyDataError             fetched rows broke a data-quality rule (see ``schemas``)
     └── FanslyLakeError             the lake cannot take the commit; nothing was written
@@ -29,6 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "FanslyAnswerMismatchError",
     "FanslyAuthError",
     "FanslyBadRequestError",
     "FanslyBudgetExceededError",
@@ -158,6 +161,18 @@ class FanslyTransportError(FanslyRequestError):
 
 class FanslyMalformedAnswerError(FanslyRequestError):
     """The answer was not the documented envelope: HTML, truncated JSON, missing fields."""
+
+
+class FanslyAnswerMismatchError(FanslyMalformedAnswerError):
+    """The answer does not match its request; ``claimed`` is what it said, ``asked`` what was
+    asked. Asked again once (a proxy's passing mix-up), then the task fails."""
+
+    def __init__(self, summary: str, context: RequestContext, *, claimed: str, asked: str) -> None:
+        super().__init__(
+            f"{summary}: the answer claims {claimed}, the request asked {asked}", context
+        )
+        self.claimed = claimed
+        self.asked = asked
 
 
 class FanslyBudgetExceededError(FanslyError):

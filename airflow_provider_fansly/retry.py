@@ -6,6 +6,7 @@ import random
 from dataclasses import dataclass
 
 from airflow_provider_fansly.exceptions import (
+    FanslyAnswerMismatchError,
     FanslyMalformedAnswerError,
     FanslyRateLimitError,
     FanslyRequestError,
@@ -21,10 +22,13 @@ def is_retryable(error: FanslyRequestError, attempt: int) -> bool:
     """Say whether ``error`` on try number ``attempt`` (1-based) deserves another try.
 
     4xx answers (400, 401, 402, 403, 404) never change on retry; a permanent upstream error
-    ("error getting graph") gets exactly one more try, in case it was a passing fault.
+    ("error getting graph") and an answer to another question each get exactly one more try,
+    in case it was a passing fault (a proxy's mix-up).
     """
     if isinstance(error, FanslyUpstreamError):
         return not error.permanent or attempt < 2
+    if isinstance(error, FanslyAnswerMismatchError):
+        return attempt < 2
     return isinstance(
         error,
         FanslyRateLimitError

@@ -11,6 +11,7 @@ import calendar
 from datetime import datetime, timezone
 
 __all__ = [
+    "DATAPOINT_LIMIT",
     "DAY_MS",
     "HOUR_MS",
     "MAX_BUCKETS_PER_REQUEST",
@@ -65,10 +66,12 @@ def split_window(
     return [(start, min(start + step, before)) for start in range(after, before, step)]
 
 
-def request_count(after: int, before: int, period: int) -> int:
+def request_count(
+    after: int, before: int, period: int, max_buckets: int = MAX_BUCKETS_PER_REQUEST
+) -> int:
     """Return how many requests one media offer costs for this window."""
     buckets = (before - after) // period
-    return -(-buckets // MAX_BUCKETS_PER_REQUEST)
+    return -(-buckets // max_buckets)
 
 
 def to_epoch_ms(value: int | float | str | datetime, what: str = "date") -> int:

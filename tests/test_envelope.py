@@ -48,6 +48,7 @@ def dataset(points: list[Any], **over: Any) -> dict[str, Any]:
         "dateAfter": 0,
         "datapointLimit": 100,
         "datapoints": points,
+        "datasetMediaOfferId": "m1",
         **over,
     }
     return {"dataset": ds, "aggregationData": {"accountMedia": []}}
@@ -252,26 +253,37 @@ def test_arbitrary_json_only_raises_documented_errors(status: int, value: Any, w
 
 
 FAST_AND_CAREFUL = [
-    ("plain", [{"timestamp": 0, "stats": [STAT]}, {"timestamp": 86_400_000, "stats": []}]),
-    ("quiet-only", [{"timestamp": 0, "stats": []}]),
-    ("boundary", [{"timestamp": 86_400_000, "stats": [STAT]}, {"timestamp": 0, "stats": [STAT]}]),
-    ("new-field", [{"timestamp": 0, "stats": [{**STAT, "brandNew": 1}]}]),
-    ("float-count", [{"timestamp": 0, "stats": [{**STAT, "views": 3.0}]}]),
-    ("no-stats-key", [{"timestamp": 0}]),
+    ("plain", [{"timestamp": 0, "stats": [STAT]}, {"timestamp": 86_400_000, "stats": []}], "fast"),
+    ("quiet-only", [{"timestamp": 0, "stats": []}], "fast"),
+    (
+        "boundary",
+        [{"timestamp": 86_400_000, "stats": [STAT]}, {"timestamp": 0, "stats": [STAT]}],
+        "fast",
+    ),
+    ("no-stats-key", [{"timestamp": 0}], "fast"),
+    ("new-field", [{"timestamp": 0, "stats": [{**STAT, "brandNew": 1}]}], "careful"),
+    ("float-count", [{"timestamp": 0, "stats": [{**STAT, "views": 3.0}]}], "careful"),
 ]
 
 
 @pytest.mark.parametrize(
-    "points", [f[1] for f in FAST_AND_CAREFUL], ids=[f[0] for f in FAST_AND_CAREFUL]
+    ("points", "path"),
+    [f[1:] for f in FAST_AND_CAREFUL],
+    ids=[f[0] for f in FAST_AND_CAREFUL],
 )
-def test_the_fast_and_careful_paths_agree(points: list[Any]) -> None:
+def test_the_fast_and_careful_paths_agree(points: list[Any], path: str) -> None:
     raw = body(ok(dataset(points)))
-    window = (0, 86_400_000)
-    answer = parse_media_stats(200, raw, {}, CTX, window)
-    careful = parse_dataset(unwrap(200, raw, {}, CTX), CTX, window)
+    answer = parse_media_stats(200, raw, {}, CTX)
+    careful = parse_dataset(unwrap(200, raw, {}, CTX), CTX)
+    assert answer.path == path and careful.path == "careful"  # the path meant to read it did
     assert rows(answer) == rows(careful)
+    assert answer.timestamps == careful.timestamps == [p["timestamp"] for p in points]
     assert answer.unknown_fields == careful.unknown_fields
-    assert all(t < 86_400_000 for t in answer.rows.times)
+    assert (answer.period, answer.datapoint_limit, answer.media_offer_id) == (
+        careful.period,
+        careful.datapoint_limit,
+        careful.media_offer_id,
+    )
 
 
 @settings(max_examples=200, deadline=None)
@@ -282,4 +294,4 @@ def test_parse_media_stats_only_raises_documented_errors(status: int, value: Any
         ok({"dataset": {"period": 1, "dateBefore": 1, "dateAfter": 0, "datapoints": value}}),
     ):
         with contextlib.suppress(exc.FanslyRequestError):
-            parse_media_stats(status, body(payload), {}, CTX, (0, 10))
+            parse_media_stats(status, body(payload), {}, CTX)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
 from functools import cached_property, partial
@@ -19,7 +20,7 @@ from typing import Any, TypeVar
 import httpx
 from airflow.sdk import BaseHook
 
-from airflow_provider_fansly.envelope import parse_media_stats, unwrap
+from airflow_provider_fansly.envelope import Dataset, parse_media_stats, unwrap
 from airflow_provider_fansly.exceptions import (
     FanslyAuthError,
     FanslyBudgetExceededError,
@@ -32,8 +33,9 @@ from airflow_provider_fansly.exceptions import (
 from airflow_provider_fansly.ids import path_segment
 from airflow_provider_fansly.models import MediaOffer, MediaStats
 from airflow_provider_fansly.pacing import RateLimiter
+from airflow_provider_fansly.reconcile import Answered, Question, reconcile
 from airflow_provider_fansly.retry import RetryPolicy
-from airflow_provider_fansly.windows import DAY_MS, check_window, split_window
+from airflow_provider_fansly.windows import DATAPOINT_LIMIT, DAY_MS, check_window, split_window
 
 __all__ = ["FanslyHook", "RequestCounters"]
 
@@ -58,20 +60,24 @@ _Plan = Generator[_Action, Any, T]
 
 
 class RequestCounters:
-    """What a hook has sent so far: requests, retries and 429s (thread-safe)."""
+    """What a hook has sent so far: requests, retries, 429s and cut answers (thread-safe)."""
 
     def __init__(self) -> None:
         self.requests = 0
         self.retries = 0
         self.rate_limited = 0
+        self.cut_answers = 0
         self._lock = threading.Lock()
 
-    def add(self, *, requests: int = 0, retries: int = 0, rate_limited: int = 0) -> None:
+    def add(
+        self, *, requests: int = 0, retries: int = 0, rate_limited: int = 0, cut_answers: int = 0
+    ) -> None:
         """Count what just happened."""
         with self._lock:
             self.requests += requests
             self.retries += retries
             self.rate_limited += rate_limited
+            self.cut_answers += cut_answers
 
 
 class FanslyHook(BaseHook):
@@ -95,6 +101,8 @@ class FanslyHook(BaseHook):
         self.fansly_conn_id = fansly_conn_id
         self._max_requests = max_requests
         self.counters = RequestCounters()
+        #: the most buckets an answer holds (the boundary one included), as the API reports it
+        self.datapoint_limit = DATAPOINT_LIMIT
         self._aclient: httpx.AsyncClient | None = None
 
     def __repr__(self) -> str:
@@ -290,33 +298,41 @@ class FanslyHook(BaseHook):
         )
         check_window(after, before, period)
         result = MediaStats(account_id, media_offer_id, after, before, period)
-        for lo, hi in split_window(after, before, period):
+        pending = deque(split_window(after, before, period, self.datapoint_limit - 1))
+        while pending:
+            lo, hi = pending.popleft()
             ctx = RequestContext("media statistics", account_id, media_offer_id, lo, hi, period)
             params = {"afterDate": lo, "beforeDate": hi, "period": period}
-            parse = partial(parse_media_stats, window=(lo, hi))
-            dataset = yield from self._exchange(route, params, ctx, parse)
+            question = Question(media_offer_id, lo, hi, period)
+            dataset, answered = yield from self._exchange(
+                route, params, ctx, partial(_answer, question)
+            )
             result.requests += 1
-            self._check_coverage(dataset.date_after, dataset.date_before, dataset.period, ctx)
-            result.times.extend(dataset.rows.times)
-            result.stats.extend(dataset.rows.stats)
+            if answered.covered_from > lo:  # cut: ask for the older part again
+                self._learn_limit(answered.limit, ctx)
+                older = split_window(lo, answered.covered_from, period, self.datapoint_limit - 1)
+                pending.extendleft(reversed(older))
+            result.times.extend(answered.rows.times)
+            result.stats.extend(answered.rows.stats)
             result.unknown_fields |= dataset.unknown_fields
             result.media = _merge_media(result.media, dataset.media)
         return result
 
-    def _check_coverage(
-        self, date_after: int, date_before: int, period: int, ctx: RequestContext
-    ) -> None:
-        """Warn when an answer covers less than asked (a later start, an earlier end, or
-        another period): buckets may be missing, and nothing else would say so."""
-        if date_after > (ctx.after or 0) or date_before < (ctx.before or 0) or period != ctx.period:
-            self.log.warning(
-                "The answer covers dateAfter=%s dateBefore=%s period=%s, not what was asked: "
-                "%s; buckets may be missing",
-                date_after,
-                date_before,
-                period,
-                ctx.describe(),
-            )
+    def _learn_limit(self, limit: int, ctx: RequestContext) -> None:
+        """Count a cut answer; from a smaller cap on, split every request to fit it (log once)."""
+        self.counters.add(cut_answers=1)
+        if limit >= self.datapoint_limit:
+            return
+        self.log.warning(
+            "The API now caps answers at %d buckets (datapointLimit), not %d: %s was cut. Its "
+            "older part and every request after it are sent in windows of %d bucket(s), so "
+            "the task needs more requests than estimated",
+            limit,
+            self.datapoint_limit,
+            ctx.describe(),
+            limit - 1,
+        )
+        self.datapoint_limit = limit
 
     def get_media_stats(
         self,
@@ -330,7 +346,10 @@ class FanslyHook(BaseHook):
         """Return the datapoints of ``[after, before)`` (epoch ms, UTC) and the media metadata.
 
         The window is split into the fewest requests that each stay under the answer's
-        100-bucket limit; buckets outside the window (the one at ``beforeDate``) are dropped.
+        bucket limit (100, or what the API reports). Every answer is checked against its
+        request (:mod:`..reconcile`): another media offer or period, or buckets outside the
+        window, are refused (asked once more, then raised); a cut answer's older part is asked
+        again. Only the bucket the API adds at ``beforeDate`` is dropped.
         """
         return self._drive(
             self._media_stats_plan(account_id, media_offer_id, after, before, period)
@@ -368,6 +387,14 @@ class FanslyHook(BaseHook):
         finally:
             self.close()
         return True, f"Connected: the key sees {len(accounts)} account(s)"
+
+
+def _answer(
+    question: Question, status: int, body: bytes, headers: Mapping[str, str], ctx: RequestContext
+) -> tuple[Dataset, Answered]:
+    """Parse one answer and check it against its question (a mismatch is retried once)."""
+    dataset = parse_media_stats(status, body, headers, ctx)
+    return dataset, reconcile(dataset, question, ctx)
 
 
 def _accounts(

@@ -24,6 +24,7 @@ from airflow_provider_fansly.hooks.fansly import FanslyHook
 from airflow_provider_fansly.ids import check_id
 from airflow_provider_fansly.models import MediaOffer, MediaStats
 from airflow_provider_fansly.windows import (
+    DATAPOINT_LIMIT,
     DAY_MS,
     Window,
     check_window,
@@ -65,6 +66,8 @@ class RunSummary:
     window: tuple[int, int]
     period_ms: int
     estimated_requests: int
+    datapoint_limit: int = DATAPOINT_LIMIT
+    cut_answers: int = 0
     requests: int = 0
     retries: int = 0
     rate_limited: int = 0
@@ -316,6 +319,25 @@ class MediaStatsOperator(BaseOperator):
         summary.requests = hook.counters.requests
         summary.retries = hook.counters.retries
         summary.rate_limited = hook.counters.rate_limited
+        summary.cut_answers = hook.counters.cut_answers
+
+    def _follow_limit(self, hook: FanslyHook, summary: RunSummary) -> None:
+        """Re-estimate the requests once the API reports a smaller bucket cap than 100."""
+        if hook.datapoint_limit == summary.datapoint_limit:
+            return
+        after, before = summary.window
+        per_media = request_count(after, before, self.period, hook.datapoint_limit - 1)
+        summary.datapoint_limit = hook.datapoint_limit
+        summary.estimated_requests = summary.media_offers * per_media + hook.counters.cut_answers
+        self.log.warning(
+            "Re-estimated for the API's cap of %d buckets per answer: %d request(s) (%d media "
+            "offer(s) x %d, plus %d for answers already cut)",
+            hook.datapoint_limit,
+            summary.estimated_requests,
+            summary.media_offers,
+            per_media,
+            hook.counters.cut_answers,
+        )
 
     async def _fetch_and_stage(
         self,
@@ -347,6 +369,7 @@ class MediaStatsOperator(BaseOperator):
                 self._note_unknown_types(sink.add(results), summary)
                 requests.update({(r.media_offer_id, day_of(chunk[0])): r.requests for r in results})
                 media.update((m.id, m) for r in results for m in r.media if m.id in wanted)
+                self._follow_limit(hook, summary)
                 self._progress(index + 1, len(chunks), hook, summary)
             self._note_unknown_types(sink.finish(), summary)
         finally:

@@ -27,12 +27,12 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from airflow_provider_fansly.datapoints import STAT_FIELDS
 from airflow_provider_fansly.testing.synthetic import FAR_PAST_MS, bucket_stats, media_entry
+from airflow_provider_fansly.windows import DATAPOINT_LIMIT, DAY_MS, HOUR_MS
 
 __all__ = ["DEFAULT_ACCOUNT", "DEFAULT_KEY", "Emulator", "EmulatorConfig", "main"]
 
 DEFAULT_KEY = "emulator-key"
 DEFAULT_ACCOUNT = "fansly_demo"
-DATAPOINT_LIMIT = 100
 #: Fault kinds that replace the answer, and kinds that corrupt a successful dataset.
 ANSWER_FAULTS = {
     "server_error",
@@ -54,7 +54,11 @@ DATA_FAULTS = {
     "wrong_types",
     "unique_gt_views",
     "short_coverage",
+    "seconds",
+    "wrong_media",
 }
+#: Faults that change which question the answer is for (the period asked is ignored).
+QUESTION_FAULTS = {"ignored_period"}
 
 
 @dataclass
@@ -71,6 +75,8 @@ class EmulatorConfig:
     deleted_media: set[str] = field(default_factory=lambda: {"deleted-media"})
     #: how a permanent platform error comes back: "inner" (outer 200) or "outer" (outer 500)
     upstream_wrap: str = "inner"
+    #: the most buckets an answer holds (``datapointLimit``): the newest ones are kept
+    datapoint_limit: int = DATAPOINT_LIMIT
 
 
 class _State:
@@ -115,7 +121,8 @@ class _State:
     def add_faults(self, faults: list[Any]) -> None:
         """Queue faults; each applies to its next ``times`` matching requests."""
         for fault in faults:
-            if not isinstance(fault, dict) or fault.get("kind") not in ANSWER_FAULTS | DATA_FAULTS:
+            known = ANSWER_FAULTS | DATA_FAULTS | QUESTION_FAULTS
+            if not isinstance(fault, dict) or fault.get("kind") not in known:
                 raise ValueError(f"unknown fault {fault!r:.80}")
         with self.lock:
             self.faults.extend({"times": 1, "media": "*", **f} for f in faults)
@@ -167,22 +174,29 @@ def _graph_error(wrap: str) -> tuple[int, dict[str, Any]]:
     return 200, _envelope(200, "Success", {"status_code": 500, "data": platform})
 
 
-def _buckets(after: int, before: int, period: int) -> list[int]:
-    """Bucket starts the API answers for [after, before], newest first, at most 100."""
+def _buckets(after: int, before: int, period: int, limit: int) -> list[int]:
+    """Bucket starts the API answers for [after, before], newest first, at most ``limit``."""
     last = before // period * period
     first = -(-after // period) * period
-    count = min(DATAPOINT_LIMIT, max(0, (last - first) // period + 1))
+    count = min(limit, max(0, (last - first) // period + 1))
     return [last - i * period for i in range(count)]
 
 
-def dataset(account: str, media: str, after: int, before: int, period: int) -> dict[str, Any]:
+def dataset(
+    account: str,
+    media: str,
+    after: int,
+    before: int,
+    period: int,
+    limit: int = DATAPOINT_LIMIT,
+) -> dict[str, Any]:
     """Build the ``response`` the platform gives for one media offer and window."""
     if before < FAR_PAST_MS:
         zero = dict.fromkeys(STAT_FIELDS, 0)
         points = [{"timestamp": before // period * period, "stats": [{"type": 1, **zero}]}]
     else:
         points = []
-        for ts in _buckets(after, before, period):
+        for ts in _buckets(after, before, period, limit):
             stats = bucket_stats(account, media, period, ts)
             if stats is not None:
                 points.append({"timestamp": ts, "stats": stats})
@@ -191,7 +205,7 @@ def dataset(account: str, media: str, after: int, before: int, period: int) -> d
             "period": period,
             "dateBefore": before // period * period,
             "dateAfter": after,
-            "datapointLimit": DATAPOINT_LIMIT,
+            "datapointLimit": limit,
             "datapoints": points,
             "topFypTags": [],
             "datasetMediaOfferId": media,
@@ -209,6 +223,13 @@ def corrupt(response: dict[str, Any], kind: str, period: int) -> None:
     """Make a successful dataset invalid in the way ``kind`` names (in place)."""
     if kind == "short_coverage":
         response["dataset"]["dateAfter"] += period
+        return
+    if kind == "wrong_media":
+        response["dataset"]["datasetMediaOfferId"] += "-other"
+        return
+    if kind == "seconds":
+        for point in response["dataset"]["datapoints"]:
+            point["timestamp"] //= 1000
         return
     points = response["dataset"]["datapoints"]
     with_stats = [p for p in points if p["stats"]] or points
@@ -360,7 +381,9 @@ class _Handler(BaseHTTPRequestHandler):
             return self._fault(fault, headers)
         if media in cfg.deleted_media:
             return self._json(*_graph_error(cfg.upstream_wrap), headers)
-        response = dataset(account, media, after, before, period)
+        if state.take_fault(media, QUESTION_FAULTS) is not None:
+            period = DAY_MS if period != DAY_MS else HOUR_MS  # answers another period
+        response = dataset(account, media, after, before, period, cfg.datapoint_limit)
         for kind in sorted(DATA_FAULTS):
             if state.take_fault(media, {kind}) is not None:
                 corrupt(response, kind, period)
@@ -460,6 +483,12 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--latency-ms", type=float, default=0.0)
     parser.add_argument("--credits", type=int, help="credits left in the month")
     parser.add_argument("--upstream-wrap", choices=("inner", "outer"), default="inner")
+    parser.add_argument(
+        "--datapoint-limit",
+        type=int,
+        default=DATAPOINT_LIMIT,
+        help="buckets per answer (datapointLimit), the newest kept",
+    )
     return parser.parse_args(argv)
 
 
@@ -472,6 +501,7 @@ def main(argv: list[str] | None = None) -> None:
         latency=args.latency_ms / 1000,
         credits=args.credits,
         upstream_wrap=args.upstream_wrap,
+        datapoint_limit=args.datapoint_limit,
     )
     if args.api_key:
         config.api_keys = set(args.api_key)

@@ -200,10 +200,26 @@ def test_async_matches_sync(fansly_conn: Emulator) -> None:
     assert asyncio.run(fetch()) == sync
 
 
-def test_answer_covering_less_than_asked_is_logged(fansly_conn: Emulator, logs: LogText) -> None:
-    fansly_conn.add_faults({"kind": "short_coverage"})
-    FanslyHook().get_media_stats(DEFAULT_ACCOUNT, "m1", **DAY)
-    assert "not what was asked" in logs()
+def test_the_echoed_window_is_not_evidence_the_datapoints_are(fansly_conn: Emulator) -> None:
+    fansly_conn.add_faults({"kind": "short_coverage"})  # dateAfter echoed a day late
+    stats = FanslyHook().get_media_stats(DEFAULT_ACCOUNT, "m1", **DAY)
+    fansly_conn.state.reset()
+    assert stats.datapoints == FanslyHook().get_media_stats(DEFAULT_ACCOUNT, "m1", **DAY).datapoints
+
+
+def test_a_cut_answer_is_completed_with_requests_that_fit_the_reported_cap(
+    fansly_conn: Emulator,
+) -> None:
+    fansly_conn.config.datapoint_limit = 30
+    hook = FanslyHook()
+    stats = hook.get_media_stats(DEFAULT_ACCOUNT, "m1", after=D0, before=D0 + 90 * DAY_MS)
+    expected = [
+        r["bucket_start_ms"]
+        for r in expected_rows(DEFAULT_ACCOUNT, "m1", D0, D0 + 90 * DAY_MS, DAY_MS)
+    ]
+    assert sorted(stats.times) == sorted(expected)
+    assert hook.datapoint_limit == 30 and hook.counters.cut_answers == 1
+    assert fansly_conn.state.counts["requests"] == 4 == -(-90 // 29)
 
 
 @pytest.mark.parametrize(

@@ -132,7 +132,7 @@ def test_lookback_rewrites_the_days_before_the_window(
 
 INVALID = [
     ("negative", {"kind": "negative_counts"}, "views"),
-    ("off-grid", {"kind": "off_grid"}, "grid"),
+    ("off-grid", {"kind": "off_grid", "times": 10}, "grid"),
     ("bucket-twice", {"kind": "duplicate_bucket"}, "unique"),
     ("unique>views", {"kind": "unique_gt_views"}, "unique_viewers <= views"),
     ("wrong-types", {"kind": "wrong_types", "times": 10}, "not an integer"),
