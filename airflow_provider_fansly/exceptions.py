@@ -17,6 +17,8 @@ from "try again later" from "the vendor is broken" without parsing messages::
     │   └── FanslyMalformedAnswerError  HTML, truncated JSON, missing fields, wrong types
     │       └── FanslyAnswerMismatchError   a well-formed answer to another question: another
     │                                       media offer or period, buckets outside the window
+    ├── FanslyInputError            the task's own arguments are wrong (ids, window); also a
+    │                               ``ValueError``
     ├── FanslyBudgetExceededError   the run's request budget (``max_requests``) would be passed
     ├── FanslyDataError             fetched rows broke a data-quality rule (see ``schemas``)
     └── FanslyLakeError             the lake cannot take the commit; nothing was written
@@ -39,6 +41,7 @@ __all__ = [
     "FanslyCreditsExhaustedError",
     "FanslyDataError",
     "FanslyError",
+    "FanslyInputError",
     "FanslyLakeError",
     "FanslyLegacyLakeError",
     "FanslyMalformedAnswerError",
@@ -173,6 +176,10 @@ class FanslyAnswerMismatchError(FanslyMalformedAnswerError):
         )
         self.claimed = claimed
         self.asked = asked
+
+
+class FanslyInputError(FanslyError, ValueError):
+    """The task's arguments are impossible (an unsafe id, an empty or off-grid window)."""
 
 
 class FanslyBudgetExceededError(FanslyError):

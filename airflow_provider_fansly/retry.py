@@ -7,6 +7,11 @@ from dataclasses import dataclass
 
 from airflow_provider_fansly.exceptions import (
     FanslyAnswerMismatchError,
+    FanslyBudgetExceededError,
+    FanslyCommitConflictError,
+    FanslyDataError,
+    FanslyInputError,
+    FanslyLakeError,
     FanslyMalformedAnswerError,
     FanslyRateLimitError,
     FanslyRequestError,
@@ -15,7 +20,7 @@ from airflow_provider_fansly.exceptions import (
     FanslyUpstreamError,
 )
 
-__all__ = ["RetryPolicy", "is_retryable"]
+__all__ = ["RetryPolicy", "is_retryable", "permanent_reason"]
 
 
 def is_retryable(error: FanslyRequestError, attempt: int) -> bool:
@@ -36,6 +41,31 @@ def is_retryable(error: FanslyRequestError, attempt: int) -> bool:
         | FanslyTransportError
         | FanslyMalformedAnswerError,
     )
+
+
+_PERMANENT: tuple[tuple[type[Exception], str], ...] = (
+    (FanslyInputError, "the task's arguments are wrong; fix them"),
+    (FanslyBudgetExceededError, "the budget is the same on every try; raise max_requests"),
+    (FanslyDataError, "the API would send the same numbers again"),
+    (FanslyLakeError, "the lake must be fixed first"),
+)
+
+
+def permanent_reason(error: BaseException) -> str | None:
+    """Say why a failed task must not be retried by Airflow, or ``None`` if a retry may help.
+
+    A retry re-buys every request, so only failures that can pass are left to Airflow's
+    retries: 429s, 5xx, transport errors, truncated answers and lost commit races.
+    """
+    if isinstance(error, FanslyCommitConflictError):
+        return None
+    if isinstance(error, FanslyRequestError):
+        return (
+            None
+            if is_retryable(error, attempt=2)
+            else "the API answers this request the same way every time"
+        )
+    return next((why for kind, why in _PERMANENT if isinstance(error, kind)), None)
 
 
 @dataclass(frozen=True)

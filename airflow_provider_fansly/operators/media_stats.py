@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import Asset, BaseOperator
 
-from airflow_provider_fansly.exceptions import FanslyBudgetExceededError
+from airflow_provider_fansly.exceptions import FanslyBudgetExceededError, FanslyInputError
 from airflow_provider_fansly.hooks.fansly import FanslyHook
 from airflow_provider_fansly.ids import check_id
 from airflow_provider_fansly.models import MediaOffer, MediaStats
@@ -227,10 +227,32 @@ class MediaStatsOperator(BaseOperator):
 
     # -- the run -----------------------------------------------------------------------------
     def execute(self, context: Context) -> dict[str, Any]:
+        """Run the task; a failure no retry can change ends it without Airflow's retries."""
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from airflow_provider_fansly.retry import permanent_reason
+
+        try:
+            return self._execute(context)
+        except Exception as error:
+            reason = permanent_reason(error)
+            if reason is None:
+                raise
+            self.log.error("Not retried (%s): %s", reason, error)
+            raise AirflowFailException(f"{error} [not retried: {reason}]") from error
+
+    def _inputs(self, context: Context) -> tuple[str, list[str], Window]:
+        """The checked account, media offers and window, or :class:`FanslyInputError`."""
+        try:
+            account = check_id(self.account_id, "account_id")
+            ids = parse_media_offer_ids(self.media_offer_ids)
+            return account, ids, self.resolve_window(context)
+        except ValueError as error:
+            raise FanslyInputError(str(error)) from error
+
+    def _execute(self, context: Context) -> dict[str, Any]:
         """Fetch, validate and stage every chunk, then commit once; return a small summary."""
-        account = check_id(self.account_id, "account_id")
-        ids = parse_media_offer_ids(self.media_offer_ids)
-        after, before = self.resolve_window(context)
+        account, ids, (after, before) = self._inputs(context)
         hook = FanslyHook(self.fansly_conn_id, max_requests=self.max_requests)
         summary = RunSummary(
             account,

@@ -27,7 +27,7 @@ def build_dag(schedule: Any = None, **operator_kwargs: Any) -> DAG:
         catchup=False,
         tags=["test"],
     ) as dag:
-        MediaStatsOperator(task_id="fetch", retries=0, **kwargs)
+        MediaStatsOperator(task_id="fetch", **{"retries": 0, **kwargs})
     return dag
 
 
