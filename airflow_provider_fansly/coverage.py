@@ -15,7 +15,7 @@ from typing import Any
 import pyarrow.dataset as ds
 
 from airflow_provider_fansly.storage.delta import MEDIA_STATS, open_table
-from airflow_provider_fansly.storage.fetch_log import covered_days
+from airflow_provider_fansly.storage.fetch_log import GONE, covered_days
 from airflow_provider_fansly.storage.location import Location
 from airflow_provider_fansly.windows import DAY_MS
 
@@ -33,11 +33,12 @@ DAILY_TOTALS = """
 
 @dataclass(frozen=True)
 class Gap:
-    """Media offers of an account that were not fetched whole for a day."""
+    """Media offers of an account not fetched whole for a day; ``gone`` ones apart."""
 
     account_id: str
     day: date
     missing: tuple[str, ...]
+    gone: tuple[str, ...] = ()
 
     def age_days(self, today: date) -> int:
         """Return how many days ago the uncovered day was."""
@@ -75,14 +76,19 @@ def coverage_gaps(
     last_day: date,
     period: int = DAY_MS,
 ) -> list[Gap]:
-    """Return, per account and day in ``[first_day, last_day]``, the media offers not fetched."""
+    """Return, per account and day in ``[first_day, last_day]``, the media offers not fetched.
+
+    Media offers the API answered gone that day are listed in ``gone``, not in ``missing``.
+    """
     covered = covered_days(Location.parse(root), period, first_day, last_day)
     gaps = []
     day = first_day
     while day <= last_day:
         for account, ids in expected.items():
-            missing = tuple(sorted(m for m in set(ids) if not covered.get((account, m, day))))
-            if missing:
-                gaps.append(Gap(account, day, missing))
+            status = {m: covered.get((account, m, day)) for m in sorted(set(ids))}
+            missing = tuple(m for m, s in status.items() if s is None)
+            gone = tuple(m for m, s in status.items() if s == GONE)
+            if missing or gone:
+                gaps.append(Gap(account, day, missing, gone))
         day += timedelta(days=1)
     return gaps

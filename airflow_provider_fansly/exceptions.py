@@ -21,6 +21,8 @@ from "try again later" from "the vendor is broken" without parsing messages::
     │                               ``ValueError``
     ├── FanslyBudgetExceededError   the run's request budget (``max_requests``) would be passed
     ├── FanslyDataError             fetched rows broke a data-quality rule (see ``schemas``)
+    ├── FanslyGoneError             every media offer of a task answered "gone": the account
+    │                               or the window is the problem, not the media
     └── FanslyLakeError             the lake cannot take the commit; nothing was written
         ├── FanslyCommitConflictError   concurrent commits kept winning past the retry bound
         └── FanslyLegacyLakeError       a lake of the old plain-Parquet layout: convert it first
@@ -41,6 +43,7 @@ __all__ = [
     "FanslyCreditsExhaustedError",
     "FanslyDataError",
     "FanslyError",
+    "FanslyGoneError",
     "FanslyInputError",
     "FanslyLakeError",
     "FanslyLegacyLakeError",
@@ -192,6 +195,10 @@ class FanslyDataError(FanslyError):
     def __init__(self, report: str) -> None:
         self.report = report
         super().__init__(report)
+
+
+class FanslyGoneError(FanslyError):
+    """Every media offer of the task answered gone (deleted, or not found)."""
 
 
 class FanslyLakeError(FanslyError):

@@ -10,9 +10,11 @@ from airflow_provider_fansly.exceptions import (
     FanslyBudgetExceededError,
     FanslyCommitConflictError,
     FanslyDataError,
+    FanslyGoneError,
     FanslyInputError,
     FanslyLakeError,
     FanslyMalformedAnswerError,
+    FanslyNotFoundError,
     FanslyRateLimitError,
     FanslyRequestError,
     FanslyServerError,
@@ -20,7 +22,18 @@ from airflow_provider_fansly.exceptions import (
     FanslyUpstreamError,
 )
 
-__all__ = ["RetryPolicy", "is_retryable", "permanent_reason"]
+__all__ = ["RetryPolicy", "is_gone", "is_retryable", "permanent_reason"]
+
+
+def is_gone(error: BaseException) -> bool:
+    """Whether an error says the media offer itself is gone (deleted, or not found).
+
+    A permanent "error getting graph" (already asked once more) or a 404. When every media
+    offer of a task answers so, the cause is the account or the window instead.
+    """
+    if isinstance(error, FanslyUpstreamError):
+        return error.permanent
+    return isinstance(error, FanslyNotFoundError)
 
 
 def is_retryable(error: FanslyRequestError, attempt: int) -> bool:
@@ -47,6 +60,7 @@ _PERMANENT: tuple[tuple[type[Exception], str], ...] = (
     (FanslyInputError, "the task's arguments are wrong; fix them"),
     (FanslyBudgetExceededError, "the budget is the same on every try; raise max_requests"),
     (FanslyDataError, "the API would send the same numbers again"),
+    (FanslyGoneError, "the account or the window is refused, not a media offer; check them"),
     (FanslyLakeError, "the lake must be fixed first"),
 )
 

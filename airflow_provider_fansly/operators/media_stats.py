@@ -15,14 +15,20 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from airflow.sdk import Asset, BaseOperator
 
-from airflow_provider_fansly.exceptions import FanslyBudgetExceededError, FanslyInputError
+from airflow_provider_fansly.exceptions import (
+    FanslyBudgetExceededError,
+    FanslyGoneError,
+    FanslyInputError,
+    FanslyRequestError,
+)
 from airflow_provider_fansly.hooks.fansly import FanslyHook
 from airflow_provider_fansly.ids import check_id
 from airflow_provider_fansly.models import MediaOffer, MediaStats
+from airflow_provider_fansly.retry import is_gone, permanent_reason
 from airflow_provider_fansly.windows import (
     DATAPOINT_LIMIT,
     DAY_MS,
@@ -76,6 +82,7 @@ class RunSummary:
     table_version: int | None = None
     commit_conflicts: int = 0
     validation_warnings: int = 0
+    gone: list[str] = field(default_factory=list)
     unknown_stat_types: dict[str, int] = field(default_factory=dict)
     unknown_fields: list[str] = field(default_factory=list)
 
@@ -151,6 +158,9 @@ class MediaStatsOperator(BaseOperator):
     :param unknown_stat_types: ``"warn"`` keeps and counts them, ``"drop"``, or ``"fail"``.
     :param max_requests: stop before sending more requests than this (a credit budget).
     :param max_in_flight: media offers fetched at once (under the hook's pacing).
+    :param on_gone: a media offer the API answers gone (deleted, or not found) while others
+        answer: ``"skip"`` commits the others and records it (fetch log, ``media_offers``,
+        summary, a warning), its history untouched; ``"fail"`` fails the task.
     """
 
     template_fields: Sequence[str] = (
@@ -177,6 +187,7 @@ class MediaStatsOperator(BaseOperator):
         fansly_conn_id: str = FanslyHook.default_conn_name,
         max_requests: int | None = None,
         max_in_flight: int = 16,
+        on_gone: Literal["skip", "fail"] = "skip",
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("outlets", [MEDIA_STATS_ASSET])
@@ -189,6 +200,8 @@ class MediaStatsOperator(BaseOperator):
             )
         if max_in_flight < 1:
             raise ValueError(f"max_in_flight must be at least 1, got {max_in_flight}")
+        if on_gone not in ("skip", "fail"):
+            raise ValueError(f"on_gone must be 'skip' or 'fail', got {on_gone!r}")
         self.account_id = account_id
         self.media_offer_ids = media_offer_ids
         self.output_path = output_path
@@ -202,6 +215,7 @@ class MediaStatsOperator(BaseOperator):
         self.fansly_conn_id = fansly_conn_id
         self.max_requests = max_requests
         self.max_in_flight = max_in_flight
+        self.on_gone = on_gone
 
     # -- the window ----------------------------------------------------------------------------
     def resolve_window(self, context: Context | dict[str, Any]) -> Window:
@@ -229,8 +243,6 @@ class MediaStatsOperator(BaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         """Run the task; a failure no retry can change ends it without Airflow's retries."""
         from airflow.sdk.exceptions import AirflowFailException
-
-        from airflow_provider_fansly.retry import permanent_reason
 
         try:
             return self._execute(context)
@@ -315,14 +327,16 @@ class MediaStatsOperator(BaseOperator):
                 offers = asyncio.run(self._fetch_and_stage(hook, sink, ids, summary, requests))
             task = TaskFetch(
                 account_id=summary.account_id,
-                media_offer_ids=ids,
+                media_offer_ids=[m for m in ids if m not in summary.gone],
                 period=self.period,
                 window=(after, before),
                 run_id=run_id,
                 try_number=try_number,
                 fetched_at_ms=fetched_at,
             )
-            done = commit_task(location, staging, task, offers, sink.per_day, requests)
+            done = commit_task(
+                location, staging, task, offers, sink.per_day, requests, summary.gone
+            )
         finally:
             staging.discard()
         summary.rows, summary.days = sink.rows, len(layout.days_of(after, before))
@@ -379,14 +393,17 @@ class MediaStatsOperator(BaseOperator):
         media: dict[str, MediaOffer] = {}
         wanted = set(ids)
         slots = asyncio.Semaphore(self.max_in_flight)
-        upcoming: list[asyncio.Task[MediaStats]] = []
+        gone: dict[str, FanslyRequestError] = {}
+        upcoming: list[asyncio.Task[MediaStats | None]] = []
         try:
-            upcoming = self._start(hook, slots, summary.account_id, ids, chunks[0])
+            upcoming = self._start(hook, slots, summary.account_id, ids, chunks[0], gone)
             for index, chunk in enumerate(chunks):
                 current = upcoming
                 if index + 1 < len(chunks):
-                    upcoming = self._start(hook, slots, summary.account_id, ids, chunks[index + 1])
-                results = await _gather(current)
+                    upcoming = self._start(
+                        hook, slots, summary.account_id, ids, chunks[index + 1], gone
+                    )
+                results = [r for r in await _gather(current) if r is not None]
                 self._note_new_fields(results, summary)
                 self._note_unknown_types(sink.add(results), summary)
                 requests.update({(r.media_offer_id, day_of(chunk[0])): r.requests for r in results})
@@ -397,7 +414,30 @@ class MediaStatsOperator(BaseOperator):
         finally:
             _cancel(upcoming)
             await hook.aclose()
+        self._note_gone(gone, ids, summary)
         return media_offers_table(summary.account_id, media.values(), sink.fetched_at)
+
+    def _note_gone(
+        self, gone: dict[str, FanslyRequestError], ids: list[str], summary: RunSummary
+    ) -> None:
+        """Record the media offers answered gone; all of them gone is about the account."""
+        if not gone:
+            return
+        first = next(iter(gone.values()))
+        if len(gone) == len(ids):
+            raise FanslyGoneError(
+                f"every media offer of this task ({len(ids)}) answered gone, so the account "
+                f"or the window is refused, not a media offer; nothing was committed. First "
+                f"answer: {first}"
+            ) from first
+        summary.gone = sorted(gone)
+        self.log.warning(
+            "%d media offer(s) answered gone (deleted, or not found) and were skipped; their "
+            "history is kept and the fetch log records them as gone: %s. First answer: %s",
+            len(gone),
+            ", ".join(summary.gone),
+            first,
+        )
 
     def _start(
         self,
@@ -406,19 +446,29 @@ class MediaStatsOperator(BaseOperator):
         account: str,
         ids: list[str],
         chunk: Window,
-    ) -> list[asyncio.Task[MediaStats]]:
+        gone: dict[str, FanslyRequestError],
+    ) -> list[asyncio.Task[MediaStats | None]]:
         """Start fetching one chunk for every media offer (at most ``max_in_flight`` at once).
 
-        Logs progress each time another quarter of the media offers is done.
+        A media offer answered gone is recorded in ``gone`` (``on_gone="skip"``) and not asked
+        again. Logs progress each time another quarter of the media offers is done.
         """
         done = [0]
         step = max(1, len(ids) // 4)
 
-        async def one(media_offer_id: str) -> MediaStats:
+        async def one(media_offer_id: str) -> MediaStats | None:
+            if media_offer_id in gone:
+                return None
             async with slots:
-                stats = await hook.aget_media_stats(
-                    account, media_offer_id, after=chunk[0], before=chunk[1], period=self.period
-                )
+                try:
+                    stats = await hook.aget_media_stats(
+                        account, media_offer_id, after=chunk[0], before=chunk[1], period=self.period
+                    )
+                except FanslyRequestError as error:
+                    if self.on_gone == "fail" or not is_gone(error):
+                        raise
+                    gone[media_offer_id] = error
+                    return None
             done[0] += 1
             if done[0] % step == 0 and done[0] < len(ids):
                 self.log.info(
@@ -467,7 +517,7 @@ class MediaStatsOperator(BaseOperator):
         )
 
 
-async def _gather(tasks: list[asyncio.Task[MediaStats]]) -> list[MediaStats]:
+async def _gather(tasks: list[asyncio.Task[MediaStats | None]]) -> list[MediaStats | None]:
     """Wait for every task; on the first failure cancel the rest and raise it."""
     try:
         return list(await asyncio.gather(*tasks))
@@ -476,7 +526,7 @@ async def _gather(tasks: list[asyncio.Task[MediaStats]]) -> list[MediaStats]:
         raise
 
 
-def _cancel(tasks: list[asyncio.Task[MediaStats]]) -> None:
+def _cancel(tasks: list[asyncio.Task[MediaStats | None]]) -> None:
     for task in tasks:
         task.cancel()
 

@@ -9,6 +9,7 @@ reports the days as a gap and the rerun replaces the same rows, so nothing is do
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -18,10 +19,11 @@ from airflow_provider_fansly.storage import layout
 from airflow_provider_fansly.storage.delta import (
     FETCH_LOG,
     append,
+    mark_gone,
     merge_media_offers,
     replace_rows,
 )
-from airflow_provider_fansly.storage.fetch_log import TaskFetch, log_rows
+from airflow_provider_fansly.storage.fetch_log import GONE, TaskFetch, log_rows
 from airflow_provider_fansly.storage.location import Location
 from airflow_provider_fansly.storage.staging import Staging
 
@@ -43,8 +45,13 @@ def commit_task(
     offers: pa.Table,
     rows: Counter[tuple[str, date]],
     requests: Counter[tuple[str, date]],
+    gone: Sequence[str] = (),
 ) -> TaskCommit:
-    """Replace the task's rows with its staged ones, upsert its media, log what it fetched."""
+    """Replace the task's rows with its staged ones, upsert its media, log what it fetched.
+
+    ``gone`` media offers (answered deleted or not found) are outside the commit's predicate,
+    so their history stays; they are flagged in ``media_offers`` and logged as gone.
+    """
     predicate = layout.replace_predicate(
         task.account_id, task.media_offer_ids, task.period, *task.window
     )
@@ -57,8 +64,12 @@ def commit_task(
         "fansly.try_number": str(task.try_number),
     }
     stats = replace_rows(location, staging.reader, predicate, metadata)
-    media = merge_media_offers(location, offers)
-    logged = append(
-        location, FETCH_LOG, log_rows(replace(task, table_version=stats.version), rows, requests)
-    )
-    return TaskCommit(stats.version, stats.retries + media.retries + logged.retries)
+    retried = stats.retries + merge_media_offers(location, offers).retries
+    done = replace(task, table_version=stats.version)
+    entries = log_rows(done, rows, requests)
+    if gone:
+        retried += mark_gone(location, task.account_id, list(gone), task.fetched_at_ms).retries
+        missing = log_rows(replace(done, media_offer_ids=gone), Counter(), Counter(), GONE)
+        entries = pa.concat_tables([entries, missing])
+    retried += append(location, FETCH_LOG, entries).retries
+    return TaskCommit(stats.version, retried)

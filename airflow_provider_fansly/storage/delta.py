@@ -43,6 +43,7 @@ __all__ = [
     "TableSpec",
     "append",
     "committing",
+    "mark_gone",
     "merge_media_offers",
     "open_table",
     "replace_rows",
@@ -211,6 +212,41 @@ def merge_media_offers(
             ).when_matched_update_all().when_not_matched_insert_all().execute()
 
     return committing(location, MEDIA_OFFERS, write, "the media_offers merge", retry)
+
+
+def mark_gone(
+    location: Location,
+    account_id: str,
+    media_offer_ids: list[str],
+    fetched_at_ms: int,
+    retry: ConflictRetry = ConflictRetry(),
+) -> Commit:
+    """Flag media offers the API answered gone as ``deleted`` in ``media_offers`` (their
+    metadata kept)."""
+    gone = pa.Table.from_pylist(
+        [
+            {
+                "account_id": account_id,
+                "media_offer_id": m,
+                "deleted": True,
+                "fetched_at": fetched_at_ms * 1000,
+            }
+            for m in media_offer_ids
+        ],
+        schema=MEDIA_OFFERS_SCHEMA,
+    )
+
+    def write(table: DeltaTable) -> None:
+        table.merge(
+            gone,
+            predicate="t.account_id = s.account_id AND t.media_offer_id = s.media_offer_id",
+            source_alias="s",
+            target_alias="t",
+        ).when_matched_update(
+            {"deleted": "s.deleted", "fetched_at": "s.fetched_at"}
+        ).when_not_matched_insert_all().execute()
+
+    return committing(location, MEDIA_OFFERS, write, "marking gone media offers", retry)
 
 
 def append(

@@ -21,12 +21,16 @@ from airflow_provider_fansly.storage.columns import FETCH_LOG_SCHEMA
 from airflow_provider_fansly.storage.delta import FETCH_LOG, open_table
 from airflow_provider_fansly.storage.location import Location
 
-__all__ = ["FETCHED", "TaskFetch", "covered_days", "log_rows"]
+__all__ = ["FETCHED", "GONE", "TaskFetch", "covered_days", "log_rows"]
 
 FETCHED = "fetched"
+#: the API answered that the media offer is gone (deleted or not found); nothing committed
+GONE = "gone"
 
-#: (account, media offer, day) -> the day is fully covered by fetched windows
-Coverage = dict[tuple[str, str, date], bool]
+#: (account, media offer, day) -> GONE when the latest answer for that day was "gone" (its
+#: earlier rows are kept), else FETCHED when fetched windows cover the whole day; partly
+#: fetched days are left out
+Coverage = dict[tuple[str, str, date], str]
 
 
 @dataclass(frozen=True)
@@ -81,26 +85,37 @@ def log_rows(
 
 
 def covered_days(location: Location, period: int, first: date, last: date) -> Coverage:
-    """Which (account, media offer, day) in ``[first, last]`` were fetched whole."""
+    """Which (account, media offer, day) in ``[first, last]`` were fetched whole, or gone."""
     table = open_table(location, FETCH_LOG)
     if table is None:
         return {}
     wanted = (
-        (pc.field("period_ms") == period)
-        & (pc.field("dt") >= first)
-        & (pc.field("dt") <= last)
-        & (pc.field("status") == FETCHED)
+        (pc.field("period_ms") == period) & (pc.field("dt") >= first) & (pc.field("dt") <= last)
     )
     found = table.to_pyarrow_dataset().to_table(
         filter=wanted,
-        columns=["account_id", "media_offer_id", "dt", "window_start", "window_end"],
+        columns=[
+            "account_id",
+            "media_offer_id",
+            "dt",
+            "window_start",
+            "window_end",
+            "status",
+            "fetched_at",
+        ],
     )
     spans: dict[tuple[str, str, date], list[tuple[int, int]]] = defaultdict(list)
+    latest: dict[tuple[str, str, date], tuple[object, str]] = {}
     for r in found.to_pylist():
-        spans[(r["account_id"], r["media_offer_id"], r["dt"])].append(
-            (_ms(r["window_start"]), _ms(r["window_end"]))
+        key = (r["account_id"], r["media_offer_id"], r["dt"])
+        latest[key] = max(
+            latest.get(key, (r["fetched_at"], r["status"])), (r["fetched_at"], r["status"])
         )
-    return {key: _covers(layout.day_bounds(key[2]), parts) for key, parts in spans.items()}
+        if r["status"] == FETCHED:
+            spans[key].append((_ms(r["window_start"]), _ms(r["window_end"])))
+    gone = {k for k, (_, status) in latest.items() if status == GONE}
+    covered = {k for k, parts in spans.items() if _covers(layout.day_bounds(k[2]), parts)}
+    return {**dict.fromkeys(covered - gone, FETCHED), **dict.fromkeys(gone, GONE)}
 
 
 def _ms(value: object) -> int:

@@ -136,7 +136,6 @@ INVALID = [
     ("bucket-twice", {"kind": "duplicate_bucket"}, "unique"),
     ("unique>views", {"kind": "unique_gt_views"}, "unique_viewers <= views"),
     ("wrong-types", {"kind": "wrong_types", "times": 10}, "not an integer"),
-    ("deleted-media", {"kind": "upstream_error", "times": 10}, "retrying cannot help"),
     ("html-502", {"kind": "bad_gateway_html", "times": 10}, "non-JSON body"),
 ]
 
