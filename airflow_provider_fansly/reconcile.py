@@ -66,8 +66,13 @@ def _check_subject(period: int, media: str | None, asked: Question, ctx: Request
 
 
 def _check_buckets(timestamps: list[int], asked: Question, ctx: RequestContext) -> None:
+    if not timestamps:
+        return
+    off_grid = any(map(asked.period.__rmod__, timestamps))  # t % period, at C speed
+    if min(timestamps) >= asked.after and max(timestamps) <= asked.before and not off_grid:
+        return
     window = f"buckets in [{iso_utc(asked.after)}, {iso_utc(asked.before)}]"
-    for ts in timestamps:
+    for ts in timestamps:  # name the first offender
         if not asked.after <= ts <= asked.before:
             hint = (
                 " (seconds, not milliseconds?)" if asked.after <= ts * 1000 <= asked.before else ""
@@ -80,6 +85,18 @@ def _check_buckets(timestamps: list[int], asked: Question, ctx: RequestContext) 
                 f"buckets on the {asked.period} ms UTC grid",
                 ctx,
             )
+
+
+def _without_boundary(rows: Rows, timestamps: list[int], boundary: int) -> Rows:
+    """Drop the rows of the bucket at ``beforeDate`` (one slice when it came once)."""
+    if boundary not in timestamps:
+        return rows
+    if timestamps.count(boundary) == 1:  # one point: its rows are contiguous
+        first, count = rows.times.index(boundary), rows.times.count(boundary)
+        last = first + count
+        return Rows(rows.times[:first] + rows.times[last:], rows.stats[:first] + rows.stats[last:])
+    keep = [i for i, ts in enumerate(rows.times) if ts != boundary]
+    return Rows([rows.times[i] for i in keep], [rows.stats[i] for i in keep])
 
 
 def _covered_from(timestamps: list[int], limit: int, asked: Question, ctx: RequestContext) -> int:
@@ -112,8 +129,5 @@ def reconcile(dataset: Dataset, asked: Question, ctx: RequestContext) -> Answere
     _check_buckets(dataset.timestamps, asked, ctx)
     cap = dataset.datapoint_limit if dataset.datapoint_limit is not None else DATAPOINT_LIMIT
     covered = _covered_from(dataset.timestamps, cap, asked, ctx)
-    rows = dataset.rows
-    if asked.before in dataset.timestamps:  # the bucket the API adds at beforeDate
-        keep = [i for i, ts in enumerate(rows.times) if ts != asked.before]
-        rows = Rows([rows.times[i] for i in keep], [rows.stats[i] for i in keep])
+    rows = _without_boundary(dataset.rows, dataset.timestamps, asked.before)
     return Answered(rows, covered, cap)

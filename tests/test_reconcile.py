@@ -44,6 +44,11 @@ def test_a_whole_answer_keeps_every_bucket_but_the_one_at_before_date() -> None:
     assert got.rows.times == days(89, 50, 0) and got.covered_from == D0 and got.limit == 100
 
 
+def test_a_boundary_bucket_sent_twice_is_dropped_both_times() -> None:
+    got = reconcile(answer(days(90, 89, 90, 0)), ASKED, CTX)
+    assert got.rows.times == days(89, 0)
+
+
 def test_quiet_and_left_out_buckets_and_an_old_windows_zero_bucket_are_normal() -> None:
     assert reconcile(answer([]), ASKED, CTX).rows.times == []
     old = Question("m1", 0, 3 * DAY_MS, DAY_MS)  # 1970: one all-zero bucket at beforeDate
