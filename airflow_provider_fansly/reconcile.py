@@ -89,10 +89,11 @@ def _check_buckets(timestamps: list[int], asked: Question, ctx: RequestContext) 
 
 def _without_boundary(rows: Rows, timestamps: list[int], boundary: int) -> Rows:
     """Drop the rows of the bucket at ``beforeDate`` (one slice when it came once)."""
-    if boundary not in timestamps:
+    count = rows.times.count(boundary)
+    if not count:  # not sent, or sent quiet (no stats): no rows to drop
         return rows
     if timestamps.count(boundary) == 1:  # one point: its rows are contiguous
-        first, count = rows.times.index(boundary), rows.times.count(boundary)
+        first = rows.times.index(boundary)
         last = first + count
         return Rows(rows.times[:first] + rows.times[last:], rows.stats[:first] + rows.stats[last:])
     keep = [i for i, ts in enumerate(rows.times) if ts != boundary]

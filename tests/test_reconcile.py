@@ -44,6 +44,11 @@ def test_a_whole_answer_keeps_every_bucket_but_the_one_at_before_date() -> None:
     assert got.rows.times == days(89, 50, 0) and got.covered_from == D0 and got.limit == 100
 
 
+def test_a_quiet_boundary_bucket_has_no_rows_to_drop() -> None:
+    quiet_boundary = answer(days(90, 89), rows=Rows(days(89), [object()]))
+    assert reconcile(quiet_boundary, ASKED, CTX).rows.times == days(89)
+
+
 def test_a_boundary_bucket_sent_twice_is_dropped_both_times() -> None:
     got = reconcile(answer(days(90, 89, 90, 0)), ASKED, CTX)
     assert got.rows.times == days(89, 0)
