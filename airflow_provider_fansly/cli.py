@@ -25,6 +25,7 @@ def _convert(output_path: str) -> int:
 
 
 def _history(output_path: str, limit: int) -> int:
+    from airflow_provider_fansly.storage.commit import METADATA_KEYS
     from airflow_provider_fansly.storage.delta import MEDIA_STATS, open_table
     from airflow_provider_fansly.storage.location import Location
 
@@ -37,7 +38,7 @@ def _history(output_path: str, limit: int) -> int:
         when = datetime.fromtimestamp(entry["timestamp"] / 1000, tz=timezone.utc)
         rows = entry.get("operationMetrics", {}).get("num_added_rows", "")
         what = " ".join(
-            f"{k.removeprefix('fansly.')}={v}" for k, v in entry.items() if k.startswith("fansly.")
+            f"{k}={entry[f'fansly.{k}']}" for k in METADATA_KEYS if f"fansly.{k}" in entry
         )
         print(
             f"{entry['version']:>8}  {when:%Y-%m-%d %H:%M:%S} {entry['operation']:<10} "

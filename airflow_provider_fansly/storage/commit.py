@@ -27,7 +27,11 @@ from airflow_provider_fansly.storage.fetch_log import GONE, TaskFetch, log_rows
 from airflow_provider_fansly.storage.location import Location
 from airflow_provider_fansly.storage.staging import Staging
 
-__all__ = ["TaskCommit", "commit_task"]
+__all__ = ["METADATA_KEYS", "TaskCommit", "commit_task"]
+
+#: What a task records with its commit (``fansly.<key>`` in Delta's commit info), in the
+#: order ``fansly-lake history`` shows it.
+METADATA_KEYS = ("run_id", "try_number", "window", "period_ms", "account_id", "media_offers")
 
 
 @dataclass(frozen=True)
@@ -55,14 +59,15 @@ def commit_task(
     predicate = layout.replace_predicate(
         task.account_id, task.media_offer_ids, task.period, *task.window
     )
-    metadata = {
-        "fansly.account_id": task.account_id,
-        "fansly.media_offers": str(len(task.media_offer_ids)),
-        "fansly.window": f"[{task.window[0]}, {task.window[1]})",
-        "fansly.period_ms": str(task.period),
-        "fansly.run_id": task.run_id,
-        "fansly.try_number": str(task.try_number),
-    }
+    values = (
+        task.run_id,
+        task.try_number,
+        f"[{task.window[0]}, {task.window[1]})",
+        task.period,
+        task.account_id,
+        len(task.media_offer_ids),
+    )
+    metadata = {f"fansly.{k}": str(v) for k, v in zip(METADATA_KEYS, values, strict=True)}
     stats = replace_rows(location, staging.reader, predicate, metadata)
     retried = stats.retries + merge_media_offers(location, offers).retries
     done = replace(task, table_version=stats.version)
