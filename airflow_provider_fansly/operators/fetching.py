@@ -1,0 +1,259 @@
+"""Fetch a window chunk by chunk for every media offer of a task, into the data path.
+
+The next chunk is already in flight while the current one is validated and staged; every
+request goes through the hook's pacing, at most ``max_in_flight`` at once. Along the way it
+keeps the run's summary (progress, new fields, unknown stat types, the API's bucket cap,
+media offers answered gone) and logs each in one line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from airflow_provider_fansly.exceptions import FanslyGoneError, FanslyRequestError
+from airflow_provider_fansly.hooks.fansly import FanslyHook
+from airflow_provider_fansly.models import MediaOffer, MediaStats
+from airflow_provider_fansly.retry import is_gone
+from airflow_provider_fansly.windows import (
+    DATAPOINT_LIMIT,
+    Window,
+    iso_utc,
+    request_count,
+    split_window,
+)
+
+if TYPE_CHECKING:
+    from datetime import date
+
+    import pyarrow as pa
+
+    from airflow_provider_fansly.pipeline import RowSink
+
+__all__ = ["ChunkFetcher", "RunSummary"]
+
+
+class _Log(Protocol):
+    """The part of a task's logger the fetcher uses."""
+
+    def info(self, event: Any, *args: Any) -> Any: ...
+
+    def warning(self, event: Any, *args: Any) -> Any: ...
+
+
+@dataclass
+class RunSummary:
+    """What one run did; returned to XCom as a small dict."""
+
+    account_id: str
+    media_offers: int
+    window: tuple[int, int]
+    period_ms: int
+    estimated_requests: int
+    datapoint_limit: int = DATAPOINT_LIMIT
+    cut_answers: int = 0
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    rows: int = 0
+    days: int = 0
+    table_version: int | None = None
+    commit_conflicts: int = 0
+    validation_warnings: int = 0
+    gone: list[str] = field(default_factory=list)
+    unknown_stat_types: dict[str, int] = field(default_factory=dict)
+    unknown_fields: list[str] = field(default_factory=list)
+
+
+class ChunkFetcher:
+    """Fetch every chunk of a window for a task's media offers; the settings of one run."""
+
+    def __init__(
+        self,
+        *,
+        period: int,
+        max_in_flight: int,
+        on_gone: Literal["skip", "fail"],
+        unknown_stat_types: str,
+        log: _Log,
+    ) -> None:
+        self.period = period
+        self.max_in_flight = max_in_flight
+        self.on_gone = on_gone
+        self.unknown_stat_types = unknown_stat_types
+        self.log = log
+
+    async def fetch_and_stage(
+        self,
+        hook: FanslyHook,
+        sink: RowSink,
+        ids: list[str],
+        summary: RunSummary,
+        requests: Counter[tuple[str, date]],
+    ) -> pa.Table:
+        """Fetch every chunk (the next one already in flight) into the sink; return the
+        media metadata table. ``requests`` counts answers per media offer and day."""
+        from airflow_provider_fansly.storage.columns import media_offers_table
+        from airflow_provider_fansly.storage.layout import day_of
+
+        after, before = summary.window
+        chunks = split_window(after, before, self.period)
+        media: dict[str, MediaOffer] = {}
+        wanted = set(ids)
+        slots = asyncio.Semaphore(self.max_in_flight)
+        gone: dict[str, FanslyRequestError] = {}
+        upcoming: list[asyncio.Task[MediaStats | None]] = []
+        try:
+            upcoming = self._start(hook, slots, summary.account_id, ids, chunks[0], gone)
+            for index, chunk in enumerate(chunks):
+                current = upcoming
+                if index + 1 < len(chunks):
+                    upcoming = self._start(
+                        hook, slots, summary.account_id, ids, chunks[index + 1], gone
+                    )
+                results = [r for r in await _gather(current) if r is not None]
+                self._note_new_fields(results, summary)
+                self._note_unknown_types(sink.add(results), summary)
+                requests.update({(r.media_offer_id, day_of(chunk[0])): r.requests for r in results})
+                media.update((m.id, m) for r in results for m in r.media if m.id in wanted)
+                self._follow_limit(hook, summary)
+                self._progress(index + 1, len(chunks), hook, summary)
+            self._note_unknown_types(sink.finish(), summary)
+        finally:
+            _cancel(upcoming)
+            await hook.aclose()
+        self._note_gone(gone, ids, summary)
+        return media_offers_table(summary.account_id, media.values(), sink.fetched_at)
+
+    def _note_gone(
+        self, gone: dict[str, FanslyRequestError], ids: list[str], summary: RunSummary
+    ) -> None:
+        """Record the media offers answered gone; all of them gone is about the account."""
+        if not gone:
+            return
+        first = next(iter(gone.values()))
+        if len(gone) == len(ids):
+            raise FanslyGoneError(
+                f"every media offer of this task ({len(ids)}) answered gone, so the account "
+                f"or the window is refused, not a media offer; nothing was committed. First "
+                f"answer: {first}"
+            ) from first
+        summary.gone = sorted(gone)
+        self.log.warning(
+            "%d media offer(s) answered gone (deleted, or not found) and were skipped; their "
+            "history is kept and the fetch log records them as gone: %s. First answer: %s",
+            len(gone),
+            ", ".join(summary.gone),
+            first,
+        )
+
+    def _start(
+        self,
+        hook: FanslyHook,
+        slots: asyncio.Semaphore,
+        account: str,
+        ids: list[str],
+        chunk: Window,
+        gone: dict[str, FanslyRequestError],
+    ) -> list[asyncio.Task[MediaStats | None]]:
+        """Start fetching one chunk for every media offer (at most ``max_in_flight`` at once).
+
+        A media offer answered gone is recorded in ``gone`` (``on_gone="skip"``) and not asked
+        again. Logs progress each time another quarter of the media offers is done.
+        """
+        done = [0]
+        step = max(1, len(ids) // 4)
+
+        async def one(media_offer_id: str) -> MediaStats | None:
+            if media_offer_id in gone:
+                return None
+            async with slots:
+                try:
+                    stats = await hook.aget_media_stats(
+                        account, media_offer_id, after=chunk[0], before=chunk[1], period=self.period
+                    )
+                except FanslyRequestError as error:
+                    if self.on_gone == "fail" or not is_gone(error):
+                        raise
+                    gone[media_offer_id] = error
+                    return None
+            done[0] += 1
+            if done[0] % step == 0 and done[0] < len(ids):
+                self.log.info(
+                    "Media offers done: %d of %d in [%s, %s); %d request(s), %d retried",
+                    done[0],
+                    len(ids),
+                    iso_utc(chunk[0]),
+                    iso_utc(chunk[1]),
+                    hook.counters.requests,
+                    hook.counters.retries,
+                )
+            return stats
+
+        return [asyncio.create_task(one(m)) for m in ids]
+
+    def _note_new_fields(self, results: list[MediaStats], summary: RunSummary) -> None:
+        """Log each stat field the API newly sends, once per task."""
+        for result in results:
+            for name in sorted(result.unknown_fields - set(summary.unknown_fields)):
+                self.log.warning("The API sent a new stat field %r: ignored", name)
+                summary.unknown_fields.append(name)
+
+    def _note_unknown_types(self, unknown: dict[int, int], summary: RunSummary) -> None:
+        """Log each unknown stat type once and count its rows (policy ``warn`` or ``drop``)."""
+        for code, rows in unknown.items():
+            if str(code) not in summary.unknown_stat_types:
+                self.log.warning(
+                    "Unknown stat type %d (%s): %d row(s)", code, self.unknown_stat_types, rows
+                )
+            summary.unknown_stat_types[str(code)] = (
+                summary.unknown_stat_types.get(str(code), 0) + rows
+            )
+            summary.validation_warnings += rows
+
+    def _progress(self, done: int, total: int, hook: FanslyHook, summary: RunSummary) -> None:
+        self.log.info(
+            "Chunk %d/%d done for %d media offer(s): %d request(s) sent of %d estimated, "
+            "%d retried, %d rate-limited",
+            done,
+            total,
+            summary.media_offers,
+            hook.counters.requests,
+            summary.estimated_requests,
+            hook.counters.retries,
+            hook.counters.rate_limited,
+        )
+
+    def _follow_limit(self, hook: FanslyHook, summary: RunSummary) -> None:
+        """Re-estimate the requests once the API reports a smaller bucket cap than 100."""
+        if hook.datapoint_limit == summary.datapoint_limit:
+            return
+        after, before = summary.window
+        per_media = request_count(after, before, self.period, hook.datapoint_limit - 1)
+        summary.datapoint_limit = hook.datapoint_limit
+        summary.estimated_requests = summary.media_offers * per_media + hook.counters.cut_answers
+        self.log.warning(
+            "Re-estimated for the API's cap of %d buckets per answer: %d request(s) (%d media "
+            "offer(s) x %d, plus %d for answers already cut)",
+            hook.datapoint_limit,
+            summary.estimated_requests,
+            summary.media_offers,
+            per_media,
+            hook.counters.cut_answers,
+        )
+
+
+async def _gather(tasks: list[asyncio.Task[MediaStats | None]]) -> list[MediaStats | None]:
+    """Wait for every task; on the first failure cancel the rest and raise it."""
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        _cancel(tasks)
+        raise
+
+
+def _cancel(tasks: list[asyncio.Task[MediaStats | None]]) -> None:
+    for task in tasks:
+        task.cancel()
