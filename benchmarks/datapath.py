@@ -4,8 +4,8 @@
 provider's own path (envelope, the answer checked against its request, Arrow columns,
 pandera validation, staging, and the one Delta commit that replaces the task's rows) and
 through a bare baseline (``json.loads``, rows as dicts, ``pa.Table.from_pylist``, one
-``pq.write_table``, no validation). Goal: at least 3.5x the baseline's rows per second, validation and commit
-included, with validation adding at most 10%.
+``pq.write_table``, no validation). Goal: at least 3.5x the baseline's rows per second,
+validation and commit included, with validation adding at most 10%.
 
     python -m benchmarks.datapath [--tiny]
 """
