@@ -292,15 +292,15 @@ class MediaStatsOperator(BaseOperator):
         fetched_at = int(time.time() * 1000)
         sink = RowSink(staging, after, before, self.period, self.unknown_stat_types, fetched_at)
         requests: Counter[tuple[str, date]] = Counter()
+        fetcher = ChunkFetcher(
+            period=self.period,
+            max_in_flight=self.max_in_flight,
+            on_gone=self.on_gone,
+            unknown_stat_types=self.unknown_stat_types,
+            log=self.log,
+        )
         try:
             with frozen_heap():
-                fetcher = ChunkFetcher(
-                    period=self.period,
-                    max_in_flight=self.max_in_flight,
-                    on_gone=self.on_gone,
-                    unknown_stat_types=self.unknown_stat_types,
-                    log=self.log,
-                )
                 offers = asyncio.run(fetcher.fetch_and_stage(hook, sink, ids, summary, requests))
             task = TaskFetch(
                 account_id=summary.account_id,

@@ -12,7 +12,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import pyarrow as pa
 from deltalake import (
@@ -38,6 +38,7 @@ __all__ = [
     "FETCH_LOG",
     "MEDIA_OFFERS",
     "MEDIA_STATS",
+    "WRITER_PROPERTIES",
     "Commit",
     "ConflictRetry",
     "TableSpec",
@@ -50,7 +51,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ FETCH_LOG = TableSpec(layout.FETCH_LOG, FETCH_LOG_SCHEMA, ("period_ms",))
 #: encoding only for the ids (few distinct values): delta-rs keeps one Parquet writer per
 #: partition open until the commit, and the counters' dictionary buffers were most of what
 #: each of those writers held.
-_WRITER = WriterProperties(
+WRITER_PROPERTIES = WriterProperties(
     compression="SNAPPY",
     default_column_properties=ColumnProperties(dictionary_enabled=False),
     column_properties={
@@ -190,7 +190,7 @@ def replace_rows(
             mode="overwrite",
             predicate=predicate,
             partition_by=list(MEDIA_STATS.partition_by),
-            writer_properties=_WRITER,
+            writer_properties=WRITER_PROPERTIES,
             commit_properties=CommitProperties(custom_metadata=metadata),
         )
 
@@ -255,6 +255,8 @@ def append(
     """Append rows to a log table (appends of different writers do not conflict)."""
 
     def write(table: DeltaTable) -> None:
-        write_deltalake(table, rows.cast(spec.schema), mode="append", writer_properties=_WRITER)
+        write_deltalake(
+            table, rows.cast(spec.schema), mode="append", writer_properties=WRITER_PROPERTIES
+        )
 
     return committing(location, spec, write, f"the {spec.name} append", retry)

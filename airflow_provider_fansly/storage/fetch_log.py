@@ -107,10 +107,11 @@ def covered_days(location: Location, period: int, first: date, last: date) -> Co
     spans: dict[tuple[str, str, date], list[tuple[int, int]]] = defaultdict(list)
     latest: dict[tuple[str, str, date], tuple[object, str]] = {}
     for r in found.to_pylist():
-        key = (r["account_id"], r["media_offer_id"], r["dt"])
-        latest[key] = max(
-            latest.get(key, (r["fetched_at"], r["status"])), (r["fetched_at"], r["status"])
+        key, answer = (
+            (r["account_id"], r["media_offer_id"], r["dt"]),
+            (r["fetched_at"], r["status"]),
         )
+        latest[key] = max(latest.get(key, answer), answer)
         if r["status"] == FETCHED:
             spans[key].append((_ms(r["window_start"]), _ms(r["window_end"])))
     gone = {k for k, (_, status) in latest.items() if status == GONE}

@@ -25,7 +25,13 @@ from airflow_provider_fansly.storage.columns import (
     ROWS_SCHEMA,
     with_partitions,
 )
-from airflow_provider_fansly.storage.delta import FETCH_LOG, MEDIA_OFFERS, MEDIA_STATS, TableSpec
+from airflow_provider_fansly.storage.delta import (
+    FETCH_LOG,
+    MEDIA_OFFERS,
+    MEDIA_STATS,
+    WRITER_PROPERTIES,
+    TableSpec,
+)
 from airflow_provider_fansly.storage.fetch_log import TaskFetch, log_rows
 from airflow_provider_fansly.storage.location import Location
 from airflow_provider_fansly.storage.store import Store
@@ -57,7 +63,7 @@ def check_not_legacy(location: Location) -> None:
 
 
 def convert(output_path: str) -> dict[str, int]:
-    """Convert a 0.1 lake in place; return the rows and fetch log entries written."""
+    """Convert a 0.1 lake in place; return how many fetch log entries were written."""
     location = Location.parse(output_path)
     store = location.store
     if is_legacy(store):
@@ -90,6 +96,7 @@ def _overwrite(location: Location, spec: TableSpec, data: pa.Table | pa.RecordBa
         mode="overwrite",
         partition_by=list(spec.partition_by) or None,
         storage_options=location.storage_options,
+        writer_properties=WRITER_PROPERTIES,
     )
 
 

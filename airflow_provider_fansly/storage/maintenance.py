@@ -22,6 +22,7 @@ from airflow_provider_fansly.storage.delta import (
     FETCH_LOG,
     MEDIA_OFFERS,
     MEDIA_STATS,
+    WRITER_PROPERTIES,
     TableSpec,
     committing,
     open_table,
@@ -59,12 +60,13 @@ def maintain(
     check_not_legacy(location)
     report = MaintenanceReport()
     for spec in (MEDIA_STATS, MEDIA_OFFERS, FETCH_LOG):
-        table = open_table(location, spec)
-        if table is None:
+        if open_table(location, spec) is None:
             continue
         report.compacted[spec.name] = _compact(location, spec, compact_before)
-        report.vacuumed[spec.name] = _vacuum(location, spec, retention)
-        report.versions[spec.name] = _checkpoint(location, spec)
+        table = open_table(location, spec)  # the snapshot after compaction
+        assert table is not None
+        report.vacuumed[spec.name] = _vacuum(table, spec.name, retention)
+        report.versions[spec.name] = _checkpoint(table)
     report.staging_swept = sweep_staging(location, staging_max_age)
     return report
 
@@ -75,7 +77,9 @@ def _compact(location: Location, spec: TableSpec, before: date) -> int:
     removed = [0]
 
     def write(table: DeltaTable) -> None:
-        metrics = table.optimize.compact(partition_filters=filters)
+        metrics = table.optimize.compact(
+            partition_filters=filters, writer_properties=WRITER_PROPERTIES
+        )
         removed[0] = int(metrics.get("numFilesRemoved", 0))
 
     committing(location, spec, write, f"compacting {spec.name}")
@@ -83,23 +87,20 @@ def _compact(location: Location, spec: TableSpec, before: date) -> int:
     return removed[0]
 
 
-def _vacuum(location: Location, spec: TableSpec, retention: timedelta) -> int:
-    table = open_table(location, spec)
-    assert table is not None
+def _vacuum(table: DeltaTable, name: str, retention: timedelta) -> int:
+    """Delete files no version within ``retention`` needs, and files no commit ever named."""
     deleted = table.vacuum(
         retention_hours=int(retention.total_seconds() // 3600),
         dry_run=False,
         enforce_retention_duration=False,
         full=True,
     )
-    log.info("Vacuumed %s: %d file(s) older than %s deleted", spec.name, len(deleted), retention)
+    log.info("Vacuumed %s: %d file(s) older than %s deleted", name, len(deleted), retention)
     return len(deleted)
 
 
-def _checkpoint(location: Location, spec: TableSpec) -> int:
+def _checkpoint(table: DeltaTable) -> int:
     """Write a checkpoint (readers stop replaying the whole log) and drop expired log files."""
-    table = open_table(location, spec)
-    assert table is not None
     table.create_checkpoint()
     table.cleanup_metadata()
     return table.version()
