@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import gc
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 
 import pyarrow as pa
 
-from airflow_provider_fansly.models import MediaStats
+from airflow_provider_fansly.models import MediaOffer, MediaStats
 from airflow_provider_fansly.schemas import UnknownStatTypes, rows_schema, validate_table
-from airflow_provider_fansly.storage.columns import ROWS_SCHEMA, stats_table, with_partitions
-from airflow_provider_fansly.storage.staging import Staging
+from airflow_provider_fansly.storage.columns import stats_table, with_partitions
+from airflow_provider_fansly.storage.staging import Piece, Staging
 
 __all__ = ["VALIDATION_BATCH_ROWS", "RowSink", "frozen_heap"]
 
@@ -59,17 +59,24 @@ class RowSink:
         self.policy = policy
         self.fetched_at = fetched_at_ms
         self.pending: list[pa.Table] = []
+        self.pieces: list[Piece] = []
+        self.reused_rows = 0
+        self.media: dict[str, MediaOffer] = {}
         #: staged rows per (media offer, UTC day), for the fetch log
         self.per_day: Counter[tuple[str, date]] = Counter()
 
     @property
     def rows(self) -> int:
-        """Rows staged so far."""
-        return self.staging.rows
+        """Rows staged so far, and rows reused from earlier tries."""
+        return self.staging.rows + self.reused_rows
 
     def add(self, results: Sequence[MediaStats]) -> dict[int, int]:
         """Take the results of one chunk; return unknown stat types validated so far."""
         self.pending.append(stats_table(results, self.fetched_at))
+        self.pieces.extend(
+            Piece(r.media_offer_id, r.after, r.before, r.requests, self.fetched_at) for r in results
+        )
+        self.media.update((m.id, m) for r in results for m in r.media)
         if sum(t.num_rows for t in self.pending) < VALIDATION_BATCH_ROWS:
             return {}
         return self._validate()
@@ -78,12 +85,29 @@ class RowSink:
         """Validate and stage what is left; return unknown stat types validated."""
         return self._validate()
 
+    def checkpoint(self) -> int:
+        """Validate what is pending and write every held row to staging, for a retry to reuse.
+
+        Return the pieces (media offer x chunk) written.
+        """
+        self._validate()
+        return self.staging.checkpoint()
+
+    def reuse(self, tables: Iterable[pa.Table]) -> None:
+        """Count rows an earlier try staged and this one commits (validated already)."""
+        for table in tables:
+            self._count(table)
+            self.reused_rows += table.num_rows
+
     def _validate(self) -> dict[int, int]:
-        table = pa.concat_tables(self.pending) if self.pending else ROWS_SCHEMA.empty_table()
-        self.pending = []
+        if not self.pending:
+            return {}
+        table = pa.concat_tables(self.pending)
+        pieces, self.pieces, self.pending = self.pieces, [], []
+        media = [self.media[m] for m in {p.media_offer_id for p in pieces} if m in self.media]
         table, unknown = validate_table(table, self.schema, self.policy)
         staged = with_partitions(table, self.period)
-        self.staging.add(staged)
+        self.staging.add(staged, pieces, media)
         self._count(staged)
         return unknown
 

@@ -9,13 +9,14 @@ media offers answered gone) and logs each in one line.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from airflow_provider_fansly.exceptions import FanslyGoneError, FanslyRequestError
 from airflow_provider_fansly.hooks.fansly import FanslyHook
-from airflow_provider_fansly.models import MediaOffer, MediaStats
+from airflow_provider_fansly.models import MediaStats
 from airflow_provider_fansly.retry import is_gone
 from airflow_provider_fansly.windows import (
     DATAPOINT_LIMIT,
@@ -31,8 +32,12 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from airflow_provider_fansly.pipeline import RowSink
+    from airflow_provider_fansly.storage.resume import Resume
 
-__all__ = ["ChunkFetcher", "RunSummary"]
+__all__ = ["CHECKPOINT_SECONDS", "ChunkFetcher", "FetchPlan", "RunSummary"]
+
+#: How often a long try stages what it holds, so that even a killed try leaves most of it.
+CHECKPOINT_SECONDS = 60.0
 
 
 class _Log(Protocol):
@@ -54,6 +59,7 @@ class RunSummary:
     estimated_requests: int
     datapoint_limit: int = DATAPOINT_LIMIT
     cut_answers: int = 0
+    reused_requests: int = 0
     requests: int = 0
     retries: int = 0
     rate_limited: int = 0
@@ -65,6 +71,16 @@ class RunSummary:
     gone: list[str] = field(default_factory=list)
     unknown_stat_types: dict[str, int] = field(default_factory=dict)
     unknown_fields: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class FetchPlan:
+    """The chunks of a window, the media offers to fetch in each, and the requests needed."""
+
+    chunks: list[Window]
+    todo: list[list[str]]
+    estimated_requests: int
+    resume: Resume
 
 
 class ChunkFetcher:
@@ -84,59 +100,133 @@ class ChunkFetcher:
         self.on_gone = on_gone
         self.unknown_stat_types = unknown_stat_types
         self.log = log
+        self._checkpointed = time.monotonic()
+
+    def plan(self, ids: list[str], window: Window, resume: Resume) -> FetchPlan:
+        """Split the window into chunks; in each, the media offers earlier tries do not hold."""
+        chunks = split_window(*window, self.period)
+        todo = [[m for m in ids if not resume.take(m, *chunk)] for chunk in chunks]
+        estimate = sum(
+            len(asked) * request_count(*chunk, self.period)
+            for chunk, asked in zip(chunks, todo, strict=True)
+        )
+        return FetchPlan(chunks, todo, estimate, resume)
 
     async def fetch_and_stage(
         self,
         hook: FanslyHook,
         sink: RowSink,
-        ids: list[str],
+        plan: FetchPlan,
         summary: RunSummary,
         requests: Counter[tuple[str, date]],
     ) -> pa.Table:
         """Fetch every chunk (the next one already in flight) into the sink; return the
-        media metadata table. ``requests`` counts answers per media offer and day."""
-        from airflow_provider_fansly.storage.columns import media_offers_table
-        from airflow_provider_fansly.storage.layout import day_of
+        media metadata table. ``requests`` counts answers per media offer and day.
 
-        after, before = summary.window
-        chunks = split_window(after, before, self.period)
-        media: dict[str, MediaOffer] = {}
-        wanted = set(ids)
+        On a failure, what was fetched and validated is checkpointed for the retry.
+        """
+        from airflow_provider_fansly.storage.columns import media_offers_table
+
         slots = asyncio.Semaphore(self.max_in_flight)
         gone: dict[str, FanslyRequestError] = {}
+        asked = {m for ids in plan.todo for m in ids}
+        current: list[asyncio.Task[MediaStats | None]] = []
         upcoming: list[asyncio.Task[MediaStats | None]] = []
         try:
-            upcoming = self._start(hook, slots, summary.account_id, ids, chunks[0], gone)
-            for index, chunk in enumerate(chunks):
+            upcoming = self._start(hook, slots, summary.account_id, plan, 0, gone)
+            for index in range(len(plan.chunks)):
                 current = upcoming
-                if index + 1 < len(chunks):
-                    upcoming = self._start(
-                        hook, slots, summary.account_id, ids, chunks[index + 1], gone
-                    )
+                upcoming = self._start(hook, slots, summary.account_id, plan, index + 1, gone)
                 results = [r for r in await _gather(current) if r is not None]
-                self._note_new_fields(results, summary)
-                self._note_unknown_types(sink.add(results), summary)
-                requests.update({(r.media_offer_id, day_of(chunk[0])): r.requests for r in results})
-                media.update((m.id, m) for r in results for m in r.media if m.id in wanted)
+                self._take(results, sink, summary, requests)
                 self._follow_limit(hook, summary)
-                self._progress(index + 1, len(chunks), hook, summary)
+                self._progress(index + 1, len(plan.chunks), hook, summary)
+                self._checkpoint_now_and_then(sink)
             self._note_unknown_types(sink.finish(), summary)
+        except BaseException:
+            self._take(_finished(current + upcoming), sink, summary, requests)
+            self.checkpoint(sink)
+            raise
         finally:
             _cancel(upcoming)
             await hook.aclose()
-        self._note_gone(gone, ids, summary)
-        return media_offers_table(summary.account_id, media.values(), sink.fetched_at)
+        self._reuse(plan.resume, sink, summary, requests)
+        self._note_gone(gone, len(asked | plan.resume.media_offer_ids), summary)
+        media = {**plan.resume.media, **sink.media}
+        offers = [media[m] for m in sorted(set(media) & (asked | plan.resume.media_offer_ids))]
+        return media_offers_table(summary.account_id, offers, sink.fetched_at)
+
+    def _take(
+        self,
+        results: list[MediaStats],
+        sink: RowSink,
+        summary: RunSummary,
+        requests: Counter[tuple[str, date]],
+    ) -> None:
+        """Hand one chunk's results to the sink; note new fields and unknown stat types."""
+        from airflow_provider_fansly.storage.layout import day_of
+
+        self._note_new_fields(results, summary)
+        self._note_unknown_types(sink.add(results), summary)
+        requests.update({(r.media_offer_id, day_of(r.after)): r.requests for r in results})
+
+    def _reuse(
+        self,
+        resume: Resume,
+        sink: RowSink,
+        summary: RunSummary,
+        requests: Counter[tuple[str, date]],
+    ) -> None:
+        """Commit what earlier tries staged along with this try's rows; log what it saved."""
+        from airflow_provider_fansly.storage.layout import day_of
+
+        if not resume.taken:
+            return
+        sink.reuse(resume.tables())
+        sink.staging.extra = resume.tables
+        for reused in resume.taken:
+            requests[(reused.piece.media_offer_id, day_of(reused.piece.after))] += (
+                reused.piece.requests
+            )
+        summary.reused_requests = resume.requests
+        self.log.info(
+            "Reused %d piece(s) (media offer x chunk) that earlier tries of this task fetched "
+            "and staged, %d row(s): %d request(s) not bought again",
+            len(resume.taken),
+            sink.reused_rows,
+            resume.requests,
+        )
+
+    def _checkpoint_now_and_then(self, sink: RowSink) -> None:
+        """Checkpoint every CHECKPOINT_SECONDS, so a killed try leaves most of its work."""
+        if time.monotonic() - self._checkpointed >= CHECKPOINT_SECONDS:
+            self.checkpoint(sink)
+
+    def checkpoint(self, sink: RowSink) -> None:
+        """Stage what this try holds for a retry; a failure to do so is logged, not raised."""
+        self._checkpointed = time.monotonic()
+        try:
+            pieces = sink.checkpoint()
+        except Exception as error:  # the task's own error matters more
+            self.log.warning("Could not stage this try's rows for a retry: %s", error)
+            return
+        if pieces:
+            self.log.info(
+                "Staged %d piece(s) (media offer x chunk) in %s for a retry to reuse",
+                pieces,
+                sink.staging.dir,
+            )
 
     def _note_gone(
-        self, gone: dict[str, FanslyRequestError], ids: list[str], summary: RunSummary
+        self, gone: dict[str, FanslyRequestError], media_offers: int, summary: RunSummary
     ) -> None:
         """Record the media offers answered gone; all of them gone is about the account."""
         if not gone:
             return
         first = next(iter(gone.values()))
-        if len(gone) == len(ids):
+        if len(gone) == media_offers:
             raise FanslyGoneError(
-                f"every media offer of this task ({len(ids)}) answered gone, so the account "
+                f"every media offer of this task ({media_offers}) answered gone, so the account "
                 f"or the window is refused, not a media offer; nothing was committed. First "
                 f"answer: {first}"
             ) from first
@@ -154,15 +244,19 @@ class ChunkFetcher:
         hook: FanslyHook,
         slots: asyncio.Semaphore,
         account: str,
-        ids: list[str],
-        chunk: Window,
+        plan: FetchPlan,
+        index: int,
         gone: dict[str, FanslyRequestError],
     ) -> list[asyncio.Task[MediaStats | None]]:
-        """Start fetching one chunk for every media offer (at most ``max_in_flight`` at once).
+        """Start fetching chunk ``index`` for the media offers it needs (at most
+        ``max_in_flight`` at once; none past the last chunk).
 
         A media offer answered gone is recorded in ``gone`` (``on_gone="skip"``) and not asked
         again. Logs progress each time another quarter of the media offers is done.
         """
+        if index >= len(plan.chunks):
+            return []
+        chunk, ids = plan.chunks[index], plan.todo[index]
         done = [0]
         step = max(1, len(ids) // 4)
 
@@ -252,6 +346,16 @@ async def _gather(tasks: list[asyncio.Task[MediaStats | None]]) -> list[MediaSta
     except BaseException:
         _cancel(tasks)
         raise
+
+
+def _finished(tasks: list[asyncio.Task[MediaStats | None]]) -> list[MediaStats]:
+    """The results of the tasks that completed, for a failed chunk to keep what it got."""
+    return [
+        result
+        for task in tasks
+        if task.done() and not task.cancelled() and task.exception() is None
+        if (result := task.result()) is not None
+    ]
 
 
 def _cancel(tasks: list[asyncio.Task[MediaStats | None]]) -> None:

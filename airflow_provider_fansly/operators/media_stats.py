@@ -25,14 +25,13 @@ from airflow_provider_fansly.exceptions import (
 )
 from airflow_provider_fansly.hooks.fansly import FanslyHook
 from airflow_provider_fansly.ids import check_id
-from airflow_provider_fansly.operators.fetching import ChunkFetcher, RunSummary
+from airflow_provider_fansly.operators.fetching import ChunkFetcher, FetchPlan, RunSummary
 from airflow_provider_fansly.retry import permanent_reason
 from airflow_provider_fansly.windows import (
     DAY_MS,
     Window,
     check_window,
     iso_utc,
-    request_count,
     to_epoch_ms,
 )
 
@@ -131,6 +130,9 @@ class MediaStatsOperator(BaseOperator):
     :param on_gone: a media offer the API answers gone (deleted, or not found) while others
         answer: ``"skip"`` commits the others and records it (fetch log, ``media_offers``,
         summary, a warning), its history untouched; ``"fail"`` fails the task.
+    :param resume_max_age: a retry of the task reuses what earlier tries fetched and staged
+        within this age, and buys only the rest; older answers are bought again, as recent
+        stats still move.
     """
 
     template_fields: Sequence[str] = (
@@ -158,6 +160,7 @@ class MediaStatsOperator(BaseOperator):
         max_requests: int | None = None,
         max_in_flight: int = 16,
         on_gone: Literal["skip", "fail"] = "skip",
+        resume_max_age: timedelta = timedelta(hours=6),
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("outlets", [MEDIA_STATS_ASSET])
@@ -186,6 +189,7 @@ class MediaStatsOperator(BaseOperator):
         self.max_requests = max_requests
         self.max_in_flight = max_in_flight
         self.on_gone = on_gone
+        self.resume_max_age = resume_max_age
 
     # -- the window ----------------------------------------------------------------------------
     def resolve_window(self, context: Context | dict[str, Any]) -> Window:
@@ -234,23 +238,31 @@ class MediaStatsOperator(BaseOperator):
 
     def _execute(self, context: Context) -> dict[str, Any]:
         """Fetch, validate and stage every chunk, then commit once; return a small summary."""
-        account, ids, (after, before) = self._inputs(context)
-        hook = FanslyHook(self.fansly_conn_id, max_requests=self.max_requests)
-        summary = RunSummary(
-            account,
-            len(ids),
-            (after, before),
-            self.period,
-            len(ids) * request_count(after, before, self.period),
-        )
-        self._check_budget(summary, hook.max_requests)
         # The data path (pyarrow, polars, pandera, delta-rs) loads when a task runs, never
         # when a DAG file that uses this operator is parsed.
+        from airflow_provider_fansly.storage import layout
         from airflow_provider_fansly.storage.legacy import check_not_legacy
         from airflow_provider_fansly.storage.location import Location
+        from airflow_provider_fansly.storage.resume import Resume
 
+        account, ids, (after, before) = self._inputs(context)
+        hook = FanslyHook(self.fansly_conn_id, max_requests=self.max_requests)
         location = Location.parse(self.output_path)
         check_not_legacy(location)
+        key = layout.task_key(account, ids, self.period, f"{after}-{before}")
+        oldest = int((time.time() - self.resume_max_age.total_seconds()) * 1000)
+        fetcher = ChunkFetcher(
+            period=self.period,
+            max_in_flight=self.max_in_flight,
+            on_gone=self.on_gone,
+            unknown_stat_types=self.unknown_stat_types,
+            log=self.log,
+        )
+        plan = fetcher.plan(ids, (after, before), Resume.load(location.store, key, oldest))
+        summary = RunSummary(
+            account, len(ids), (after, before), self.period, plan.estimated_requests
+        )
+        self._check_budget(summary, hook.max_requests)
         self.log.info(
             "Fetching %d media offer(s) of %s over [%s, %s) with period %d ms into %s: "
             "%d request(s)",
@@ -263,7 +275,7 @@ class MediaStatsOperator(BaseOperator):
             summary.estimated_requests,
         )
         try:
-            self._run(context, hook, location, ids, summary)
+            self._run(context, hook, location, fetcher, plan, key, ids, summary)
         finally:
             hook.close()
             self._count(summary, hook)
@@ -275,10 +287,14 @@ class MediaStatsOperator(BaseOperator):
         context: Context,
         hook: FanslyHook,
         location: Location,
+        fetcher: ChunkFetcher,
+        plan: FetchPlan,
+        key: str,
         ids: list[str],
         summary: RunSummary,
     ) -> None:
-        """Fetch and stage in this try's own folder, then commit; the folder goes either way."""
+        """Fetch and stage in this try's own folder, then commit. After the commit every try's
+        folder of the task goes; after a failure they stay for the retry."""
         from airflow_provider_fansly.pipeline import RowSink, frozen_heap
         from airflow_provider_fansly.storage import layout
         from airflow_provider_fansly.storage.commit import commit_task
@@ -287,21 +303,14 @@ class MediaStatsOperator(BaseOperator):
 
         after, before = summary.window
         run_id, try_number = _attempt(context)
-        key = layout.task_key(summary.account_id, ids, self.period, f"{after}-{before}")
         staging = Staging(location.store, key, f"try{try_number}")
         fetched_at = int(time.time() * 1000)
         sink = RowSink(staging, after, before, self.period, self.unknown_stat_types, fetched_at)
         requests: Counter[tuple[str, date]] = Counter()
-        fetcher = ChunkFetcher(
-            period=self.period,
-            max_in_flight=self.max_in_flight,
-            on_gone=self.on_gone,
-            unknown_stat_types=self.unknown_stat_types,
-            log=self.log,
-        )
+        committed = False
         try:
             with frozen_heap():
-                offers = asyncio.run(fetcher.fetch_and_stage(hook, sink, ids, summary, requests))
+                offers = asyncio.run(fetcher.fetch_and_stage(hook, sink, plan, summary, requests))
             task = TaskFetch(
                 account_id=summary.account_id,
                 media_offer_ids=[m for m in ids if m not in summary.gone],
@@ -311,20 +320,25 @@ class MediaStatsOperator(BaseOperator):
                 try_number=try_number,
                 fetched_at_ms=fetched_at,
             )
-            done = commit_task(
-                location, staging, task, offers, sink.per_day, requests, summary.gone
-            )
+            try:
+                done = commit_task(
+                    location, staging, task, offers, sink.per_day, requests, summary.gone
+                )
+            except BaseException:
+                fetcher.checkpoint(sink)
+                raise
+            committed = True
         finally:
-            staging.discard()
+            staging.finish(committed)
         summary.rows, summary.days = sink.rows, len(layout.days_of(after, before))
         summary.table_version, summary.commit_conflicts = done.version, done.conflicts
 
     def _check_budget(self, summary: RunSummary, budget: int | None) -> None:
         if budget is not None and summary.estimated_requests > budget:
             raise FanslyBudgetExceededError(
-                f"this run needs {summary.estimated_requests} requests ({summary.media_offers} "
-                f"media offer(s) x {summary.estimated_requests // summary.media_offers} each) but "
-                f"max_requests is {budget}; nothing was sent. Raise the budget or split the window"
+                f"this run needs {summary.estimated_requests} requests for "
+                f"{summary.media_offers} media offer(s) but max_requests is {budget}; nothing "
+                "was sent. Raise the budget or split the window"
             )
 
     @staticmethod

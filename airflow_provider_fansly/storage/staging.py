@@ -1,28 +1,65 @@
-"""Hold one try's validated rows until its one commit, spilling to the store past a bound.
+"""Hold one try's validated rows until its one commit; leave what it fetched for its retry.
 
 Most tasks (a day or a few of one batch) fit in one validation batch: those rows stay in
-memory and go straight into the commit. Past ``spill_rows`` rows, each further batch is
-written to a folder of this try's own (``_staging/{task key}/{try}-{random}``), so a zombie
-and its retry, or two copies of one task, never write into each other's files. Staged files
-are invisible to readers of the Delta tables; maintenance sweeps folders a dead try left.
+memory and go straight into the commit. Past ``spill_rows`` rows, and whenever the try
+checkpoints (now and then, and when it fails), rows go to a folder of this try's own
+(``_staging/{task key}/{try}-{random}``), so a zombie and its retry, or two copies of one task,
+never write into each other's files.
+
+Each file ``batch-NNNNN.parquet`` is followed by ``batch-NNNNN.json``, its manifest: the
+pieces (media offer, bucket range, requests, fetched at) the file holds in full, and their
+media metadata. A manifest is written last, so its presence means the file is complete; a
+retry of the same task reads the manifests of earlier tries (:mod:`.resume`) and buys only
+what they lack. Staged files are invisible to readers of the Delta tables; maintenance sweeps
+folders a dead try left.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass
 
 import pyarrow as pa
 import pyarrow.dataset as ds
 
+from airflow_provider_fansly.models import MediaOffer
 from airflow_provider_fansly.storage import layout
 from airflow_provider_fansly.storage.columns import MEDIA_STATS_SCHEMA
 from airflow_provider_fansly.storage.store import Store
 
-__all__ = ["Staging"]
+__all__ = ["SPILL_ROWS", "Piece", "Staging"]
 
 _READ_BATCH_ROWS = 131_072
 SPILL_ROWS = 400_000
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One media offer's buckets of ``[after, before)``, fetched in full and validated."""
+
+    media_offer_id: str
+    after: int
+    before: int
+    requests: int
+    fetched_at_ms: int
+
+    def to_json(self) -> list[str | int]:
+        """The compact form a manifest holds."""
+        return [self.media_offer_id, self.after, self.before, self.requests, self.fetched_at_ms]
+
+    @classmethod
+    def from_json(cls, value: Sequence[str | int]) -> Piece:
+        """Read the form :meth:`to_json` writes."""
+        media, after, before, requests, fetched = value
+        return cls(str(media), int(after), int(before), int(requests), int(fetched))
+
+
+@dataclass
+class _Held:
+    table: pa.Table
+    pieces: list[Piece]
+    media: list[MediaOffer]
 
 
 class Staging:
@@ -30,31 +67,56 @@ class Staging:
 
     def __init__(self, store: Store, key: str, attempt: str, spill_rows: int = SPILL_ROWS) -> None:
         self.store = store
+        self.key = key
         self.dir = layout.staging_dir(key, f"{attempt}-{uuid.uuid4().hex[:8]}")
         self.spill_rows = spill_rows
-        self.held: list[pa.Table] = []
+        self.held: list[_Held] = []
         self.files: list[str] = []
         self.rows = 0
+        #: more rows for the commit (what a retry reuses of earlier tries), read on each attempt
+        self.extra: Callable[[], Iterable[pa.Table]] | None = None
 
-    def add(self, table: pa.Table) -> None:
-        """Take one batch of validated rows (:data:`MEDIA_STATS_SCHEMA`)."""
-        if not table.num_rows:
-            return
-        if self.rows + table.num_rows <= self.spill_rows:
-            self.held.append(table.cast(MEDIA_STATS_SCHEMA))
-        else:
-            rel = f"{self.dir}/batch-{len(self.files):05d}.parquet"
-            self.store.write_table(rel, table.cast(MEDIA_STATS_SCHEMA))
-            self.files.append(rel)
+    def add(
+        self, table: pa.Table, pieces: Sequence[Piece] = (), media: Sequence[MediaOffer] = ()
+    ) -> None:
+        """Take one batch of validated rows and the pieces it completes."""
+        held = _Held(table.cast(MEDIA_STATS_SCHEMA), list(pieces), list(media))
         self.rows += table.num_rows
+        if self.rows <= self.spill_rows:
+            self.held.append(held)
+        else:
+            self._write(held)
+
+    def checkpoint(self) -> int:
+        """Write the rows held in memory to this try's folder; return the pieces written.
+
+        After a checkpoint a retry of the task reuses these pieces instead of buying them again.
+        """
+        held, self.held = self.held, []
+        for item in held:
+            self._write(item)
+        return sum(len(item.pieces) for item in held)
+
+    def _write(self, item: _Held) -> None:
+        name = f"{self.dir}/batch-{len(self.files):05d}"
+        self.store.write_table(f"{name}.parquet", item.table)
+        self.store.write_json(
+            f"{name}.json",
+            {
+                "rows": item.table.num_rows,
+                "pieces": [p.to_json() for p in item.pieces],
+                "media": [asdict(m) for m in item.media],
+            },
+        )
+        self.files.append(f"{name}.parquet")
 
     def reader(self) -> pa.RecordBatchReader:
         """A fresh stream of every row (one per commit try), in bounded batches."""
         return pa.RecordBatchReader.from_batches(MEDIA_STATS_SCHEMA, self._batches())
 
     def _batches(self) -> Iterator[pa.RecordBatch]:
-        for table in self.held:
-            yield from table.to_batches(max_chunksize=_READ_BATCH_ROWS)
+        for item in self.held:
+            yield from item.table.to_batches(max_chunksize=_READ_BATCH_ROWS)
         if self.files:
             dataset = ds.dataset(
                 [self.store.full(rel) for rel in self.files],
@@ -63,9 +125,14 @@ class Staging:
                 filesystem=self.store.fs,
             )
             yield from dataset.to_batches(batch_size=_READ_BATCH_ROWS)
+        for table in self.extra() if self.extra else ():
+            yield from table.cast(MEDIA_STATS_SCHEMA).to_batches(max_chunksize=_READ_BATCH_ROWS)
 
-    def discard(self) -> None:
-        """Drop the rows and remove this try's folder (after its commit, or its failure)."""
+    def finish(self, committed: bool) -> None:
+        """Drop the rows held in memory. After the commit, remove every try's folder of this
+        task (what they staged is in the table now); after a failure keep them for the retry.
+        """
         self.held.clear()
-        if self.files:
-            self.store.remove(self.dir)
+        self.extra = None
+        if committed:
+            self.store.remove(f"{layout.STAGING}/{self.key}")

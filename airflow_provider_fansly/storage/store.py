@@ -54,6 +54,12 @@ class Store:
         with self.fs.open(self.full(rel), "rb") as fh:
             return json.loads(fh.read())
 
+    def write_json(self, rel: str, document: Any) -> None:
+        """Write one JSON document (after the data it describes: its presence means complete)."""
+        self.fs.makedirs(posixpath.dirname(self.full(rel)), exist_ok=True)
+        with self.fs.open(self.full(rel), "wb") as fh:
+            fh.write(json.dumps(document, separators=(",", ":")).encode())
+
     def move(self, src: str, dst: str) -> None:
         """Move a file or folder: one rename on local disk, copy+delete on S3."""
         self.fs.makedirs(posixpath.dirname(self.full(dst)), exist_ok=True)

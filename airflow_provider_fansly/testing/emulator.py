@@ -119,7 +119,8 @@ class _State:
             return None, headers
 
     def add_faults(self, faults: list[Any]) -> None:
-        """Queue faults; each applies to its next ``times`` matching requests."""
+        """Queue faults; each applies to its next ``times`` matching requests, once ``after``
+        matching requests have passed untouched."""
         for fault in faults:
             known = ANSWER_FAULTS | DATA_FAULTS | QUESTION_FAULTS
             if not isinstance(fault, dict) or fault.get("kind") not in known:
@@ -127,10 +128,18 @@ class _State:
         with self.lock:
             self.faults.extend({"times": 1, "media": "*", **f} for f in faults)
 
+    def clear_faults(self) -> None:
+        """Drop every queued fault (an outage ends)."""
+        with self.lock:
+            self.faults.clear()
+
     def take_fault(self, media: str | None, kinds: set[str]) -> dict[str, Any] | None:
         with self.lock:
             for fault in self.faults:
                 if fault["kind"] in kinds and fault.get("media", "*") in ("*", media):
+                    if fault.get("after", 0) > 0:  # this many matching requests pass first
+                        fault["after"] -= 1
+                        return None
                     fault["times"] -= 1
                     if fault["times"] <= 0:
                         self.faults.remove(fault)

@@ -1,0 +1,79 @@
+"""Resume reads earlier tries: by bucket range, fresh only, newest first, complete only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+
+from airflow_provider_fansly.storage.columns import MEDIA_STATS_SCHEMA
+from airflow_provider_fansly.storage.resume import Resume
+from airflow_provider_fansly.storage.staging import Piece, Staging
+from airflow_provider_fansly.storage.store import Store
+from airflow_provider_fansly.windows import DAY_MS
+
+D0 = 1_767_225_600_000  # 2026-01-01T00:00Z
+KEY = "k" * 16
+
+
+def rows(media: str, days: range, fetched_at: int) -> pa.Table:
+    """One row per day for a media offer, its views the day's number, staged as a try would."""
+    n = len(days)
+    columns = {
+        "account_id": ["acct"] * n,
+        "media_offer_id": [media] * n,
+        "bucket_start": [(D0 + d * DAY_MS) * 1000 for d in days],
+        "stat_type": [0] * n,
+        "fetched_at": [fetched_at * 1000] * n,
+        "period_ms": [DAY_MS] * n,
+        "dt": [D0 // DAY_MS + d for d in days],
+    }
+    counts = {f.name: list(days) for f in MEDIA_STATS_SCHEMA if f.name not in columns}
+    merged = {**columns, **counts}
+    return pa.table(
+        [pa.array(merged[f.name], f.type) for f in MEDIA_STATS_SCHEMA], schema=MEDIA_STATS_SCHEMA
+    )
+
+
+def stage(store: Store, attempt: str, media: str, days: range, fetched_at: int) -> None:
+    staging = Staging(store, KEY, attempt)
+    piece = Piece(media, D0 + days.start * DAY_MS, D0 + days.stop * DAY_MS, 1, fetched_at)
+    staging.add(rows(media, days, fetched_at), [piece])
+    staging.checkpoint()
+
+
+def taken_days(resume: Resume) -> list[tuple[str, int, int]]:
+    got = pa.concat_tables(list(resume.tables())).to_pylist()
+    return sorted(
+        (r["media_offer_id"], r["views"], int(r["fetched_at"].timestamp() * 1000)) for r in got
+    )
+
+
+def test_a_changed_chunk_size_still_finds_the_staged_buckets(tmp_path: Path) -> None:
+    store = Store(str(tmp_path))
+    stage(store, "try1", "m1", range(0, 6), fetched_at=1000)
+    stage(store, "try1", "m1", range(6, 10), fetched_at=1000)
+    resume = Resume.load(store, KEY, oldest_ms=0)
+    assert resume.take("m1", D0 + 2 * DAY_MS, D0 + 8 * DAY_MS)  # spans both staged pieces
+    assert not resume.take("m1", D0 + 8 * DAY_MS, D0 + 12 * DAY_MS)  # days 10, 11 missing
+    assert not resume.take("m2", D0, D0 + DAY_MS)
+    assert [d[1] for d in taken_days(resume)] == [2, 3, 4, 5, 6, 7]
+    assert resume.requests == 1  # the piece starting inside the range carries its request
+
+
+def test_the_newest_try_wins_and_stale_pieces_are_ignored(tmp_path: Path) -> None:
+    store = Store(str(tmp_path))
+    stage(store, "try1", "m1", range(0, 4), fetched_at=1000)
+    stage(store, "try2", "m1", range(0, 4), fetched_at=2000)
+    resume = Resume.load(store, KEY, oldest_ms=0)
+    assert resume.take("m1", D0, D0 + 4 * DAY_MS)
+    assert {d[2] for d in taken_days(resume)} == {2000}  # no duplicate rows from try1
+    assert not Resume.load(store, KEY, oldest_ms=3000).take("m1", D0, D0 + DAY_MS)
+
+
+def test_a_file_without_its_manifest_is_not_trusted(tmp_path: Path) -> None:
+    store = Store(str(tmp_path))
+    stage(store, "try1", "m1", range(0, 4), fetched_at=1000)
+    (manifest,) = tmp_path.rglob("*.json")
+    manifest.unlink()  # the try died between the data file and its manifest
+    assert not Resume.load(store, KEY, oldest_ms=0).take("m1", D0, D0 + DAY_MS)
