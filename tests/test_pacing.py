@@ -47,10 +47,44 @@ def test_a_pause_holds_every_later_request() -> None:
     assert limiter.paused_for(now=17.5) == 0.0
 
 
-def test_low_remaining_spreads_requests_evenly() -> None:
+def test_a_shrinking_shared_budget_spaces_sends_so_the_rest_lasts() -> None:
     limiter = RateLimiter(None)
+    limiter.observe({"x-ratelimit-limit": "600", "x-ratelimit-remaining": "500"})
+    assert sends(limiter, 3) == [0.0] * 3  # plenty left: a burst
     limiter.observe({"x-ratelimit-limit": "600", "x-ratelimit-remaining": "10"})
     times = sends(limiter, 3)
-    assert times[1] - times[0] == pytest.approx(0.1) and times[2] - times[1] == pytest.approx(0.1)
-    limiter.observe({"x-ratelimit-limit": "600", "x-ratelimit-remaining": "500"})
-    assert limiter.reserve(times[2]) == 0.0
+    gap = 60.0 / (RateLimiter.SHARE * 10)  # the 10 left would last a quarter of the window
+    assert times[1] - times[0] == pytest.approx(gap) and times[2] - times[1] == pytest.approx(gap)
+
+
+def test_a_429s_zero_remaining_is_not_read_as_the_budget() -> None:
+    limiter = RateLimiter(None)
+    limiter.observe({"x-ratelimit-limit": "600", "x-ratelimit-remaining": "400"})
+    limiter.observe(
+        {"x-ratelimit-limit": "600", "x-ratelimit-remaining": "0", "x-ratelimit-retry-after": "2"}
+    )
+    assert limiter.remaining == 400
+
+
+def test_a_throttle_cuts_the_rate_below_what_was_sent_and_answers_recover_it() -> None:
+    limiter = RateLimiter(None, window=60.0)
+    times = [limiter.reserve(now=i * 0.1) + i * 0.1 for i in range(100)]  # 10 per second
+    assert times == pytest.approx([i * 0.1 for i in range(100)])
+    limiter.throttled(2.0, now=10.0)
+    assert limiter.fill_rate == pytest.approx(RateLimiter.BACKOFF * 10, rel=0.05)
+    first = 10.0 + limiter.reserve(now=10.0)
+    second = 10.0 + limiter.reserve(now=10.0)
+    assert first == pytest.approx(12.0)  # the server's advice
+    assert second - first == pytest.approx(1 / limiter.fill_rate)
+    before = limiter.fill_rate
+    for _ in range(10):
+        limiter.answered()
+    assert limiter.fill_rate == pytest.approx(before * RateLimiter.RECOVERY**10)
+
+
+def test_without_headers_a_platform_429_alone_slows_the_pace() -> None:
+    limiter = RateLimiter(None)
+    assert sends(limiter, 20) == [0.0] * 20  # nothing known: no wait
+    limiter.throttled(0.0, now=0.0)
+    assert limiter.fill_rate is not None
+    assert limiter.reserve(0.0) > 0.0

@@ -13,7 +13,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Generator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property, partial
 from typing import Any, TypeVar
 
@@ -34,13 +34,13 @@ from airflow_provider_fansly.ids import path_segment
 from airflow_provider_fansly.models import MediaOffer, MediaStats
 from airflow_provider_fansly.pacing import RateLimiter
 from airflow_provider_fansly.reconcile import Answered, Question, reconcile
-from airflow_provider_fansly.retry import RetryPolicy
+from airflow_provider_fansly.retry import RetryPolicy, Tries
+from airflow_provider_fansly.settings import HookSettings
 from airflow_provider_fansly.windows import DATAPOINT_LIMIT, DAY_MS, check_window, split_window
 
-__all__ = ["FanslyHook", "RequestCounters"]
+__all__ = ["FanslyHook", "HookSettings", "RequestCounters"]
 
 T = TypeVar("T")
-DEFAULT_BASE_URL = "https://v1.apifansly.com"
 
 
 @dataclass(frozen=True)
@@ -84,9 +84,10 @@ class FanslyHook(BaseHook):
     """Talk to the Fansly API with the key and settings of a ``fansly`` connection.
 
     :param fansly_conn_id: the connection; the key is its password, the base URL its host,
-        and its extras may set ``timeout``, ``requests_per_minute``, ``max_retries``,
-        ``max_requests``, ``retry_backoff_seconds`` and ``rate_window_seconds``.
+        and its extras the fields of :class:`HookSettings`.
     :param max_requests: a budget of requests for this hook's life (overrides the extra).
+    :param max_rate_limit_wait: the most seconds one request waits out 429s (overrides the
+        extra).
     """
 
     conn_name_attr = "fansly_conn_id"
@@ -95,11 +96,16 @@ class FanslyHook(BaseHook):
     hook_name = "Fansly"
 
     def __init__(
-        self, fansly_conn_id: str = default_conn_name, *, max_requests: int | None = None
+        self,
+        fansly_conn_id: str = default_conn_name,
+        *,
+        max_requests: int | None = None,
+        max_rate_limit_wait: float | None = None,
     ) -> None:
         super().__init__()
         self.fansly_conn_id = fansly_conn_id
         self._max_requests = max_requests
+        self._max_rate_limit_wait = max_rate_limit_wait
         self.counters = RequestCounters()
         #: the most buckets an answer holds (the boundary one included), as the API reports it
         self.datapoint_limit = DATAPOINT_LIMIT
@@ -110,7 +116,8 @@ class FanslyHook(BaseHook):
 
     # -- settings ---------------------------------------------------------------------------
     @cached_property
-    def _settings(self) -> dict[str, Any]:
+    def settings(self) -> HookSettings:
+        """The connection's key, address and limits, read once and checked."""
         from airflow.sdk.log import mask_secret
 
         conn = self.get_connection(self.fansly_conn_id)
@@ -120,45 +127,37 @@ class FanslyHook(BaseHook):
                 RequestContext(route="connection"),
             )
         mask_secret(conn.password)
-        extra = conn.extra_dejson
-        host = (conn.host or DEFAULT_BASE_URL).rstrip("/")
-        if "://" not in host:
-            host = f"https://{host}"
-        budget = self._max_requests if self._max_requests is not None else extra.get("max_requests")
-        rpm = extra.get("requests_per_minute")
-        return {
-            "base_url": host,
-            "key": conn.password,
-            "timeout": float(extra.get("timeout", 30)),
-            "rpm": int(rpm) if rpm else None,
-            "window": float(extra.get("rate_window_seconds", 60)),
-            "max_retries": int(extra.get("max_retries", 5)),
-            "backoff": float(extra.get("retry_backoff_seconds", 1.0)),
-            "max_requests": int(budget) if budget is not None else None,
-        }
+        settings = HookSettings.from_connection(conn.host, conn.password, conn.extra_dejson)
+        if self._max_requests is not None:
+            settings = replace(settings, max_requests=self._max_requests)
+        if self._max_rate_limit_wait is not None:
+            settings = replace(settings, max_rate_limit_wait=self._max_rate_limit_wait)
+        return settings
 
     @cached_property
     def limiter(self) -> RateLimiter:
         """The pacing shared by every request this hook sends, sync or async."""
-        return RateLimiter(self._settings["rpm"], window=self._settings["window"])
+        return RateLimiter(self.settings.requests_per_minute, window=self.settings.rate_window)
 
     @cached_property
     def policy(self) -> RetryPolicy:
-        """The retry bounds, from the connection's ``max_retries``."""
+        """The retry bounds: a count for failures, a time for 429s."""
         return RetryPolicy(
-            max_retries=self._settings["max_retries"], backoff_base=self._settings["backoff"]
+            max_retries=self.settings.max_retries,
+            backoff_base=self.settings.retry_backoff_seconds,
+            max_rate_limit_wait=self.settings.max_rate_limit_wait,
         )
 
     @property
     def max_requests(self) -> int | None:
         """The request budget of this hook, or ``None`` for no budget."""
-        return self._settings["max_requests"]
+        return self.settings.max_requests
 
     def _client_options(self) -> dict[str, Any]:
         return {
-            "base_url": self._settings["base_url"],
-            "headers": {"x-api-key": self._settings["key"], "accept": "application/json"},
-            "timeout": self._settings["timeout"],
+            "base_url": self.settings.base_url,
+            "headers": {"x-api-key": self.settings.api_key, "accept": "application/json"},
+            "timeout": self.settings.timeout,
             "follow_redirects": False,
             "verify": True,
         }
@@ -218,28 +217,30 @@ class FanslyHook(BaseHook):
         parse: _Parse[T],
         policy: RetryPolicy | None = None,
     ) -> _Plan[T]:
-        """Send one logical request with pacing and retries; return its parsed payload."""
+        """Send one logical request with pacing and retries; return its parsed payload.
+
+        Failures are retried a bounded number of times; 429s are waited out for a bounded
+        time (the server's advice each time), as the server is still answering.
+        """
         policy = policy or self.policy
-        waited = 0.0
-        for attempt in range(1, policy.max_retries + 2):
+        tries = Tries()
+        for _ in range(policy.max_sends):
             yield from self._pace()
             self._spend(ctx)
             reply = yield _Send(self._client.build_request("GET", route, params=params))
             try:
                 result = self._interpret(reply, ctx, parse)
             except FanslyRequestError as error:
-                if not policy.should_retry(error, attempt, waited):
-                    raise
-                delay = policy.delay(error, attempt)
-                waited += delay
-                self._note_retry(error, attempt, delay)
+                delay = tries.after(error, policy)
+                self._note_retry(error, tries, delay)
                 if isinstance(error, FanslyRateLimitError):
-                    self.limiter.pause(delay)
+                    self.limiter.throttled(delay)
                 else:
                     yield _Sleep(delay)
                 continue
+            self.limiter.answered()
             return result
-        raise AssertionError("unreachable: should_retry bounds the attempts")
+        raise FanslyError(f"gave up on {ctx.describe()} after {policy.max_sends} sends")
 
     def _interpret(self, reply: Any, ctx: RequestContext, parse: _Parse[T]) -> T:
         if isinstance(reply, httpx.TransportError):
@@ -250,9 +251,17 @@ class FanslyHook(BaseHook):
         self.limiter.observe(reply.headers)
         return parse(reply.status_code, reply.content, reply.headers, ctx)
 
-    def _note_retry(self, error: FanslyRequestError, attempt: int, delay: float) -> None:
+    def _note_retry(self, error: FanslyRequestError, tries: Tries, delay: float) -> None:
         self.counters.add(retries=1, rate_limited=isinstance(error, FanslyRateLimitError))
-        self.log.warning("Try %d failed, retrying in %.1f s: %s", attempt, delay, error)
+        if isinstance(error, FanslyRateLimitError):
+            self.log.info(
+                "Rate limited (%.0f s waited so far for this request), waiting %.1f s: %s",
+                tries.throttled - delay,
+                delay,
+                error,
+            )
+        else:
+            self.log.warning("Try %d failed, retrying in %.1f s: %s", tries.failures, delay, error)
 
     def _drive(self, plan: _Plan[T]) -> T:
         """Carry out a plan with blocking sleeps and the sync client."""
@@ -372,7 +381,7 @@ class FanslyHook(BaseHook):
     # -- accounts and connection test -------------------------------------------------------
     def list_accounts(self, *, retry: bool = True) -> list[Any]:
         """Return the accounts connected to this key (``GET /api/fansly/accounts``)."""
-        policy = None if retry else RetryPolicy(max_retries=0)
+        policy = None if retry else RetryPolicy(max_retries=0, max_rate_limit_wait=0)
         plan = self._exchange(
             "/api/fansly/accounts", {}, RequestContext("accounts"), _accounts, policy
         )

@@ -60,7 +60,7 @@ def test_a_run_over_budget_stops_before_sending_anything(
         max_requests=8,
     ).test()
     assert dr.state == "failed"
-    assert "this run needs 9 requests (3 media offer(s) x 3 each) but max_requests is 8" in logs()
+    assert "this run needs 9 requests for 3 media offer(s) but max_requests is 8" in logs()
     assert fansly_conn.state.counts["requests"] == 0
 
 
