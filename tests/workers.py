@@ -47,7 +47,7 @@ if args["barrier"]:
 summary = MediaStatsOperator(
     task_id="worker", account_id=args["account"], media_offer_ids=args["ids"],
     output_path=args["lake"], after_date=args["after"], before_date=args["before"],
-    period=args["period"], max_in_flight=2,
+    period=args["period"], max_in_flight=args["max_in_flight"],
 ).execute({})
 print(json.dumps(summary))
 """
@@ -65,6 +65,8 @@ def start_worker(
     barrier: Path | None = None,
     parties: int = 0,
     env: dict[str, str] | None = None,
+    max_in_flight: int = 2,
+    extra: dict[str, Any] | None = None,
 ) -> subprocess.Popen[bytes]:
     """Start one task in a new process against the emulator."""
     args = {
@@ -77,8 +79,9 @@ def start_worker(
         "kill_on_new_data_file": kill_on_new_data_file,
         "barrier": str(barrier) if barrier else None,
         "parties": parties,
+        "max_in_flight": max_in_flight,
     }
-    conn = {"conn_type": "fansly", "host": emu.url, "password": DEFAULT_KEY}
+    conn = {"conn_type": "fansly", "host": emu.url, "password": DEFAULT_KEY, "extra": extra or {}}
     return subprocess.Popen(
         [sys.executable, "-c", WORKER, json.dumps(args)],
         env={**os.environ, **(env or {}), "AIRFLOW_CONN_FANSLY_DEFAULT": json.dumps(conn)},

@@ -193,13 +193,17 @@ class FanslyHook(BaseHook):
 
     # -- the one request path ---------------------------------------------------------------
     def _pace(self) -> Generator[_Action, Any, None]:
-        for _ in range(1000):
-            yield _Sleep(self.limiter.reserve())
-            held = self.limiter.paused_for()
-            if held <= 0:
+        """Wait for a send slot; a pause that starts meanwhile (a 429) is waited out first."""
+        for _ in range(100_000):
+            held = self.limiter.held_for()
+            if held > 0:
+                yield _Sleep(held)
+                continue
+            granted, wait = self.limiter.reserve()
+            yield _Sleep(wait)
+            if granted and self.limiter.paused_for() <= 0:
                 return
-            yield _Sleep(held)
-        raise FanslyError("pacing did not find a free slot in 1000 tries")
+        raise FanslyError("pacing did not find a free slot in 100,000 tries")
 
     def _spend(self, ctx: RequestContext) -> None:
         budget = self.max_requests
@@ -234,11 +238,10 @@ class FanslyHook(BaseHook):
                 delay = tries.after(error, policy)
                 self._note_retry(error, tries, delay)
                 if isinstance(error, FanslyRateLimitError):
-                    self.limiter.throttled(delay)
+                    self.limiter.throttled(delay, advised=error.retry_after is not None)
                 else:
                     yield _Sleep(delay)
                 continue
-            self.limiter.answered()
             return result
         raise FanslyError(f"gave up on {ctx.describe()} after {policy.max_sends} sends")
 
