@@ -27,6 +27,7 @@ from airflow_provider_fansly.hooks.fansly import FanslyHook
 from airflow_provider_fansly.ids import check_id
 from airflow_provider_fansly.operators.fetching import ChunkFetcher, FetchPlan, RunSummary
 from airflow_provider_fansly.retry import permanent_reason
+from airflow_provider_fansly.settings import HookSettings
 from airflow_provider_fansly.windows import (
     DAY_MS,
     Window,
@@ -133,6 +134,8 @@ class MediaStatsOperator(BaseOperator):
     :param resume_max_age: a retry of the task reuses what earlier tries fetched and staged
         within this age, and buys only the rest; older answers are bought again, as recent
         stats still move.
+    :param max_rate_limit_wait: the most seconds one request waits out 429s (default: the
+        connection's, 900 s); kept within half the task's ``execution_timeout`` when it has one.
     """
 
     template_fields: Sequence[str] = (
@@ -161,6 +164,7 @@ class MediaStatsOperator(BaseOperator):
         max_in_flight: int = 16,
         on_gone: Literal["skip", "fail"] = "skip",
         resume_max_age: timedelta = timedelta(hours=6),
+        max_rate_limit_wait: float | None = None,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("outlets", [MEDIA_STATS_ASSET])
@@ -190,6 +194,7 @@ class MediaStatsOperator(BaseOperator):
         self.max_in_flight = max_in_flight
         self.on_gone = on_gone
         self.resume_max_age = resume_max_age
+        self.max_rate_limit_wait = max_rate_limit_wait
 
     # -- the window ----------------------------------------------------------------------------
     def resolve_window(self, context: Context | dict[str, Any]) -> Window:
@@ -246,7 +251,11 @@ class MediaStatsOperator(BaseOperator):
         from airflow_provider_fansly.storage.resume import Resume
 
         account, ids, (after, before) = self._inputs(context)
-        hook = FanslyHook(self.fansly_conn_id, max_requests=self.max_requests)
+        hook = FanslyHook(
+            self.fansly_conn_id,
+            max_requests=self.max_requests,
+            max_rate_limit_wait=self._rate_limit_wait(),
+        )
         location = Location.parse(self.output_path)
         check_not_legacy(location)
         key = layout.task_key(account, ids, self.period, f"{after}-{before}")
@@ -332,6 +341,13 @@ class MediaStatsOperator(BaseOperator):
             staging.finish(committed)
         summary.rows, summary.days = sink.rows, len(layout.days_of(after, before))
         summary.table_version, summary.commit_conflicts = done.version, done.conflicts
+
+    def _rate_limit_wait(self) -> float | None:
+        """The 429 wait per request, within half the execution timeout (``None``: the hook's)."""
+        if self.execution_timeout is None:
+            return self.max_rate_limit_wait
+        half = self.execution_timeout.total_seconds() / 2
+        return min(self.max_rate_limit_wait or HookSettings().max_rate_limit_wait, half)
 
     def _check_budget(self, summary: RunSummary, budget: int | None) -> None:
         if budget is not None and summary.estimated_requests > budget:

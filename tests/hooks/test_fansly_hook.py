@@ -276,3 +276,29 @@ def test_a_connection_without_key_says_so(emu: Emulator, monkeypatch: pytest.Mon
 
 def test_default_key_constant_is_what_the_emulator_accepts(emu: Emulator) -> None:
     assert DEFAULT_KEY in emu.config.api_keys
+
+
+def test_429s_are_waited_out_however_many_while_the_time_allows(fansly_conn: Emulator) -> None:
+    storm = FAST_RETRIES["max_retries"] * 3  # more than any count of retries would allow
+    fansly_conn.add_faults({"kind": "rate_limit", "retry_after": 0.05, "times": storm})
+    hook = FanslyHook()
+    stats = hook.get_media_stats(DEFAULT_ACCOUNT, "m1", **DAY)
+    assert stats.datapoints and hook.counters.rate_limited == storm
+
+
+def test_429s_beyond_max_rate_limit_wait_fail_naming_the_wait(fansly_conn: Emulator) -> None:
+    fansly_conn.add_faults({"kind": "rate_limit", "retry_after": 0.2, "times": 100})
+    hook = FanslyHook(max_rate_limit_wait=1.0)
+    with pytest.raises(exc.FanslyRateLimitError, match="max_rate_limit_wait is 1 s"):
+        hook.get_media_stats(DEFAULT_ACCOUNT, "m1", **DAY)
+    assert 4 <= hook.counters.rate_limited <= 6  # 1 s of 0.2 s waits, then it gave up
+
+
+def test_a_bad_connection_extra_is_refused_by_name(
+    emu: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conn = connection_json(emu.url, requests_per_minute="fast")
+    monkeypatch.setenv("AIRFLOW_CONN_FANSLY_DEFAULT", conn)
+    with pytest.raises(exc.FanslyInputError, match="'requests_per_minute' must be a whole number"):
+        FanslyHook().get_media_stats(DEFAULT_ACCOUNT, "m1", **DAY)
+    assert served(emu) == 0
