@@ -75,6 +75,17 @@ def get_provider_info() -> dict[str, Any]:
                         "Empty: learn it from X-RateLimit-Limit.",
                         "integer",
                     ),
+                    "monthly_credits": _conn_field(
+                        "Monthly credits",
+                        "The key's monthly plan; a run that would exceed it is refused before "
+                        "any request. Split it between lakes that share the key.",
+                        "integer",
+                    ),
+                    "max_rate_limit_wait": _conn_field(
+                        "Max 429 wait (s)",
+                        "How long one request waits out 429s before the task fails.",
+                        "number",
+                    ),
                     "max_retries": _conn_field(
                         "Max retries", "Retries of one request after a passing failure.", "integer"
                     ),

@@ -2,6 +2,8 @@
 
 fansly-lake convert OUTPUT_PATH      convert a 0.1 plain-Parquet lake to Delta tables
 fansly-lake history OUTPUT_PATH      the newest commits of media_stats, newest first
+fansly-lake credits OUTPUT_PATH      credits this lake's tasks spent in a month
+fansly-lake cost OUTPUT_PATH ...     what a backfill will cost against what is left
 """
 
 from __future__ import annotations
@@ -47,6 +49,31 @@ def _history(output_path: str, limit: int) -> int:
     return 0
 
 
+def _credits(output_path: str, month: str | None) -> int:
+    from airflow_provider_fansly.credits import credits_spent
+
+    spent = credits_spent(output_path, month)
+    print(f"{output_path} spent {spent} credit(s) in {month or 'this month'} (UTC)")
+    return 0
+
+
+def _cost(args: argparse.Namespace) -> int:
+    from airflow_provider_fansly.credits import backfill_cost
+    from airflow_provider_fansly.windows import DAY_MS, HOUR_MS
+
+    cost = backfill_cost(
+        args.output_path,
+        start=args.start,
+        end=args.end,
+        media_offers=args.media_offers,
+        period=HOUR_MS if args.period == "hourly" else DAY_MS,
+        run_days=args.run_days,
+        monthly_credits=args.monthly_credits,
+    )
+    print(cost.describe())
+    return 0 if cost.left is None or cost.requests <= cost.left else 2
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one ``fansly-lake`` command."""
     parser = argparse.ArgumentParser(prog="fansly-lake", description=__doc__.splitlines()[0])
@@ -55,9 +82,24 @@ def main(argv: list[str] | None = None) -> int:
     history = commands.add_parser("history", help="the newest commits of media_stats")
     history.add_argument("output_path")
     history.add_argument("--limit", type=int, default=20)
+    credits = commands.add_parser("credits", help="credits spent in a month")
+    credits.add_argument("output_path")
+    credits.add_argument("--month", help="YYYY-MM (UTC); default this month")
+    cost = commands.add_parser("cost", help="what a backfill will cost")
+    cost.add_argument("output_path")
+    cost.add_argument("--start", required=True, help="first day, YYYY-MM-DD")
+    cost.add_argument("--end", required=True, help="the day after the last, YYYY-MM-DD")
+    cost.add_argument("--media-offers", type=int, required=True, help="media offers per run")
+    cost.add_argument("--period", choices=("daily", "hourly"), default="daily")
+    cost.add_argument("--run-days", type=int, default=1, help="days per run (daily DAG: 1)")
+    cost.add_argument("--monthly-credits", type=int, help="the key's monthly plan")
     args = parser.parse_args(argv)
     if args.command == "convert":
         return _convert(args.output_path)
+    if args.command == "credits":
+        return _credits(args.output_path, args.month)
+    if args.command == "cost":
+        return _cost(args)
     return _history(args.output_path, args.limit)
 
 

@@ -58,7 +58,7 @@ def is_retryable(error: FanslyRequestError, attempt: int) -> bool:
 
 _PERMANENT: tuple[tuple[type[Exception], str], ...] = (
     (FanslyInputError, "the task's arguments are wrong; fix them"),
-    (FanslyBudgetExceededError, "the budget is the same on every try; raise max_requests"),
+    (FanslyBudgetExceededError, "the budget is the same on every try; see the figures"),
     (FanslyDataError, "the API would send the same numbers again"),
     (FanslyGoneError, "the account or the window is refused, not a media offer; check them"),
     (FanslyLakeError, "the lake must be fixed first"),

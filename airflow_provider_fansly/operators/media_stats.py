@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_provider_fansly.schemas import UnknownStatTypes
+    from airflow_provider_fansly.storage.ledger import Reservation
     from airflow_provider_fansly.storage.location import Location
 
 __all__ = [
@@ -272,6 +273,7 @@ class MediaStatsOperator(BaseOperator):
             account, len(ids), (after, before), self.period, plan.estimated_requests
         )
         self._check_budget(summary, hook.max_requests)
+        reservation = self._reserve(context, location, hook, summary)
         self.log.info(
             "Fetching %d media offer(s) of %s over [%s, %s) with period %d ms into %s: "
             "%d request(s)",
@@ -283,11 +285,14 @@ class MediaStatsOperator(BaseOperator):
             location,
             summary.estimated_requests,
         )
+        outcome = "failed"
         try:
             self._run(context, hook, location, fetcher, plan, key, ids, summary)
+            outcome = "success"
         finally:
             hook.close()
             self._count(summary, hook)
+            self._settle(location, reservation, hook, outcome)
         self.log.info("Committed %s", _describe(summary))
         return asdict(summary)
 
@@ -341,6 +346,42 @@ class MediaStatsOperator(BaseOperator):
             staging.finish(committed)
         summary.rows, summary.days = sink.rows, len(layout.days_of(after, before))
         summary.table_version, summary.commit_conflicts = done.version, done.conflicts
+
+    def _reserve(
+        self, context: Context, location: Location, hook: FanslyHook, summary: RunSummary
+    ) -> Reservation:
+        """Reserve the run's estimate in the lake's credit ledger, within ``monthly_credits``."""
+        from airflow_provider_fansly.storage.ledger import reserve
+
+        run_id, try_number = _attempt(context)
+        ti = context.get("ti")
+        task = f"{getattr(ti, 'dag_id', '-')}.{self.task_id}[{getattr(ti, 'map_index', -1)}]"
+        return reserve(
+            location,
+            account_id=summary.account_id,
+            task=task,
+            run_id=run_id,
+            try_number=try_number,
+            estimate=summary.estimated_requests,
+            monthly_credits=hook.settings.monthly_credits,
+        )
+
+    def _settle(
+        self, location: Location, reservation: Reservation, hook: FanslyHook, outcome: str
+    ) -> None:
+        """Record what this try sent, failed sends included; never hide the task's own error."""
+        from airflow_provider_fansly.storage.ledger import settle
+
+        try:
+            settle(
+                location, reservation, hook.counters.requests, hook.counters.rate_limited, outcome
+            )
+        except Exception as error:
+            self.log.warning(
+                "Could not record this try's %d request(s) in the credit ledger: %s",
+                hook.counters.requests,
+                error,
+            )
 
     def _rate_limit_wait(self) -> float | None:
         """The 429 wait per request, within half the execution timeout (``None``: the hook's)."""

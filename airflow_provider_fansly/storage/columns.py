@@ -20,6 +20,7 @@ from airflow_provider_fansly.models import MediaOffer, MediaStats
 
 __all__ = [
     "API_COLUMNS",
+    "CREDIT_LEDGER_SCHEMA",
     "FETCH_LOG_SCHEMA",
     "MEDIA_OFFERS_SCHEMA",
     "MEDIA_STATS_SCHEMA",
@@ -92,6 +93,25 @@ FETCH_LOG_SCHEMA = pa.schema(
         pa.field("fetched_at", TIMESTAMP, nullable=False),
         pa.field("status", pa.string(), nullable=False),
         pa.field("table_version", pa.int64()),
+    ]
+)
+
+
+#: The ``credit_ledger`` Delta table: each try reserves its estimate before its first request
+#: (``reserved``), then records what it really sent, failed sends included (``spent``).
+CREDIT_LEDGER_SCHEMA = pa.schema(
+    [
+        pa.field("entry_id", pa.string(), nullable=False),
+        pa.field("kind", pa.string(), nullable=False),
+        pa.field("month", pa.string(), nullable=False),
+        pa.field("at", TIMESTAMP, nullable=False),
+        pa.field("account_id", pa.string(), nullable=False),
+        pa.field("task", pa.string(), nullable=False),
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("try_number", pa.int32(), nullable=False),
+        pa.field("requests", pa.int64(), nullable=False),
+        pa.field("rate_limited", pa.int64(), nullable=False),
+        pa.field("outcome", pa.string(), nullable=False),
     ]
 )
 

@@ -27,6 +27,7 @@ from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundErr
 from airflow_provider_fansly.exceptions import FanslyCommitConflictError, FanslyLakeError
 from airflow_provider_fansly.storage import layout
 from airflow_provider_fansly.storage.columns import (
+    CREDIT_LEDGER_SCHEMA,
     FETCH_LOG_SCHEMA,
     MEDIA_OFFERS_SCHEMA,
     MEDIA_STATS_SCHEMA,
@@ -35,6 +36,7 @@ from airflow_provider_fansly.storage.columns import (
 from airflow_provider_fansly.storage.location import Location
 
 __all__ = [
+    "CREDIT_LEDGER",
     "FETCH_LOG",
     "MEDIA_OFFERS",
     "MEDIA_STATS",
@@ -65,6 +67,7 @@ class TableSpec:
 MEDIA_STATS = TableSpec(layout.MEDIA_STATS, MEDIA_STATS_SCHEMA, tuple(PARTITION_COLUMNS))
 MEDIA_OFFERS = TableSpec(layout.MEDIA_OFFERS, MEDIA_OFFERS_SCHEMA)
 FETCH_LOG = TableSpec(layout.FETCH_LOG, FETCH_LOG_SCHEMA, ("period_ms",))
+CREDIT_LEDGER = TableSpec(layout.CREDIT_LEDGER, CREDIT_LEDGER_SCHEMA)
 #: Snappy, Delta's default: every reader has it, and it writes faster than zstd. Dictionary
 #: encoding only for the ids (few distinct values): delta-rs keeps one Parquet writer per
 #: partition open until the commit, and the counters' dictionary buffers were most of what

@@ -6,6 +6,7 @@
       media_stats/     Delta table, partitioned period_ms=/dt=     the datapoints
       media_offers/    Delta table                                  one row per media offer
       fetch_log/       Delta table, partitioned period_ms=         what each task fetched
+      credit_ledger/   Delta table                                  what each try reserved and spent
       _staging/{key}/{try}/batch-NNNNN.parquet    one try's validated rows, before its commit
 
 A task owns the rows of its account, its media offers, its period and its window: its commit
@@ -21,6 +22,7 @@ from datetime import date, datetime, timezone
 from airflow_provider_fansly.windows import DAY_MS
 
 __all__ = [
+    "CREDIT_LEDGER",
     "FETCH_LOG",
     "MEDIA_OFFERS",
     "MEDIA_STATS",
@@ -36,6 +38,7 @@ __all__ = [
 MEDIA_STATS = "media_stats"
 MEDIA_OFFERS = "media_offers"
 FETCH_LOG = "fetch_log"
+CREDIT_LEDGER = "credit_ledger"
 STAGING = "_staging"
 
 

@@ -1,0 +1,145 @@
+"""The credit ledger: what every try of every task reserved and spent, failed tries included.
+
+Before its first request a try appends a ``reserved`` entry with its estimate, then reads the
+ledger *as of its own commit*: Delta's versions order the reservations, so of tasks starting
+together the later ones see the earlier ones' estimates and no two pass the same check. When
+the try ends, however it ends, it appends a ``spent`` entry with the requests it really sent
+(429s and failed sends included: whether the vendor charges those is unknown, so they count).
+A reservation never settled (a killed try) counts its estimate: the ledger errs on the side of
+having spent.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from deltalake import DeltaTable
+
+from airflow_provider_fansly.exceptions import FanslyBudgetExceededError
+from airflow_provider_fansly.storage.delta import CREDIT_LEDGER, append, open_table
+from airflow_provider_fansly.storage.location import Location
+
+__all__ = ["Reservation", "credits_spent", "month_of", "reserve", "settle"]
+
+RESERVED, SPENT = "reserved", "spent"
+
+
+def month_of(at: datetime) -> str:
+    """The UTC month of an instant, as the ledger keys it (``YYYY-MM``)."""
+    return at.astimezone(timezone.utc).strftime("%Y-%m")
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """One try's place in the ledger: who it is and what it reserved."""
+
+    entry_id: str
+    month: str
+    account_id: str
+    task: str
+    run_id: str
+    try_number: int
+    estimate: int
+
+
+def _entry(
+    reservation: Reservation, kind: str, requests: int, rate_limited: int, outcome: str
+) -> pa.Table:
+    now = datetime.now(timezone.utc)
+    row = {
+        "entry_id": reservation.entry_id,
+        "kind": kind,
+        "month": reservation.month,
+        "at": now,
+        "account_id": reservation.account_id,
+        "task": reservation.task,
+        "run_id": reservation.run_id,
+        "try_number": reservation.try_number,
+        "requests": requests,
+        "rate_limited": rate_limited,
+        "outcome": outcome,
+    }
+    return pa.Table.from_pylist([row], schema=CREDIT_LEDGER.schema)
+
+
+def reserve(
+    location: Location,
+    *,
+    account_id: str,
+    task: str,
+    run_id: str,
+    try_number: int,
+    estimate: int,
+    monthly_credits: int | None,
+) -> Reservation:
+    """Reserve ``estimate`` credits of this UTC month; refuse when the budget cannot hold them.
+
+    The refusal names what the ledger holds as spent or reserved and what is left; its own
+    reservation is released (settled at 0) before it is raised.
+    """
+    reservation = Reservation(
+        uuid.uuid4().hex,
+        month_of(datetime.now(timezone.utc)),
+        account_id,
+        task,
+        run_id,
+        try_number,
+        estimate,
+    )
+    version = append(
+        location, CREDIT_LEDGER, _entry(reservation, RESERVED, estimate, 0, "")
+    ).version
+    if monthly_credits is None:
+        return reservation
+    table = DeltaTable(
+        location.table_uri(CREDIT_LEDGER.name),
+        version=version,
+        storage_options=location.storage_options,
+    )
+    others = _spent(table.to_pyarrow_table(), reservation.month) - estimate
+    if others + estimate > monthly_credits:
+        settle(location, reservation, 0, 0, "refused")
+        left = max(0, monthly_credits - others)
+        raise FanslyBudgetExceededError(
+            f"this run needs {estimate} request(s) but the monthly budget (monthly_credits="
+            f"{monthly_credits}) has {left} left in {reservation.month}: {others} spent or "
+            "reserved by this lake's tasks (fansly-lake credits shows them); nothing was sent. "
+            "Wait for the month to renew, raise monthly_credits with the plan, or shorten the "
+            "window"
+        )
+    return reservation
+
+
+def settle(
+    location: Location, reservation: Reservation, sent: int, rate_limited: int, outcome: str
+) -> None:
+    """Record what a try really sent (its reservation then stops counting)."""
+    append(location, CREDIT_LEDGER, _entry(reservation, SPENT, sent, rate_limited, outcome))
+
+
+def _spent(entries: pa.Table, month: str) -> int:
+    """Spent entries of the month, plus reservations of that month not settled yet."""
+    entries = entries.filter(pc.equal(entries["month"], month))
+    spent = entries.filter(pc.equal(entries["kind"], SPENT))
+    settled = spent["entry_id"]
+    open_ = entries.filter(
+        pc.and_(
+            pc.equal(entries["kind"], RESERVED),
+            pc.invert(pc.is_in(entries["entry_id"], value_set=settled)),
+        )
+    )
+    return int(pc.sum(spent["requests"]).as_py() or 0) + int(pc.sum(open_["requests"]).as_py() or 0)
+
+
+def credits_spent(output_path: str, month: str | None = None) -> int:
+    """Requests this lake's tasks spent in a UTC month (``YYYY-MM``, default this month),
+    failed tries included, plus what running tries reserved."""
+    location = Location.parse(output_path)
+    table = open_table(location, CREDIT_LEDGER)
+    if table is None:
+        return 0
+    return _spent(table.to_pyarrow_table(), month or month_of(datetime.now(timezone.utc)))

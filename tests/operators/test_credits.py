@@ -1,0 +1,112 @@
+"""The credit ledger: every try's requests recorded, failed ones too; the monthly budget holds."""
+
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from fansly_probe import build_dag
+
+from airflow_provider_fansly.cli import main as fansly_lake
+from airflow_provider_fansly.credits import backfill_cost, credits_spent
+from airflow_provider_fansly.exceptions import FanslyBudgetExceededError
+from airflow_provider_fansly.storage.ledger import reserve
+from airflow_provider_fansly.storage.location import Location
+from airflow_provider_fansly.testing.emulator import Emulator
+from airflow_provider_fansly.windows import DAY_MS
+from tests.conftest import FAST_RETRIES, LogText, connection_json
+from tests.lake import snapshot, table
+
+D0 = 1_767_225_600_000  # 2026-01-01T00:00Z
+IDS = ["c1", "c2", "c3"]
+
+pytestmark = pytest.mark.usefixtures("airflow_db")
+
+
+@pytest.fixture
+def budget(emu: Emulator, monkeypatch: pytest.MonkeyPatch) -> Emulator:
+    """``fansly_default`` with a monthly plan of 10 credits."""
+    conn = connection_json(emu.url, monthly_credits=10, **FAST_RETRIES)
+    monkeypatch.setenv("AIRFLOW_CONN_FANSLY_DEFAULT", conn)
+    return emu
+
+
+def run(lake: Path, days: int, **kwargs: object) -> object:
+    window = {"after_date": D0, "before_date": D0 + days * DAY_MS}
+    return build_dag(media_offer_ids=IDS, output_path=str(lake), **window, **kwargs).test()
+
+
+def test_a_run_over_the_monthly_budget_is_refused_before_any_request(
+    tmp_path: Path, budget: Emulator, logs: LogText
+) -> None:
+    assert run(tmp_path, 3).state == "success"  # 3 credits
+    assert credits_spent(str(tmp_path)) == 3 == budget.state.counts["requests"]
+    before = snapshot(tmp_path)
+    dr = run(tmp_path, 300, retries=2, retry_delay=timedelta(0))  # 3 x 4 = 12 > 7 left
+    assert dr.state == "failed"
+    assert dr.get_task_instances()[0].try_number == 1  # not retried: the month will not change
+    assert budget.state.counts["requests"] == 3  # nothing sent
+    text = logs()
+    assert "needs 12 request(s)" in text and "has 7 left" in text and "3 spent or reserved" in text
+    assert credits_spent(str(tmp_path)) == 3  # the refused reservation was released
+
+    def tables(lake: dict[str, bytes]) -> dict[str, bytes]:
+        return {k: v for k, v in lake.items() if not k.startswith("credit_ledger")}
+
+    assert tables(snapshot(tmp_path)) == tables(before)
+
+
+def test_failed_tries_are_in_the_ledger_with_every_send(
+    tmp_path: Path, fansly_conn: Emulator
+) -> None:
+    fansly_conn.add_faults({"kind": "server_error", "media": "c2", "times": 4})  # try 1 fails
+    dr = run(tmp_path, 3, retries=1, retry_delay=timedelta(0))
+    assert dr.state == "success"
+    ledger = [r for r in table(tmp_path, "credit_ledger").to_pylist() if r["kind"] == "spent"]
+    assert sorted((r["try_number"], r["outcome"]) for r in ledger) == [
+        (1, "failed"),
+        (2, "success"),
+    ]
+    assert sum(r["requests"] for r in ledger) == fansly_conn.state.counts["requests"]
+    assert credits_spent(str(tmp_path)) == fansly_conn.state.counts["requests"]
+
+
+def _reserve(lake: str) -> bool:
+    try:
+        reserve(
+            Location.parse(lake),
+            account_id="a",
+            task="t",
+            run_id="r",
+            try_number=1,
+            estimate=4,
+            monthly_credits=10,
+        )
+    except FanslyBudgetExceededError:
+        return False
+    return True
+
+
+def test_tasks_starting_together_cannot_all_pass_the_same_check(tmp_path: Path) -> None:
+    with ProcessPoolExecutor(4, mp_context=multiprocessing.get_context("spawn")) as pool:
+        passed = list(pool.map(_reserve, [str(tmp_path)] * 4))
+    assert sorted(passed) == [False, False, True, True]  # 2 x 4 fit in 10, a third does not
+    assert credits_spent(str(tmp_path)) == 8
+
+
+def test_the_cost_of_a_backfill_is_previewed_against_what_is_left(
+    tmp_path: Path, fansly_conn: Emulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(tmp_path, 2).state == "success"  # 3 spent
+    cost = backfill_cost(
+        str(tmp_path), start="2026-01-01", end="2026-04-01", media_offers=50, monthly_credits=4000
+    )
+    assert (cost.runs, cost.requests, cost.spent_this_month, cost.left) == (90, 4500, 3, 3997)
+    args = ["cost", str(tmp_path), "--start", "2026-01-01", "--end", "2026-04-01"]
+    assert fansly_lake([*args, "--media-offers", "50", "--monthly-credits", "4000"]) == 2
+    assert "does NOT fit" in capsys.readouterr().out
+    assert fansly_lake([*args, "--media-offers", "10", "--monthly-credits", "4000"]) == 0
+    assert "the backfill fits" in capsys.readouterr().out
