@@ -15,11 +15,15 @@ Row = tuple[Any, ...]
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
-    """Every byte of the lake's tables (staging excluded): equal snapshots, an unchanged lake."""
+    """Every byte of the lake's data tables: equal snapshots, an unchanged lake.
+
+    Staging and the credit ledger are left out: every try, failed ones too, records there what
+    it spent, and a failed try leaves what it fetched staged for its retry.
+    """
     return {
         str(p.relative_to(root)): p.read_bytes()
         for p in sorted(root.rglob("*"))
-        if p.is_file() and "_staging" not in p.parts
+        if p.is_file() and not {"_staging", "credit_ledger"} & set(p.parts)
     }
 
 

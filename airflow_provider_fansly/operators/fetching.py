@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from airflow_provider_fansly.exceptions import FanslyGoneError, FanslyRequestError
 from airflow_provider_fansly.hooks.fansly import FanslyHook
 from airflow_provider_fansly.models import MediaStats
-from airflow_provider_fansly.retry import is_gone
+from airflow_provider_fansly.retry import is_gone, permanent_reason
 from airflow_provider_fansly.windows import (
     DATAPOINT_LIMIT,
     Window,
@@ -143,9 +143,10 @@ class ChunkFetcher:
                 self._progress(index + 1, len(plan.chunks), hook, summary)
                 self._checkpoint_now_and_then(sink)
             self._note_unknown_types(sink.finish(), summary)
-        except BaseException:
-            self._take(_finished(current + upcoming), sink, summary, requests)
-            self.checkpoint(sink)
+        except BaseException as error:
+            if permanent_reason(error) is None:  # a retry will come: leave it this try's work
+                self._take(_finished(current + upcoming), sink, summary, requests)
+                self.checkpoint(sink)
             raise
         finally:
             _cancel(upcoming)

@@ -338,8 +338,9 @@ class MediaStatsOperator(BaseOperator):
                 done = commit_task(
                     location, staging, task, offers, sink.per_day, requests, summary.gone
                 )
-            except BaseException:
-                fetcher.checkpoint(sink)
+            except BaseException as error:
+                if permanent_reason(error) is None:
+                    fetcher.checkpoint(sink)
                 raise
             committed = True
         finally:

@@ -19,6 +19,7 @@ from deltalake import DeltaTable
 
 from airflow_provider_fansly.storage import layout
 from airflow_provider_fansly.storage.delta import (
+    CREDIT_LEDGER,
     FETCH_LOG,
     MEDIA_OFFERS,
     MEDIA_STATS,
@@ -59,7 +60,7 @@ def maintain(
     """Compact, vacuum and checkpoint every table of the lake; sweep abandoned staging."""
     check_not_legacy(location)
     report = MaintenanceReport()
-    for spec in (MEDIA_STATS, MEDIA_OFFERS, FETCH_LOG):
+    for spec in (MEDIA_STATS, MEDIA_OFFERS, FETCH_LOG, CREDIT_LEDGER):
         if open_table(location, spec) is None:
             continue
         report.compacted[spec.name] = _compact(location, spec, compact_before)

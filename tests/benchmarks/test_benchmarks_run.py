@@ -21,6 +21,7 @@ from tests.conftest import ROOT
         ("datapath", ["bare baseline:", "provider, validated:", "validation overhead"]),
         ("memory", ["MiB peak", "peak /"]),
         ("commit", ["sequential:", "concurrent:", "steady-state table / empty table"]),
+        ("credits", ["429s / requests", "time / minimum", "answers paid / minimum"]),
     ],
 )
 def test_benchmark_runs_and_prints_its_figures(module: str, figures: list[str]) -> None:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT, Emulator, EmulatorConfig
 from airflow_provider_fansly.windows import HOUR_MS, request_count
+from devtools.workers import finish, start_worker
 from tests.lake import lake_rows, truth
-from tests.workers import finish, start_worker
 
 D0 = 1_767_225_600_000  # 2026-01-01T00:00Z
 AFTER, BEFORE = D0, D0 + 12 * 24 * HOUR_MS  # 3 requests per media offer

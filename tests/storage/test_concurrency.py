@@ -14,8 +14,8 @@ import pytest
 
 from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT, Emulator
 from airflow_provider_fansly.windows import DAY_MS, HOUR_MS
+from devtools.workers import finish, start_worker
 from tests.lake import lake_rows, table, truth
-from tests.workers import finish, start_worker
 
 D0 = 1_767_225_600_000  # 2026-01-01T00:00Z
 IDS = [f"c{i}" for i in range(6)]

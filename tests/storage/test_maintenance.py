@@ -18,8 +18,8 @@ from airflow_provider_fansly.storage.location import Location
 from airflow_provider_fansly.storage.maintenance import maintain
 from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT, Emulator
 from airflow_provider_fansly.windows import DAY_MS
+from devtools.workers import finish, start_worker
 from tests.lake import lake_rows, truth
-from tests.workers import finish, start_worker
 
 D0 = 1_767_225_600_000  # 2026-01-01T00:00Z
 IDS = ["k1", "k2", "k3", "k4"]
