@@ -139,7 +139,7 @@ def provider_path(bodies: list[tuple[str, int, bytes]], out: Path, validate: boo
         _feed(sink, by_window, windows)
     predicate = layout.replace_predicate(ACCOUNT, media_ids, HOUR, after, before)
     replace_rows(location, staging.reader, predicate, {})
-    staging.discard()
+    staging.finish(committed=True)
     return sink.rows
 
 
