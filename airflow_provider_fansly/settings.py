@@ -39,11 +39,6 @@ class HookSettings:
     max_rate_limit_wait: float = 900.0
     monthly_credits: int | None = None
 
-    @property
-    def rate_window(self) -> float:
-        """The server's sliding window in seconds."""
-        return self.rate_window_seconds
-
     @classmethod
     def from_connection(
         cls, host: str | None, password: str, extra: Mapping[str, Any]

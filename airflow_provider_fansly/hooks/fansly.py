@@ -137,7 +137,9 @@ class FanslyHook(BaseHook):
     @cached_property
     def limiter(self) -> RateLimiter:
         """The pacing shared by every request this hook sends, sync or async."""
-        return RateLimiter(self.settings.requests_per_minute, window=self.settings.rate_window)
+        return RateLimiter(
+            self.settings.requests_per_minute, window=self.settings.rate_window_seconds
+        )
 
     @cached_property
     def policy(self) -> RetryPolicy:

@@ -152,9 +152,10 @@ class ChunkFetcher:
             _cancel(upcoming)
             await hook.aclose()
         self._reuse(plan.resume, sink, summary, requests)
-        self._note_gone(gone, len(asked | plan.resume.media_offer_ids), summary)
+        involved = asked | plan.resume.media_offer_ids
+        self._note_gone(gone, len(involved), summary)
         media = {**plan.resume.media, **sink.media}
-        offers = [media[m] for m in sorted(set(media) & (asked | plan.resume.media_offer_ids))]
+        offers = [media[m] for m in sorted(set(media) & involved)]
         return media_offers_table(summary.account_id, offers, sink.fetched_at)
 
     def _take(

@@ -344,7 +344,7 @@ class MediaStatsOperator(BaseOperator):
                 raise
             committed = True
         finally:
-            staging.finish(committed)
+            staging.finish(committed, plan.resume.leftovers)
         summary.rows, summary.days = sink.rows, len(layout.days_of(after, before))
         summary.table_version, summary.commit_conflicts = done.version, done.conflicts
 

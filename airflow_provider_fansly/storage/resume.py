@@ -43,6 +43,8 @@ class Resume:
     pieces: dict[str, list[Reused]] = field(default_factory=dict)
     media: dict[str, MediaOffer] = field(default_factory=dict)
     taken: list[Reused] = field(default_factory=list)
+    #: whether earlier tries left any staging folder (to remove after the commit)
+    leftovers: bool = False
 
     @classmethod
     def load(cls, store: Store, key: str, oldest_ms: int) -> Resume:
@@ -50,7 +52,8 @@ class Resume:
         after ``oldest_ms``, the newest where two overlap."""
         found: list[Reused] = []
         media: dict[str, MediaOffer] = {}
-        for attempt in store.listdir(f"{layout.STAGING}/{key}"):
+        attempts = store.listdir(f"{layout.STAGING}/{key}")
+        for attempt in attempts:
             folder = layout.staging_dir(key, attempt)
             for name in store.listdir(folder):
                 if not name.endswith(".json"):
@@ -74,7 +77,7 @@ class Resume:
                 len(found),
                 sum(len(v) for v in pieces.values()),
             )
-        return cls(store, dict(pieces), media)
+        return cls(store, dict(pieces), media, leftovers=bool(attempts))
 
     def take(self, media_offer_id: str, after: int, before: int) -> bool:
         """Reuse the staged buckets of ``[after, before)`` if earlier tries hold all of them."""

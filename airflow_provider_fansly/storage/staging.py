@@ -128,11 +128,12 @@ class Staging:
         for table in self.extra() if self.extra else ():
             yield from table.cast(MEDIA_STATS_SCHEMA).to_batches(max_chunksize=_READ_BATCH_ROWS)
 
-    def finish(self, committed: bool) -> None:
+    def finish(self, committed: bool, leftovers: bool = False) -> None:
         """Drop the rows held in memory. After the commit, remove every try's folder of this
-        task (what they staged is in the table now); after a failure keep them for the retry.
+        task (what they staged is in the table now), when this try wrote files or earlier
+        tries left ``leftovers``; after a failure keep them for the retry.
         """
         self.held.clear()
         self.extra = None
-        if committed:
+        if committed and (self.files or leftovers):
             self.store.remove(f"{layout.STAGING}/{self.key}")
