@@ -180,6 +180,14 @@ class MediaStatsOperator(BaseOperator):
             raise ValueError(f"max_in_flight must be at least 1, got {max_in_flight}")
         if on_gone not in ("skip", "fail"):
             raise ValueError(f"on_gone must be 'skip' or 'fail', got {on_gone!r}")
+        if not isinstance(resume_max_age, timedelta) or resume_max_age < timedelta(0):
+            raise ValueError(
+                f"resume_max_age must be a timedelta of 0 or more, got {resume_max_age!r}"
+            )
+        if max_rate_limit_wait is not None and not max_rate_limit_wait >= 0:
+            raise ValueError(
+                f"max_rate_limit_wait must be 0 or more seconds, got {max_rate_limit_wait!r}"
+            )
         self.account_id = account_id
         self.media_offer_ids = media_offer_ids
         self.output_path = output_path

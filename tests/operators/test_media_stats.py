@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -209,6 +209,22 @@ def test_impossible_input_fails_before_any_request(
     run(build_dag(output_path=str(tmp_path), **kwargs), expect="failed")
     assert message in logs()
     assert fansly_conn.state.counts["requests"] == 0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"resume_max_age": 6}, "resume_max_age must be a timedelta"),
+        ({"resume_max_age": timedelta(hours=-1)}, "resume_max_age must be a timedelta"),
+        ({"max_rate_limit_wait": -5}, "max_rate_limit_wait must be 0 or more"),
+    ],
+    ids=["resume-age-number", "resume-age-negative", "negative-429-wait"],
+)
+def test_bad_settings_are_refused_when_the_dag_is_parsed(
+    tmp_path: Path, kwargs: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        build_dag(output_path=str(tmp_path), **kwargs)
 
 
 def test_a_plain_cron_schedule_is_refused_with_advice(
