@@ -16,7 +16,12 @@ from datetime import date
 import pyarrow as pa
 
 from airflow_provider_fansly.models import MediaOffer, MediaStats
-from airflow_provider_fansly.schemas import UnknownStatTypes, rows_schema, validate_table
+from airflow_provider_fansly.schemas import (
+    UnknownStatTypes,
+    rows_schema,
+    validate_by_media_offer,
+    validate_table,
+)
 from airflow_provider_fansly.storage.columns import stats_table, with_partitions
 from airflow_provider_fansly.storage.staging import Piece, Staging
 
@@ -52,8 +57,12 @@ class RowSink:
         period: int,
         policy: UnknownStatTypes,
         fetched_at_ms: int,
+        quarantine: bool = False,
     ) -> None:
         self.staging = staging
+        self.quarantine = quarantine
+        #: media offers whose rows broke a rule, set apart (``quarantine``), with their report
+        self.invalid: dict[str, str] = {}
         self.period = period
         self.schema = rows_schema(after, before, period)
         self.policy = policy
@@ -67,8 +76,8 @@ class RowSink:
 
     @property
     def rows(self) -> int:
-        """Rows staged so far, and rows reused from earlier tries."""
-        return self.staging.rows + self.reused_rows
+        """Rows the commit will hold: staged, and reused from earlier tries."""
+        return sum(self.per_day.values())
 
     def add(self, results: Sequence[MediaStats]) -> dict[int, int]:
         """Take the results of one chunk; return unknown stat types validated so far."""
@@ -95,7 +104,7 @@ class RowSink:
 
     def reuse(self, tables: Iterable[pa.Table]) -> None:
         """Count rows an earlier try staged and this one commits (validated already)."""
-        for table in tables:
+        for table in map(self.staging.keep, tables):
             self._count(table)
             self.reused_rows += table.num_rows
 
@@ -105,11 +114,25 @@ class RowSink:
         table = pa.concat_tables(self.pending)
         pieces, self.pieces, self.pending = self.pieces, [], []
         media = [self.media[m] for m in {p.media_offer_id for p in pieces} if m in self.media]
-        table, unknown = validate_table(table, self.schema, self.policy)
+        if self.quarantine:
+            table, unknown, failed = validate_by_media_offer(table, self.schema, self.policy)
+            self._set_apart(failed)
+            pieces = [p for p in pieces if p.media_offer_id not in self.invalid]
+        else:
+            table, unknown = validate_table(table, self.schema, self.policy)
         staged = with_partitions(table, self.period)
         self.staging.add(staged, pieces, media)
         self._count(staged)
         return unknown
+
+    def _set_apart(self, failed: dict[str, str]) -> None:
+        """Leave media offers out of the commit, their rows staged earlier included."""
+        if not failed:
+            return
+        self.invalid.update(failed)
+        self.staging.exclude |= set(failed)
+        for key in [k for k in self.per_day if k[0] in failed]:
+            del self.per_day[key]
 
     def _count(self, table: pa.Table) -> None:
         if not table.num_rows:

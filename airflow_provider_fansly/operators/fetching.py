@@ -11,10 +11,15 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from airflow_provider_fansly.exceptions import FanslyGoneError, FanslyRequestError
+from airflow_provider_fansly.exceptions import (
+    FanslyDataError,
+    FanslyGoneError,
+    FanslyRequestError,
+)
 from airflow_provider_fansly.hooks.fansly import FanslyHook
 from airflow_provider_fansly.models import MediaStats
 from airflow_provider_fansly.retry import is_gone, permanent_reason
@@ -69,6 +74,7 @@ class RunSummary:
     commit_conflicts: int = 0
     validation_warnings: int = 0
     gone: list[str] = field(default_factory=list)
+    invalid: dict[str, str] = field(default_factory=dict)
     unknown_stat_types: dict[str, int] = field(default_factory=dict)
     unknown_fields: list[str] = field(default_factory=list)
 
@@ -133,10 +139,12 @@ class ChunkFetcher:
         current: list[asyncio.Task[MediaStats | None]] = []
         upcoming: list[asyncio.Task[MediaStats | None]] = []
         try:
-            upcoming = self._start(hook, slots, summary.account_id, plan, 0, gone)
+            upcoming = self._start(hook, slots, summary.account_id, plan, 0, gone, sink.invalid)
             for index in range(len(plan.chunks)):
                 current = upcoming
-                upcoming = self._start(hook, slots, summary.account_id, plan, index + 1, gone)
+                upcoming = self._start(
+                    hook, slots, summary.account_id, plan, index + 1, gone, sink.invalid
+                )
                 results = [r for r in await _gather(current) if r is not None]
                 self._take(results, sink, summary, requests)
                 self._follow_limit(hook, summary)
@@ -154,8 +162,9 @@ class ChunkFetcher:
         self._reuse(plan.resume, sink, summary, requests)
         involved = asked | plan.resume.media_offer_ids
         self._note_gone(gone, len(involved), summary)
+        self._note_invalid(sink.invalid, len(involved) - len(gone), summary)
         media = {**plan.resume.media, **sink.media}
-        offers = [media[m] for m in sorted(set(media) & involved)]
+        offers = [media[m] for m in sorted(set(media) & involved - set(sink.invalid))]
         return media_offers_table(summary.account_id, offers, sink.fetched_at)
 
     def _take(
@@ -241,6 +250,27 @@ class ChunkFetcher:
             first,
         )
 
+    def _note_invalid(
+        self, invalid: dict[str, str], media_offers: int, summary: RunSummary
+    ) -> None:
+        """Record the media offers set apart as invalid; all of them invalid fails the task."""
+        if not invalid:
+            return
+        reports = "\n".join(f"media offer {m}: {report}" for m, report in sorted(invalid.items()))
+        if len(invalid) >= media_offers:
+            raise FanslyDataError(
+                f"every media offer of this task that answered ({media_offers}) failed "
+                f"validation; nothing was published:\n{reports}"
+            )
+        summary.invalid = dict(sorted(invalid.items()))
+        self.log.warning(
+            "%d media offer(s) set apart (on_invalid='quarantine'): their rows broke the "
+            "data-quality rules, so they are left out of the commit, their history is kept and "
+            "the fetch log records them as invalid:\n%s",
+            len(invalid),
+            reports,
+        )
+
     def _start(
         self,
         hook: FanslyHook,
@@ -249,12 +279,14 @@ class ChunkFetcher:
         plan: FetchPlan,
         index: int,
         gone: dict[str, FanslyRequestError],
+        invalid: Mapping[str, str],
     ) -> list[asyncio.Task[MediaStats | None]]:
         """Start fetching chunk ``index`` for the media offers it needs (at most
         ``max_in_flight`` at once; none past the last chunk).
 
         A media offer answered gone is recorded in ``gone`` (``on_gone="skip"``) and not asked
-        again. Logs progress each time another quarter of the media offers is done.
+        again, nor is one set apart as ``invalid``. Logs progress each time another quarter of
+        the media offers is done.
         """
         if index >= len(plan.chunks):
             return []
@@ -263,7 +295,7 @@ class ChunkFetcher:
         step = max(1, len(ids) // 4)
 
         async def one(media_offer_id: str) -> MediaStats | None:
-            if media_offer_id in gone:
+            if media_offer_id in gone or media_offer_id in invalid:
                 return None
             async with slots:
                 try:

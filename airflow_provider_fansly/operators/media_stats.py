@@ -132,6 +132,10 @@ class MediaStatsOperator(BaseOperator):
     :param on_gone: a media offer the API answers gone (deleted, or not found) while others
         answer: ``"skip"`` commits the others and records it (fetch log, ``media_offers``,
         summary, a warning), its history untouched; ``"fail"`` fails the task.
+    :param on_invalid: rows that break a data-quality rule: ``"fail"`` fails the task with
+        nothing published; ``"quarantine"`` publishes the other media offers and sets the bad
+        one apart (its history untouched; the fetch log, the summary and a warning carry its
+        report). All of them invalid still fails.
     :param resume_max_age: a retry of the task reuses what earlier tries fetched and staged
         within this age, and buys only the rest; older answers are bought again, as recent
         stats still move.
@@ -164,6 +168,7 @@ class MediaStatsOperator(BaseOperator):
         max_requests: int | None = None,
         max_in_flight: int = 16,
         on_gone: Literal["skip", "fail"] = "skip",
+        on_invalid: Literal["fail", "quarantine"] = "fail",
         resume_max_age: timedelta = timedelta(hours=6),
         max_rate_limit_wait: float | None = None,
         **kwargs: Any,
@@ -180,6 +185,8 @@ class MediaStatsOperator(BaseOperator):
             raise ValueError(f"max_in_flight must be at least 1, got {max_in_flight}")
         if on_gone not in ("skip", "fail"):
             raise ValueError(f"on_gone must be 'skip' or 'fail', got {on_gone!r}")
+        if on_invalid not in ("fail", "quarantine"):
+            raise ValueError(f"on_invalid must be 'fail' or 'quarantine', got {on_invalid!r}")
         if not isinstance(resume_max_age, timedelta) or resume_max_age < timedelta(0):
             raise ValueError(
                 f"resume_max_age must be a timedelta of 0 or more, got {resume_max_age!r}"
@@ -202,6 +209,7 @@ class MediaStatsOperator(BaseOperator):
         self.max_requests = max_requests
         self.max_in_flight = max_in_flight
         self.on_gone = on_gone
+        self.on_invalid = on_invalid
         self.resume_max_age = resume_max_age
         self.max_rate_limit_wait = max_rate_limit_wait
 
@@ -327,7 +335,15 @@ class MediaStatsOperator(BaseOperator):
         run_id, try_number = _attempt(context)
         staging = Staging(location.store, key, f"try{try_number}")
         fetched_at = int(time.time() * 1000)
-        sink = RowSink(staging, after, before, self.period, self.unknown_stat_types, fetched_at)
+        sink = RowSink(
+            staging,
+            after,
+            before,
+            self.period,
+            self.unknown_stat_types,
+            fetched_at,
+            quarantine=self.on_invalid == "quarantine",
+        )
         requests: Counter[tuple[str, date]] = Counter()
         committed = False
         try:
@@ -335,7 +351,9 @@ class MediaStatsOperator(BaseOperator):
                 offers = asyncio.run(fetcher.fetch_and_stage(hook, sink, plan, summary, requests))
             task = TaskFetch(
                 account_id=summary.account_id,
-                media_offer_ids=[m for m in ids if m not in summary.gone],
+                media_offer_ids=[
+                    m for m in ids if m not in summary.gone and m not in summary.invalid
+                ],
                 period=self.period,
                 window=(after, before),
                 run_id=run_id,
@@ -344,7 +362,14 @@ class MediaStatsOperator(BaseOperator):
             )
             try:
                 done = commit_task(
-                    location, staging, task, offers, sink.per_day, requests, summary.gone
+                    location,
+                    staging,
+                    task,
+                    offers,
+                    sink.per_day,
+                    requests,
+                    gone=summary.gone,
+                    invalid=list(summary.invalid),
                 )
             except BaseException as error:
                 if permanent_reason(error) is None:

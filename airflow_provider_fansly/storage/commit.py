@@ -23,7 +23,7 @@ from airflow_provider_fansly.storage.delta import (
     merge_media_offers,
     replace_rows,
 )
-from airflow_provider_fansly.storage.fetch_log import GONE, TaskFetch, log_rows
+from airflow_provider_fansly.storage.fetch_log import GONE, INVALID, TaskFetch, log_rows
 from airflow_provider_fansly.storage.location import Location
 from airflow_provider_fansly.storage.staging import Staging
 
@@ -50,11 +50,13 @@ def commit_task(
     rows: Counter[tuple[str, date]],
     requests: Counter[tuple[str, date]],
     gone: Sequence[str] = (),
+    invalid: Sequence[str] = (),
 ) -> TaskCommit:
     """Replace the task's rows with its staged ones, upsert its media, log what it fetched.
 
-    ``gone`` media offers (answered deleted or not found) are outside the commit's predicate,
-    so their history stays; they are flagged in ``media_offers`` and logged as gone.
+    ``gone`` media offers (answered deleted or not found) and ``invalid`` ones (set apart by
+    validation) are outside the commit's predicate, so their history stays; gone ones are
+    flagged in ``media_offers``; the fetch log records each with its status.
     """
     predicate = layout.replace_predicate(
         task.account_id, task.media_offer_ids, task.period, *task.window
@@ -76,5 +78,8 @@ def commit_task(
         retried += mark_gone(location, task.account_id, list(gone), task.fetched_at_ms).retries
         missing = log_rows(replace(done, media_offer_ids=gone), Counter(), Counter(), GONE)
         entries = pa.concat_tables([entries, missing])
+    if invalid:
+        refused = log_rows(replace(done, media_offer_ids=invalid), Counter(), requests, INVALID)
+        entries = pa.concat_tables([entries, refused])
     retried += append(location, FETCH_LOG, entries).retries
     return TaskCommit(stats.version, retried)

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from airflow_provider_fansly.models import MediaOffer
@@ -75,6 +76,8 @@ class Staging:
         self.rows = 0
         #: more rows for the commit (what a retry reuses of earlier tries), read on each attempt
         self.extra: Callable[[], Iterable[pa.Table]] | None = None
+        #: media offers whose rows stay out of the commit (set apart as invalid)
+        self.exclude: set[str] = set()
 
     def add(
         self, table: pa.Table, pieces: Sequence[Piece] = (), media: Sequence[MediaOffer] = ()
@@ -114,9 +117,21 @@ class Staging:
         """A fresh stream of every row (one per commit try), in bounded batches."""
         return pa.RecordBatchReader.from_batches(MEDIA_STATS_SCHEMA, self._batches())
 
+    def keep(self, rows: pa.Table) -> pa.Table:
+        """The rows of ``rows`` that go into the commit (none of an excluded media offer)."""
+        if not self.exclude:
+            return rows
+        return rows.filter(
+            pc.invert(pc.is_in(rows["media_offer_id"], pa.array(sorted(self.exclude))))
+        )
+
     def _batches(self) -> Iterator[pa.RecordBatch]:
+        for table in self._tables():
+            yield from self.keep(table).to_batches(max_chunksize=_READ_BATCH_ROWS)
+
+    def _tables(self) -> Iterator[pa.Table]:
         for item in self.held:
-            yield from item.table.to_batches(max_chunksize=_READ_BATCH_ROWS)
+            yield item.table
         if self.files:
             dataset = ds.dataset(
                 [self.store.full(rel) for rel in self.files],
@@ -124,9 +139,10 @@ class Staging:
                 format="parquet",
                 filesystem=self.store.fs,
             )
-            yield from dataset.to_batches(batch_size=_READ_BATCH_ROWS)
+            for batch in dataset.to_batches(batch_size=_READ_BATCH_ROWS):
+                yield pa.Table.from_batches([batch])
         for table in self.extra() if self.extra else ():
-            yield from table.cast(MEDIA_STATS_SCHEMA).to_batches(max_chunksize=_READ_BATCH_ROWS)
+            yield table.cast(MEDIA_STATS_SCHEMA)
 
     def finish(self, committed: bool, leftovers: bool = False) -> None:
         """Drop the rows held in memory. After the commit, remove every try's folder of this
