@@ -58,10 +58,16 @@ class Resume:
             for name in store.listdir(folder):
                 if not name.endswith(".json"):
                     continue
-                manifest = store.read_json(f"{folder}/{name}")
                 parquet = f"{folder}/{name.removesuffix('.json')}.parquet"
-                found.extend(Reused(Piece.from_json(p), parquet) for p in manifest["pieces"])
-                media.update((m["id"], MediaOffer(**m)) for m in manifest["media"])
+                try:
+                    manifest = store.read_json(f"{folder}/{name}")
+                    read = [Reused(Piece.from_json(p), parquet) for p in manifest["pieces"]]
+                    offers = [MediaOffer(**m) for m in manifest["media"]]
+                except (ValueError, KeyError, TypeError) as error:  # cut short by a kill
+                    log.warning("Ignoring the unreadable staging manifest %s: %s", name, error)
+                    continue
+                found.extend(read)
+                media.update((m.id, m) for m in offers)
         fresh = sorted(
             (r for r in found if r.piece.fetched_at_ms >= oldest_ms),
             key=lambda r: -r.piece.fetched_at_ms,

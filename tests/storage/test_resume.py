@@ -77,3 +77,14 @@ def test_a_file_without_its_manifest_is_not_trusted(tmp_path: Path) -> None:
     (manifest,) = tmp_path.rglob("*.json")
     manifest.unlink()  # the try died between the data file and its manifest
     assert not Resume.load(store, KEY, oldest_ms=0).take("m1", D0, D0 + DAY_MS)
+
+
+def test_a_manifest_cut_short_by_a_kill_is_ignored_not_fatal(tmp_path: Path) -> None:
+    store = Store(str(tmp_path))
+    stage(store, "try1", "m1", range(0, 4), fetched_at=1000)
+    stage(store, "try2", "m1", range(4, 8), fetched_at=1000)
+    cut = sorted(tmp_path.rglob("*.json"))[1]
+    cut.write_bytes(cut.read_bytes()[:20])
+    resume = Resume.load(store, KEY, oldest_ms=0)
+    assert resume.take("m1", D0, D0 + 4 * DAY_MS)  # the readable try's pieces still count
+    assert not resume.take("m1", D0 + 4 * DAY_MS, D0 + 5 * DAY_MS)
