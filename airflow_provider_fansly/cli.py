@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 __all__ = ["main"]
 
@@ -49,6 +49,23 @@ def _history(output_path: str, limit: int) -> int:
     return 0
 
 
+def _day(text: str) -> date:
+    """An argument that must be a day, YYYY-MM-DD."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a day (YYYY-MM-DD)") from None
+
+
+def _month(text: str) -> str:
+    """An argument that must be a month, YYYY-MM."""
+    try:
+        datetime.strptime(text, "%Y-%m")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a month (YYYY-MM)") from None
+    return text
+
+
 def _credits(output_path: str, month: str | None) -> int:
     from airflow_provider_fansly.credits import credits_spent
 
@@ -84,11 +101,11 @@ def main(argv: list[str] | None = None) -> int:
     history.add_argument("--limit", type=int, default=20)
     credits = commands.add_parser("credits", help="credits spent in a month")
     credits.add_argument("output_path")
-    credits.add_argument("--month", help="YYYY-MM (UTC); default this month")
+    credits.add_argument("--month", type=_month, help="YYYY-MM (UTC); default this month")
     cost = commands.add_parser("cost", help="what a backfill will cost")
     cost.add_argument("output_path")
-    cost.add_argument("--start", required=True, help="first day, YYYY-MM-DD")
-    cost.add_argument("--end", required=True, help="the day after the last, YYYY-MM-DD")
+    cost.add_argument("--start", type=_day, required=True, help="first day, YYYY-MM-DD")
+    cost.add_argument("--end", type=_day, required=True, help="the day after the last")
     cost.add_argument("--media-offers", type=int, required=True, help="media offers per run")
     cost.add_argument("--period", choices=("daily", "hourly"), default="daily")
     cost.add_argument("--run-days", type=int, default=1, help="days per run (daily DAG: 1)")

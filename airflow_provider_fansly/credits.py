@@ -67,6 +67,11 @@ def backfill_cost(
         to_epoch_ms(datetime.fromisoformat(str(d)).replace(tzinfo=timezone.utc))
         for d in (start, end)
     )
+    if last <= first or media_offers < 1 or run_days < 1:
+        raise ValueError(
+            f"a backfill needs start before end, at least one media offer and one day per "
+            f"run; got [{start}, {end}), {media_offers} media offer(s), {run_days} day(s)"
+        )
     step = int(timedelta(days=run_days).total_seconds() * 1000)
     windows = [(a, min(a + step, last)) for a in range(first, last, step)]
     per_media = sum(request_count(a, b, period) for a, b in windows)

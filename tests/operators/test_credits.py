@@ -107,3 +107,18 @@ def test_the_cost_of_a_backfill_is_previewed_against_what_is_left(
     assert "does NOT fit" in capsys.readouterr().out
     assert fansly_lake([*args, "--media-offers", "10", "--monthly-credits", "4000"]) == 0
     assert "the backfill fits" in capsys.readouterr().out
+
+
+def test_the_cost_preview_refuses_bad_arguments_by_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        fansly_lake(
+            ["cost", str(tmp_path), "--start", "jan", "--end", "2026-02-01", "--media-offers", "3"]
+        )
+    assert "'jan' is not a day (YYYY-MM-DD)" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        fansly_lake(["credits", str(tmp_path), "--month", "2026-13"])
+    assert "'2026-13' is not a month (YYYY-MM)" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="start before end"):
+        backfill_cost(str(tmp_path), start="2026-02-01", end="2026-01-01", media_offers=3)
