@@ -34,6 +34,7 @@ __all__ = [
     "UnknownStatTypes",
     "register_stat_type",
     "rows_schema",
+    "rules",
     "split_unknown_stat_types",
     "stat_type_name",
     "validate_by_media_offer",
@@ -165,6 +166,16 @@ def rows_schema(after: int, before: int, period: int) -> pa.DataFrameSchema:
     return schema.update_column(
         "bucket_start", checks=[*bucket.checks, *_window_checks(after, before, period)]
     )
+
+
+def rules(schema: pa.DataFrameSchema) -> list[str]:
+    """Every rule of a schema as its failure reports name them: whole-row rules, then columns'."""
+    columns = (
+        f"{name}: {check.error or check.name}"
+        for name, column in schema.columns.items()
+        for check in column.checks
+    )
+    return [*(str(check.error or check.name) for check in schema.checks), *columns]
 
 
 def validate_rows(frame: pl.DataFrame, schema: pa.DataFrameSchema) -> pl.DataFrame:

@@ -1,12 +1,15 @@
 """Daily media statistics for an agency: several accounts, each with its own media offers.
 
-What it does: one run per UTC day; a mapped task per (account, batch of media offers), all
-sharing the ``fansly_api`` pool so that the accounts together stay under the plan's rate
-(one API key serves every account connected to it).
+What it does: one run per UTC day; a mapped task per (account, batch of media offers), at
+most 4 at once over all runs, each paced by the hook, so that the accounts together stay
+under the plan's rate (one API key serves every account connected to it); a last task
+announces the run's update once. Unpaused, it fetches yesterday and then each new day (no
+catchup); history comes from ``airflow backfill create`` (docs/backfilling.md).
 
 What it needs:
 - Variable ``fansly_accounts``: JSON ``{"<account id>": ["<media offer id>", ...], ...}``;
-- Variable ``fansly_output_path``; the ``fansly_default`` connection; the ``fansly_api`` pool.
+- Variable ``fansly_output_path``; the ``fansly_default`` connection; optionally
+  ``FANSLY_POOL`` as for ``fansly_media_stats_daily``.
 """
 
 from __future__ import annotations
@@ -20,15 +23,21 @@ import pendulum
 from airflow.sdk import DAG, CronDataIntervalTimetable, task
 
 from airflow_provider_fansly.operators.media_stats import MediaStatsOperator, batches
+from airflow_provider_fansly.operators.updated import MediaStatsUpdatedOperator
 
 with DAG(
     dag_id="fansly_media_stats_agency",
     description="Fansly media statistics for several accounts, one UTC day per run",
     schedule=CronDataIntervalTimetable("0 0 * * *", timezone="UTC"),
-    start_date=pendulum.parse(os.environ.get("FANSLY_START_DATE", "2026-01-01"), tz="UTC"),
-    catchup=True,
+    start_date=pendulum.parse(os.environ.get("FANSLY_START_DATE", "2024-01-01"), tz="UTC"),
+    catchup=False,
     max_active_runs=2,
-    default_args={"retries": 3, "retry_delay": timedelta(minutes=2), "pool": "fansly_api"},
+    default_args={
+        "retries": 3,
+        "retry_delay": timedelta(minutes=2),
+        "execution_timeout": timedelta(hours=1),
+        "pool": os.environ.get("FANSLY_POOL", "default_pool"),
+    },
     tags=["fansly"],
 ) as dag:
 
@@ -44,8 +53,10 @@ with DAG(
             for batch in batches(ids, 50)
         ]
 
-    MediaStatsOperator.partial(
+    fetched = MediaStatsOperator.partial(
         task_id="media_stats",
         output_path="{{ var.value.fansly_output_path }}",
         lookback="{{ 0 if dag_run.run_type == 'backfill' else 2 }}",
+        max_active_tis_per_dag=4,
     ).expand_kwargs(account_batches("{{ var.value.fansly_accounts }}"))
+    MediaStatsUpdatedOperator(task_id="lake_updated", summaries=fetched.output, pool="default_pool")

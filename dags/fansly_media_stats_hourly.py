@@ -2,14 +2,19 @@
 
 What it does: each run fetches the 24 hourly buckets of [D, D+1) for every media offer (one
 request each, since one answer carries up to 99 buckets) and commits them to the
-``media_stats`` table under ``period_ms=3600000``, apart from the daily data.
+``media_stats`` table under ``period_ms=3600000``, apart from the daily data; a last task
+announces the run's update once.
 
 Why a daily schedule for hourly data: an hourly schedule would cost 24 requests per media
 offer per day instead of 1; with 100 media offers that is 72,000 credits a month, more than
-a Pro plan holds. For fresher data use ``CronDataIntervalTimetable("0 */6 * * *")``: 4 runs
-and 4 credits per media offer per day.
+a Pro plan holds. For fresher data use ``CronDataIntervalTimetable("0 */6 * * *",
+timezone="UTC")``: 4 runs and 4 credits per media offer per day.
 
-What it needs: the same connection, Variables and pool as ``fansly_media_stats_daily``.
+Unpaused, it fetches yesterday and then each new day (no catchup); history comes from
+``airflow backfill create`` (docs/backfilling.md).
+
+What it needs: the same connection, Variables and optional ``FANSLY_POOL`` as
+``fansly_media_stats_daily``.
 """
 
 from __future__ import annotations
@@ -21,27 +26,40 @@ import pendulum
 from airflow.sdk import DAG, CronDataIntervalTimetable, task
 
 from airflow_provider_fansly.operators.media_stats import MediaStatsOperator, batches
+from airflow_provider_fansly.operators.updated import MediaStatsUpdatedOperator
 from airflow_provider_fansly.windows import HOUR_MS
 
 with DAG(
     dag_id="fansly_media_stats_hourly",
     description="Fansly hourly media statistics, fetched daily, into the Delta lake",
     schedule=CronDataIntervalTimetable("0 0 * * *", timezone="UTC"),
-    start_date=pendulum.parse(os.environ.get("FANSLY_START_DATE", "2026-01-01"), tz="UTC"),
-    catchup=True,
+    start_date=pendulum.parse(os.environ.get("FANSLY_START_DATE", "2024-01-01"), tz="UTC"),
+    catchup=False,
     max_active_runs=2,
-    default_args={"retries": 3, "retry_delay": timedelta(minutes=2), "pool": "fansly_api"},
+    default_args={
+        "retries": 3,
+        "retry_delay": timedelta(minutes=2),
+        "execution_timeout": timedelta(hours=1),
+        "pool": os.environ.get("FANSLY_POOL", "default_pool"),
+    },
     tags=["fansly"],
 ) as dag:
 
     @task(pool="default_pool")
-    def media_offer_batches(ids: str) -> list[list[str]]:
-        """Cut the media offers into batches of 50: one mapped task each."""
-        return batches(ids, 50)
+    def media_offer_batches(ids: str, size: str) -> list[list[str]]:
+        """Cut the media offers into batches (50 by default): one mapped task each."""
+        return batches(ids, int(size))
 
-    MediaStatsOperator.partial(
+    fetched = MediaStatsOperator.partial(
         task_id="media_stats",
         account_id="{{ var.value.fansly_account_id }}",
         output_path="{{ var.value.fansly_output_path }}",
         period=HOUR_MS,
-    ).expand(media_offer_ids=media_offer_batches("{{ var.json.fansly_media_offer_ids | tojson }}"))
+        max_active_tis_per_dag=4,
+    ).expand(
+        media_offer_ids=media_offer_batches(
+            "{{ var.json.fansly_media_offer_ids | tojson }}",
+            "{{ var.value.get('fansly_batch_size', 50) }}",
+        )
+    )
+    MediaStatsUpdatedOperator(task_id="lake_updated", summaries=fetched.output, pool="default_pool")

@@ -62,6 +62,8 @@ class RunSummary:
     window: tuple[int, int]
     period_ms: int
     estimated_requests: int
+    #: The ``media_stats`` table's URI (no credentials).
+    table: str = ""
     datapoint_limit: int = DATAPOINT_LIMIT
     cut_answers: int = 0
     reused_requests: int = 0

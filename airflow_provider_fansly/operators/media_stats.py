@@ -17,14 +17,16 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from airflow.sdk import Asset, BaseOperator
+from airflow.sdk import AssetAlias, BaseOperator
 
+from airflow_provider_fansly.assets import MEDIA_STATS, batch_extra, media_stats_asset
 from airflow_provider_fansly.exceptions import (
     FanslyBudgetExceededError,
     FanslyInputError,
 )
 from airflow_provider_fansly.hooks.fansly import FanslyHook
 from airflow_provider_fansly.ids import check_id
+from airflow_provider_fansly.lineage import RunLineage, operator_lineage
 from airflow_provider_fansly.operators.fetching import ChunkFetcher, FetchPlan, RunSummary
 from airflow_provider_fansly.retry import permanent_reason
 from airflow_provider_fansly.settings import HookSettings
@@ -39,22 +41,21 @@ from airflow_provider_fansly.windows import (
 if TYPE_CHECKING:
     from datetime import date
 
+    from airflow.providers.openlineage.extractors import OperatorLineage
     from airflow.sdk import Context
+    from airflow.sdk.definitions.mappedoperator import OperatorPartial
 
     from airflow_provider_fansly.schemas import UnknownStatTypes
     from airflow_provider_fansly.storage.ledger import Reservation
     from airflow_provider_fansly.storage.location import Location
 
 __all__ = [
-    "MEDIA_STATS_ASSET",
     "MediaStatsOperator",
     "RunSummary",
     "batches",
     "parse_media_offer_ids",
 ]
 
-#: The asset every MediaStatsOperator updates; schedule quality checks on it.
-MEDIA_STATS_ASSET = Asset(name="fansly_media_stats", uri="fansly://media_stats")
 _POLICIES = ("warn", "fail", "drop")
 
 
@@ -141,6 +142,11 @@ class MediaStatsOperator(BaseOperator):
         stats still move.
     :param max_rate_limit_wait: the most seconds one request waits out 429s (default: the
         connection's, 900 s); kept within half the task's ``execution_timeout`` when it has one.
+
+    Its outlet is the :data:`~airflow_provider_fansly.assets.MEDIA_STATS` alias, mapped or not:
+    each commit attaches the lake's ``media_stats`` Asset with what it wrote as the event's
+    ``extra``. With the OpenLineage provider installed, the run's lineage goes from the API
+    endpoint to the table.
     """
 
     template_fields: Sequence[str] = (
@@ -173,7 +179,7 @@ class MediaStatsOperator(BaseOperator):
         max_rate_limit_wait: float | None = None,
         **kwargs: Any,
     ) -> None:
-        kwargs.setdefault("outlets", [MEDIA_STATS_ASSET])
+        kwargs.setdefault("outlets", [MEDIA_STATS])
         super().__init__(**kwargs)
         if not isinstance(period, int) or period <= 0:
             raise ValueError(f"period must be a positive number of milliseconds, got {period!r}")
@@ -212,6 +218,17 @@ class MediaStatsOperator(BaseOperator):
         self.on_invalid = on_invalid
         self.resume_max_age = resume_max_age
         self.max_rate_limit_wait = max_rate_limit_wait
+        self._lineage: RunLineage | None = None
+
+    @classmethod
+    def partial(cls, **kwargs: Any) -> OperatorPartial:
+        """Map the operator with the MEDIA_STATS alias as its outlet (a given ``outlets`` wins).
+
+        A mapped operator's ``__init__`` does not run when the DAG is parsed, so what the
+        scheduler must see goes in the partial arguments.
+        """
+        kwargs.setdefault("outlets", [MEDIA_STATS])
+        return super().partial(**kwargs)
 
     # -- the window ----------------------------------------------------------------------------
     def resolve_window(self, context: Context | dict[str, Any]) -> Window:
@@ -288,6 +305,7 @@ class MediaStatsOperator(BaseOperator):
         summary = RunSummary(
             account, len(ids), (after, before), self.period, plan.estimated_requests
         )
+        summary.table = location.table_uri("media_stats")
         self._check_budget(summary, hook.max_requests)
         reservation = self._reserve(context, location, hook, summary)
         self.log.info(
@@ -310,7 +328,22 @@ class MediaStatsOperator(BaseOperator):
             self._count(summary, hook)
             self._settle(location, reservation, hook, outcome)
         self.log.info("Committed %s", _describe(summary))
-        return asdict(summary)
+        result = asdict(summary)
+        self._announce(context, result)
+        self._lineage = _lineage(hook.settings.base_url, result)
+        return result
+
+    def _announce(self, context: Context, summary: dict[str, Any]) -> None:
+        """Attach the lake's Asset to the MEDIA_STATS alias, when it is an outlet of this task."""
+        if not any(isinstance(o, AssetAlias) and o.name == MEDIA_STATS.name for o in self.outlets):
+            return
+        asset = media_stats_asset(summary["table"])
+        context["outlet_events"][MEDIA_STATS].add(asset, extra=batch_extra(summary))
+        self.log.info("Asset event: %s through alias %s", asset.uri, MEDIA_STATS.name)
+
+    def get_openlineage_facets_on_complete(self, task_instance: object) -> OperatorLineage:
+        """OpenLineage facets of the run that just ended (called by the provider's listener)."""
+        return operator_lineage(self._lineage)
 
     def _run(
         self,
@@ -444,6 +477,26 @@ def _attempt(context: Context | dict[str, Any]) -> tuple[str, int]:
     """The run id and try number of this task instance (``manual``/0 outside a task run)."""
     ti = context.get("ti")
     return str(context.get("run_id") or "manual"), int(getattr(ti, "try_number", 0) or 0)
+
+
+def _lineage(api_base_url: str, summary: dict[str, Any]) -> RunLineage:
+    """What OpenLineage will need, as plain data: the listener may call it in a forked child."""
+    from airflow_provider_fansly.schemas import rows_schema, rules
+    from airflow_provider_fansly.storage.columns import MEDIA_STATS_SCHEMA
+
+    reports = list(summary["invalid"].values())
+    after, before = summary["window"]
+    return RunLineage(
+        api_base_url=api_base_url,
+        account_id=summary["account_id"],
+        table_uri=summary["table"],
+        columns=tuple((f.name, str(f.type)) for f in MEDIA_STATS_SCHEMA),
+        rows=summary["rows"],
+        rules=tuple(
+            (rule, not any(rule in report for report in reports))
+            for rule in rules(rows_schema(after, before, summary["period_ms"]))
+        ),
+    )
 
 
 def _describe(summary: RunSummary) -> str:

@@ -56,7 +56,7 @@ def test_the_dags_folder_loads_without_errors(dagbag: DagBag) -> None:
     }
     daily = dagbag.get_dag("fansly_media_stats_daily")
     assert type(daily.timetable).__name__ == "CronDataIntervalTimetable"
-    assert daily.catchup and daily.max_active_runs == 4
+    assert not daily.catchup and daily.max_active_runs == 4
     for dag_id in dagbag.dag_ids:
         module = ROOT / "dags" / f"{dag_id}.py"
         assert module.read_text().startswith('"""'), f"{module} needs a module docstring"

@@ -1,0 +1,66 @@
+"""MediaStatsUpdatedOperator: one asset event per DAG run, once every batch is in the lake.
+
+A DAG that fetches in mapped batches commits once per batch, and each commit is an event of
+the :data:`~airflow_provider_fansly.assets.MEDIA_STATS` alias. What runs on new data (quality
+checks, exports) wants one trigger per producing run instead: this task, placed after the
+batches, emits it through :data:`~airflow_provider_fansly.assets.MEDIA_STATS_UPDATED`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+
+from airflow_provider_fansly.assets import MEDIA_STATS_UPDATED, media_stats_asset, run_extra
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+__all__ = ["MediaStatsUpdatedOperator"]
+
+
+class MediaStatsUpdatedOperator(BaseOperator):
+    """Announce a DAG run's update of the lake: one event per table its batches wrote.
+
+    :param summaries: what the MediaStatsOperator tasks returned, usually ``fetched.output``
+        of the mapped task (templated). The event's ``extra`` folds them: batches, accounts,
+        window, days written, rows, requests and the newest table version.
+
+    With the default ``all_success`` trigger rule it runs only when every batch committed, so
+    a run with a failed batch announces nothing until the batch is cleared and succeeds.
+    """
+
+    template_fields = ("summaries",)
+    ui_color = "#1da1f2"
+
+    def __init__(self, *, summaries: Iterable[Mapping[str, Any]] | Any, **kwargs: Any) -> None:
+        kwargs.setdefault("outlets", [MEDIA_STATS_UPDATED])
+        super().__init__(**kwargs)
+        self.summaries = summaries
+
+    def execute(self, context: Context) -> dict[str, dict[str, Any]]:
+        """Emit one MEDIA_STATS_UPDATED event per table; return each table's extra."""
+        by_table: dict[str, list[Mapping[str, Any]]] = {}
+        for summary in self.summaries:
+            by_table.setdefault(summary["table"], []).append(summary)
+        if not by_table:
+            raise ValueError("no batch summaries to announce: did the fetch tasks run?")
+        announced = {}
+        for table, summaries in by_table.items():
+            extra = run_extra(summaries)
+            asset = media_stats_asset(table)
+            context["outlet_events"][MEDIA_STATS_UPDATED].add(asset, extra=extra)
+            self.log.info(
+                "%s updated by %d batch(es): %d row(s) over %d day(s), %d request(s), "
+                "table version %s",
+                asset.uri,
+                extra["batches"],
+                extra["rows"],
+                len(extra["days"]),
+                extra["requests"],
+                extra["table_version"],
+            )
+            announced[asset.uri] = extra
+        return announced
