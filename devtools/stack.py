@@ -1,8 +1,8 @@
-"""Run real Airflow components on one machine (LocalExecutor, SQLite) and the emulator.
+"""Run real Airflow components on one machine (SQLite) and the emulator, or Redis for Celery.
 
-Used by ``make demo`` and the backfill integration test: api-server, scheduler and
-dag-processor each in their own process group, on free loopback ports, stopped by group.
-The settings are the ones found to work on a 2-core machine with SQLite.
+Used by ``make demo`` and the integration tests: api-server, scheduler, dag-processor and,
+with the CeleryExecutor, its workers, each in their own process group, on free loopback
+ports, stopped by group. The settings are the ones found to work on a 2-core machine.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-__all__ = ["AirflowStack", "connection_env", "emulator_process", "free_port"]
+__all__ = ["AirflowStack", "connection_env", "emulator_process", "free_port", "redis_server"]
 
 COMPONENTS = ("scheduler", "dag-processor")
 
@@ -67,6 +67,37 @@ def emulator_process(*args: str) -> Iterator[str]:
         _stop_group(proc)
 
 
+@contextmanager
+def redis_server() -> Iterator[str]:
+    """Run Debian's ``redis-server`` on a free loopback port, nothing saved; yield its URL."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        _wait(lambda: _listens(port), 30, "the redis-server start")
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        _stop_group(proc)
+
+
+def _listens(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
 def _answers(url: str) -> bool:
     try:
         return httpx.get(url, timeout=1).status_code < 500
@@ -95,9 +126,13 @@ class AirflowStack:
     :param home: ``AIRFLOW_HOME`` (created; logs go to ``home/logs``).
     :param dags_folder: the DAG files the components see.
     :param env: extra environment: connections, Variables, ``FANSLY_*`` settings.
+    :param broker: a Redis URL: run the CeleryExecutor (start workers with :meth:`worker`);
+        without it, the LocalExecutor.
     """
 
-    def __init__(self, home: Path, dags_folder: Path, env: dict[str, str]) -> None:
+    def __init__(
+        self, home: Path, dags_folder: Path, env: dict[str, str], broker: str | None = None
+    ) -> None:
         self.home = home.resolve()
         self.home.mkdir(parents=True, exist_ok=True)
         (self.home / "logs").mkdir(exist_ok=True)
@@ -109,7 +144,7 @@ class AirflowStack:
             "AIRFLOW_HOME": str(self.home),
             "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder.resolve()),
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{self.home}/airflow.db",
-            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+            **_executor(broker, self.home),
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.url}/execution/",
             "AIRFLOW__API__HOST": "127.0.0.1",
             "AIRFLOW__API__PORT": str(self.api_port),
@@ -119,11 +154,11 @@ class AirflowStack:
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
             "AIRFLOW__CORE__PARALLELISM": "4",
-            "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
             "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
             "PYTHONWARNINGS": "ignore",
         }
         self.procs: list[subprocess.Popen[bytes]] = []
+        self._names: dict[int, str] = {}
 
     def airflow(self, *args: str, timeout: float = 300) -> str:
         """Run one ``airflow`` CLI command to completion; raise with its output if it fails."""
@@ -160,9 +195,10 @@ class AirflowStack:
             str(max_active_runs),
         )
 
-    def _spawn(self, *args: str) -> None:
+    def _spawn(self, *args: str, log_name: str | None = None) -> None:
         # the child keeps its own copy of the log's descriptor; the parent closes its one
-        with open(self.home / "logs" / f"{args[0]}.log", "ab") as log:
+        name = log_name or args[0]
+        with open(self.home / "logs" / f"{name}.log", "ab") as log:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "airflow", *args],
                 env=self.env,
@@ -171,6 +207,7 @@ class AirflowStack:
                 start_new_session=True,
             )
         self.procs.append(proc)
+        self._names[proc.pid] = name
 
     def start(self) -> None:
         """Start the api-server, wait until it answers, then the scheduler and dag-processor."""
@@ -179,15 +216,41 @@ class AirflowStack:
         for component in COMPONENTS:
             self._spawn(component)
 
-    def runs(self, dag_id: str, run_type: str = "backfill") -> list[dict[str, Any]]:
-        """Return the DAG's runs of one type from the REST API."""
-        answer = httpx.get(
+    def worker(self, name: str, concurrency: int = 2) -> None:
+        """Start a Celery worker named ``name`` with its own log-server port."""
+        self.env["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"] = str(free_port())
+        self._spawn(
+            "celery",
+            "worker",
+            "--celery-hostname",
+            f"{name}@%h",
+            "--pid",
+            str(self.home / f"{name}.pid"),
+            "--concurrency",
+            str(concurrency),
+            log_name=f"worker-{name}",
+        )
+
+    def trigger(self, dag_id: str, logical_date: str) -> str:
+        """Trigger a run with a logical date (ISO-8601) through the REST API; return its id."""
+        answer = httpx.post(
             f"{self.url}/api/v2/dags/{dag_id}/dagRuns",
-            params={"run_type": run_type, "limit": 1000},
-            timeout=10,
+            json={"logical_date": logical_date},
+            timeout=30,
         )
         answer.raise_for_status()
-        return list(answer.json()["dag_runs"])
+        return str(answer.json()["dag_run_id"])
+
+    def get(self, path: str) -> Any:
+        """GET one REST API path (``/api/v2/...``) and return its JSON."""
+        answer = httpx.get(f"{self.url}{path}", timeout=30)
+        answer.raise_for_status()
+        return answer.json()
+
+    def runs(self, dag_id: str, run_type: str = "backfill") -> list[dict[str, Any]]:
+        """Return the DAG's runs of one type from the REST API."""
+        path = f"/api/v2/dags/{dag_id}/dagRuns?run_type={run_type}&limit=1000"
+        return list(self.get(path)["dag_runs"])
 
     def wait_for_runs(
         self,
@@ -195,12 +258,13 @@ class AirflowStack:
         expected: int,
         timeout: float,
         progress: Callable[[dict[str, int]], None] | None = None,
+        run_type: str = "backfill",
     ) -> list[dict[str, Any]]:
-        """Poll until ``expected`` backfill runs succeeded; raise on a failure or a timeout."""
+        """Poll until ``expected`` runs of a type succeeded; raise on a failure or a timeout."""
         deadline = time.monotonic() + timeout
         last: dict[str, int] = {}
         while time.monotonic() < deadline:
-            runs = self.runs(dag_id)
+            runs = self.runs(dag_id, run_type)
             states = {
                 s: sum(r["state"] == s for r in runs)
                 for s in ("success", "running", "queued", "failed")
@@ -210,7 +274,7 @@ class AirflowStack:
             last = states
             if states["failed"]:
                 raise RuntimeError(
-                    f"{states['failed']} backfill run(s) of {dag_id} failed; "
+                    f"{states['failed']} {run_type} run(s) of {dag_id} failed; "
                     f"see the task logs under {self.home / 'logs'}"
                 )
             if states["success"] >= expected:
@@ -222,7 +286,7 @@ class AirflowStack:
     def _check_alive(self) -> None:
         for proc in self.procs:
             if proc.poll() is not None:
-                name = proc.args[3] if isinstance(proc.args, list) else "component"
+                name = self._names[proc.pid]
                 raise RuntimeError(
                     f"airflow {name} exited with {proc.returncode}; see "
                     f"{self.home / 'logs' / f'{name}.log'}"
@@ -239,6 +303,17 @@ class AirflowStack:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _executor(broker: str | None, home: Path) -> dict[str, str]:
+    """The executor settings: Local, or Celery on ``broker`` with results in the metadata DB."""
+    if broker is None:
+        return {"AIRFLOW__CORE__EXECUTOR": "LocalExecutor"}
+    return {
+        "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+        "AIRFLOW__CELERY__BROKER_URL": broker,
+        "AIRFLOW__CELERY__RESULT_BACKEND": f"db+sqlite:///{home}/airflow.db",
+    }
 
 
 def connection_env(url: str, key: str, **extra: Any) -> str:
