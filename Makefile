@@ -6,13 +6,20 @@ PYTHON ?= python3
 UV := $(PYTHON) -m uv
 RUN := $(UV) run --frozen --python $(PYTHON)
 
-.PHONY: bootstrap test demo lint bench
+.PHONY: bootstrap system test demo lint bench
 
 bootstrap:
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install -q uv
 	@$(UV) sync --frozen --python $(PYTHON) --quiet
 
-test: bootstrap
+# Debian's redis-server is the Celery integration test's broker.
+system:
+	@command -v redis-server >/dev/null || { \
+	  [ "$$(id -u)" = 0 ] || { echo "redis-server is missing: sudo apt-get install -y redis-server"; exit 1; }; \
+	  echo "installing Debian's redis-server"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
+
+test: bootstrap system
 	$(RUN) pytest
 
 demo: bootstrap

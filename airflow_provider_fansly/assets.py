@@ -9,6 +9,12 @@ Two aliases, because a DAG fetches in mapped batches: each batch's commit is an 
 :data:`MEDIA_STATS_UPDATED`. Airflow queues a DAG scheduled on an alias only for events
 emitted through that alias, so a quality DAG scheduled on ``MEDIA_STATS_UPDATED`` runs once
 per producing run, not once per batch.
+
+Airflow 3.3.2 records an alias's first event for an asset (creating the asset and linking it
+to the alias) without guarding against a second task doing the same at the same moment: one
+of them is then marked failed after it succeeded. So a batch attaches its event only once
+the alias already resolves to the lake (:func:`resolves`); until then the run-level task,
+which runs one at a time per DAG, makes that first event through both aliases.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ __all__ = [
     "MEDIA_STATS_UPDATED",
     "batch_extra",
     "media_stats_asset",
+    "resolves",
     "run_extra",
 ]
 
@@ -43,6 +50,24 @@ def media_stats_asset(table_uri: str) -> Asset:
     ``s3://bucket/path/media_stats`` (no connection id, no credentials) for object storage."""
     uri = table_uri if "://" in table_uri else PurePosixPath(table_uri).as_uri()
     return Asset(uri=uri, name=uri, group="fansly")
+
+
+def resolves(alias: AssetAlias, asset: Asset) -> bool:
+    """Whether Airflow already resolves ``alias`` to ``asset`` (asked from a running task).
+
+    Asked the way the Task SDK resolves alias inlets; any failure to ask counts as "not yet",
+    which only defers a batch's event to the run-level one.
+    """
+    try:
+        from airflow.sdk.execution_time.comms import AssetsByAliasResult, GetAssetsByAlias
+        from airflow.sdk.execution_time.task_runner import SUPERVISOR_COMMS
+
+        answer = SUPERVISOR_COMMS.send(GetAssetsByAlias(alias_name=alias.name))
+    except Exception:
+        return False
+    if not isinstance(answer, AssetsByAliasResult):
+        return False
+    return any(a.uri == asset.uri and a.name == asset.name for a in answer.assets)
 
 
 def batch_extra(summary: Mapping[str, Any]) -> dict[str, Any]:

@@ -43,8 +43,9 @@ def check_window(after: int, before: int, period: int) -> None:
     if before == after:
         raise ValueError(
             f"the window [{iso_utc(after)}, {iso_utc(before)}) is empty. Airflow 3 gives empty "
-            "data intervals to plain cron schedules and manual runs: use a timetable with real "
-            "intervals (CronDataIntervalTimetable) or pass after_date and before_date"
+            "data intervals to runs of plain cron schedules (CronTriggerTimetable, "
+            "schedule='@daily'): use a timetable with real intervals "
+            "(CronDataIntervalTimetable) or pass after_date and before_date"
         )
     if before < after:
         raise ValueError(

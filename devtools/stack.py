@@ -283,6 +283,23 @@ class AirflowStack:
             time.sleep(1)
         raise TimeoutError(f"{dag_id}: {last} after {timeout:.0f} s, expected {expected} successes")
 
+    def settled_runs(
+        self, dag_id: str, run_type: str, settle: float, timeout: float = 180
+    ) -> list[dict[str, Any]]:
+        """The DAG's runs of a type once none is queued or running and none came for
+        ``settle`` seconds (runs that other DAGs' events trigger come a little later)."""
+        deadline, seen, quiet_since = time.monotonic() + timeout, -1, time.monotonic()
+        while time.monotonic() < deadline:
+            runs = self.runs(dag_id, run_type)
+            if len(runs) != seen:
+                seen, quiet_since = len(runs), time.monotonic()
+            busy = any(r["state"] in ("queued", "running") for r in runs)
+            if not busy and time.monotonic() - quiet_since > settle:
+                return runs
+            self._check_alive()
+            time.sleep(1)
+        raise TimeoutError(f"{dag_id}'s {run_type} runs did not settle: {seen} seen")
+
     def _check_alive(self) -> None:
         for proc in self.procs:
             if proc.poll() is not None:

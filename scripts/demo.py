@@ -1,10 +1,12 @@
 """The main job, end to end on one machine: a real Airflow backfill against the emulator.
 
-Starts the bundled emulator, an Airflow home (SQLite, LocalExecutor) with the connection,
-Variables and pool, backfills ``fansly_media_stats_daily`` over the last N days through the
-scheduler, then reads the Delta tables back with DuckDB, lists the table's versions (one
-commit per task), charts daily views per media offer, and stops everything it started. Safe
-to re-run: each task replaces its own rows, nothing is doubled.
+Starts the bundled emulator, an Airflow home (SQLite, LocalExecutor) with the connection and
+Variables (no pool: the copied DAGs need none), the daily and quality DAGs unpaused as a new
+deployment has them: the scheduler's own run fetches yesterday, a backfill loads the last N
+days through the scheduler, and the quality DAG runs on each run's update. Then it reads the
+Delta tables back with DuckDB, lists the table's versions (one commit per task), charts daily
+views per media offer, and stops everything it started. Safe to re-run: each task replaces
+its own rows, nothing is doubled.
 
     python scripts/demo.py [--days 14] [--workdir demo-output]
 """
@@ -13,14 +15,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from devtools.stack import AirflowStack
 
 ROOT = Path(__file__).resolve().parents[1]
 DAG_ID = "fansly_media_stats_daily"
+QUALITY = "fansly_media_stats_quality"
 MEDIA_OFFERS = [f"demo-media-{i}" for i in range(1, 6)]
 
 
@@ -80,6 +88,36 @@ def summarize(lake: Path, first: date, last: date) -> None:
     chart(series, lake.parent / "daily_views.png")
 
 
+def run_airflow(stack: AirflowStack, first: date, last: date, days: int) -> None:
+    """Prepare, backfill, start; wait for the backfill and the quality runs it triggers.
+
+    The backfill reaches yesterday, so the scheduler makes no run of its own (an unpaused
+    copy of the DAG with no history would fetch just yesterday)."""
+    log(f"preparing an Airflow home in {stack.home} (SQLite, LocalExecutor)")
+    stack.prepare(pools={})
+    command = f"--dag-id {DAG_ID} --from-date {first} --to-date {last}"
+    log(f"airflow backfill create {command}")
+    stack.backfill(DAG_ID, first.isoformat(), last.isoformat())
+    log("starting api-server, scheduler and dag-processor")
+    stack.start()
+    log(f"Airflow UI and API at {stack.url} while the demo runs")
+    stack.wait_for_runs(
+        DAG_ID,
+        days,
+        timeout=900,
+        progress=lambda s: log(
+            f"backfill: {s['success']}/{days} runs succeeded, "
+            f"{s['running']} running, {s['queued']} queued"
+        ),
+    )
+    quality = stack.settled_runs(QUALITY, "asset_triggered", settle=6)
+    states = [r["state"] for r in quality]
+    log(
+        f"quality DAG: {states.count('success')}/{len(states)} run(s) succeeded, "
+        "triggered once per producing run by the fansly_media_stats_updated alias"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=14)
@@ -97,7 +135,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="fansly-demo-airflow-") as scratch:
         home, dags = Path(scratch) / "home", Path(scratch) / "dags"
         dags.mkdir()
-        (dags / f"{DAG_ID}.py").symlink_to(ROOT / "dags" / f"{DAG_ID}.py")
+        for dag_id in (DAG_ID, QUALITY):
+            (dags / f"{dag_id}.py").symlink_to(ROOT / "dags" / f"{dag_id}.py")
         log("starting the Fansly API emulator")
         with emulator_process("--rate-limit", "600") as url:
             env = {
@@ -110,23 +149,12 @@ def main() -> int:
                 "FANSLY_START_DATE": first.isoformat(),
             }
             with AirflowStack(home, dags, env) as stack:
-                log(f"preparing an Airflow home in {home} (SQLite, LocalExecutor)")
-                stack.prepare({"fansly_api": 4})
-                command = f"--dag-id {DAG_ID} --from-date {first} --to-date {last}"
-                log(f"airflow backfill create {command}")
-                stack.backfill(DAG_ID, first.isoformat(), last.isoformat())
-                log("starting api-server, scheduler and dag-processor")
-                stack.start()
-                log(f"Airflow UI and API at {stack.url} while the demo runs")
-                stack.wait_for_runs(
-                    DAG_ID,
-                    args.days,
-                    timeout=900,
-                    progress=lambda s: log(
-                        f"backfill: {s['success']}/{args.days} runs succeeded, "
-                        f"{s['running']} running, {s['queued']} queued"
-                    ),
-                )
+                try:
+                    run_airflow(stack, first, last, args.days)
+                except (RuntimeError, TimeoutError):
+                    shutil.copytree(home / "logs", workdir / "airflow-logs", dirs_exist_ok=True)
+                    log(f"failed: Airflow's logs are kept in {workdir / 'airflow-logs'}")
+                    raise
                 log("every run succeeded; stopping Airflow")
     summarize(lake, first, last)
     from airflow_provider_fansly.cli import main as fansly_lake

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from airflow.sdk import AssetAlias, BaseOperator
 
-from airflow_provider_fansly.assets import MEDIA_STATS, batch_extra, media_stats_asset
+from airflow_provider_fansly.assets import MEDIA_STATS, batch_extra, media_stats_asset, resolves
 from airflow_provider_fansly.exceptions import (
     FanslyBudgetExceededError,
     FanslyInputError,
@@ -334,10 +334,19 @@ class MediaStatsOperator(BaseOperator):
         return result
 
     def _announce(self, context: Context, summary: dict[str, Any]) -> None:
-        """Attach the lake's Asset to the MEDIA_STATS alias, when it is an outlet of this task."""
+        """Attach the lake's Asset to the MEDIA_STATS alias, when it is an outlet of this task
+        and Airflow already links the two (the first link is the run-level task's to make)."""
         if not any(isinstance(o, AssetAlias) and o.name == MEDIA_STATS.name for o in self.outlets):
             return
         asset = media_stats_asset(summary["table"])
+        if not resolves(MEDIA_STATS, asset):
+            self.log.info(
+                "No asset event for this batch: %s is not yet linked to alias %s; the run's "
+                "update links it (Airflow cannot make that first link from tasks in parallel)",
+                asset.uri,
+                MEDIA_STATS.name,
+            )
+            return
         context["outlet_events"][MEDIA_STATS].add(asset, extra=batch_extra(summary))
         self.log.info("Asset event: %s through alias %s", asset.uri, MEDIA_STATS.name)
 

@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
-from airflow_provider_fansly.assets import MEDIA_STATS_UPDATED, media_stats_asset, run_extra
+from airflow_provider_fansly.assets import (
+    MEDIA_STATS,
+    MEDIA_STATS_UPDATED,
+    media_stats_asset,
+    resolves,
+    run_extra,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -29,14 +35,17 @@ class MediaStatsUpdatedOperator(BaseOperator):
         window, days written, rows, requests and the newest table version.
 
     With the default ``all_success`` trigger rule it runs only when every batch committed, so
-    a run with a failed batch announces nothing until the batch is cleared and succeeds.
+    a run with a failed batch announces nothing until the batch is cleared and succeeds. One
+    runs at a time per DAG (``max_active_tis_per_dag=1``): the first event for a new lake also
+    links it to the batches' alias, which Airflow cannot do from two tasks at once.
     """
 
     template_fields = ("summaries",)
     ui_color = "#1da1f2"
 
     def __init__(self, *, summaries: Iterable[Mapping[str, Any]] | Any, **kwargs: Any) -> None:
-        kwargs.setdefault("outlets", [MEDIA_STATS_UPDATED])
+        kwargs.setdefault("outlets", [MEDIA_STATS_UPDATED, MEDIA_STATS])
+        kwargs.setdefault("max_active_tis_per_dag", 1)
         super().__init__(**kwargs)
         self.summaries = summaries
 
@@ -52,6 +61,8 @@ class MediaStatsUpdatedOperator(BaseOperator):
             extra = run_extra(summaries)
             asset = media_stats_asset(table)
             context["outlet_events"][MEDIA_STATS_UPDATED].add(asset, extra=extra)
+            if not resolves(MEDIA_STATS, asset):
+                context["outlet_events"][MEDIA_STATS].add(asset, extra=extra)
             self.log.info(
                 "%s updated by %d batch(es): %d row(s) over %d day(s), %d request(s), "
                 "table version %s",

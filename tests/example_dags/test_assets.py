@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +54,9 @@ def test_the_mapped_fetch_declares_its_alias_and_the_run_its_update(
     fetch = _task(dag, "media_stats")
     assert fetch.get("_is_mapped"), "the example maps its fetch task"
     assert _alias_names(fetch) == {MEDIA_STATS.name}
-    assert _alias_names(_task(dag, "lake_updated")) == {MEDIA_STATS_UPDATED.name}
+    updated = _task(dag, "lake_updated")
+    assert _alias_names(updated) == {MEDIA_STATS_UPDATED.name, MEDIA_STATS.name}
+    assert updated["max_active_tis_per_dag"] == 1  # the first link of a new lake, one at a time
     assert "lake_updated" in fetch["downstream_task_ids"]
 
 
@@ -101,41 +102,50 @@ def test_every_suggested_timetable_builds() -> None:
         assert timetable is not None, f"{file.name}: {text}"
 
 
-def test_each_batch_and_the_run_emit_the_lake_asset_with_extra(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _events(uri: str, run_id: str) -> dict[tuple[str, int], tuple[set[str], dict[str, Any]]]:
+    """The run's events of one asset: (task, map index) -> (aliases, extra)."""
     from airflow.models.asset import AssetEvent, AssetModel
     from airflow.utils.session import create_session
     from sqlalchemy import select
 
+    with create_session() as session:
+        events = session.scalars(
+            select(AssetEvent)
+            .join(AssetModel, AssetEvent.asset_id == AssetModel.id)
+            .where(AssetModel.uri == uri, AssetEvent.source_run_id == run_id)
+        ).all()
+        return {
+            (e.source_task_id, e.source_map_index): ({a.name for a in e.source_aliases}, e.extra)
+            for e in events
+        }
+
+
+def test_each_batch_and_the_run_emit_the_lake_asset_with_extra(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("AIRFLOW_VAR_FANSLY_ACCOUNT_ID", DEFAULT_ACCOUNT)
     monkeypatch.setenv("AIRFLOW_VAR_FANSLY_MEDIA_OFFER_IDS", json.dumps(["e1", "e2", "e3"]))
     monkeypatch.setenv("AIRFLOW_VAR_FANSLY_OUTPUT_PATH", str(tmp_path))
     monkeypatch.setenv("AIRFLOW_VAR_FANSLY_BATCH_SIZE", "2")
     dag = DagBag(dag_folder=str(ROOT / "dags")).get_dag("fansly_media_stats_daily")
     assert dag is not None
-    day = date(2026, 3, 10)
-    run = dag.test(logical_date=pendulum.datetime(day.year, day.month, day.day, tz="UTC"))
-    assert run.state == "success"
     uri = (tmp_path / "media_stats").as_uri()
-    with create_session() as session:
-        events = session.scalars(
-            select(AssetEvent)
-            .join(AssetModel, AssetEvent.asset_id == AssetModel.id)
-            .where(AssetModel.uri == uri, AssetEvent.source_run_id == run.run_id)
-        ).all()
-        found = {(e.source_task_id, e.source_map_index): e.extra for e in events}
-        aliases = {e.source_task_id: [a.name for a in e.source_aliases] for e in events}
+    both = {MEDIA_STATS.name, MEDIA_STATS_UPDATED.name}
+
+    first = dag.test(logical_date=pendulum.datetime(2026, 3, 9, tz="UTC"))
+    assert first.state == "success"
+    # a new lake: its first event, and its link to both aliases, come from the run-level task
+    ((aliases, extra),) = _events(uri, first.run_id).values()
+    assert aliases == both and extra["batches"] == 2
+
+    second = dag.test(logical_date=pendulum.datetime(2026, 3, 10, tz="UTC"))
+    assert second.state == "success"
+    found = _events(uri, second.run_id)
     assert set(found) == {("media_stats", 0), ("media_stats", 1), ("lake_updated", -1)}
-    assert aliases == {
-        "media_stats": [MEDIA_STATS.name],
-        "lake_updated": [MEDIA_STATS_UPDATED.name],
-    }
-    batch, other, whole = (
-        found["media_stats", 0],
-        found["media_stats", 1],
-        found["lake_updated", -1],
-    )
+    assert found["media_stats", 0][0] == {MEDIA_STATS.name}
+    assert found["lake_updated", -1][0] == {MEDIA_STATS_UPDATED.name}
+    batch, other = found["media_stats", 0][1], found["media_stats", 1][1]
+    whole = found["lake_updated", -1][1]
     assert batch["days"] == ["2026-03-07", "2026-03-08", "2026-03-09"]  # the 2-day lookback
     assert batch["media_offers"] == 2 and other["media_offers"] == 1
     assert batch["requests"] == 2 and batch["rows"] > 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,8 +14,6 @@ from tests.conftest import ROOT
 from tests.lake import days
 
 pytestmark = pytest.mark.integration
-DAG_ID = "fansly_media_stats_daily"
-IDS = ["w1", "w2", "w3", "w4"]
 
 
 def test_the_demo_runs_to_completion_in_a_scratch_directory(tmp_path: Path) -> None:
@@ -33,6 +32,7 @@ def test_the_demo_runs_to_completion_in_a_scratch_directory(tmp_path: Path) -> N
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "3/3 runs succeeded" in done.stdout
+    assert re.search(r"quality DAG: ([1-4])/\1 run\(s\) succeeded", done.stdout), done.stdout
     assert "3 day(s) landed for 5 media offers; coverage gaps: 0" in done.stdout
     assert (tmp_path / "daily_views.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert len(days(tmp_path / "lake", DAY_MS)) == 3

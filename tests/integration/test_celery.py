@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -34,20 +33,6 @@ def _copy_dags(folder: Path) -> None:
     folder.mkdir()
     for dag_id in (DAILY, QUALITY):
         shutil.copy(ROOT / "dags" / f"{dag_id}.py", folder / f"{dag_id}.py")
-
-
-def _quality_runs(stack: AirflowStack, settle: float) -> list[dict[str, Any]]:
-    """The quality DAG's runs once none is queued or running and none came for ``settle`` s."""
-    deadline, last, quiet_since = time.monotonic() + 180, -1, time.monotonic()
-    while time.monotonic() < deadline:
-        runs = stack.runs(QUALITY, "asset_triggered")
-        if len(runs) != last:
-            last, quiet_since = len(runs), time.monotonic()
-        busy = any(r["state"] in ("queued", "running") for r in runs)
-        if not busy and time.monotonic() - quiet_since > settle:
-            return runs
-        time.sleep(1)
-    raise TimeoutError(f"the quality DAG's runs did not settle: {last} seen")
 
 
 def _consumed(stack: AirflowStack, run: dict[str, Any]) -> list[dict[str, Any]]:
@@ -78,11 +63,11 @@ def test_a_backfill_on_two_celery_workers_lands_exactly_and_triggers_quality_onc
             stack.worker("w2")
             stack.wait_for_runs(DAILY, 3, timeout=600)
             (scheduled,) = stack.wait_for_runs(DAILY, 1, timeout=300, run_type="scheduled")
-            after_backfill = _quality_runs(stack, settle=6)
+            after_backfill = stack.settled_runs(QUALITY, "asset_triggered", settle=6)
             # one more producing run, alone: exactly one more quality run
             stack.trigger(DAILY, "2026-02-05T00:00:00Z")
             stack.wait_for_runs(DAILY, 1, timeout=300, run_type="manual")
-            after_manual = _quality_runs(stack, settle=6)
+            after_manual = stack.settled_runs(QUALITY, "asset_triggered", settle=6)
             consumed = [e for r in after_manual for e in _consumed(stack, r)]
             worker_logs = [
                 (stack.home / "logs" / f"worker-{w}.log").read_text() for w in ("w1", "w2")
