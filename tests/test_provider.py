@@ -46,3 +46,20 @@ def test_the_hook_is_registered_for_the_connection_type() -> None:
     hooks = ProvidersManagerTaskRuntime().hooks
     assert hooks["fansly"] is not None
     assert hooks["fansly"].hook_class_name == "airflow_provider_fansly.hooks.fansly.FanslyHook"
+
+
+def test_every_listed_module_imports_without_loading_the_data_path() -> None:
+    """The dag-processor imports these for every DAG file: no delta-rs, polars or pandera."""
+    info = get_provider_info()
+    modules = [
+        m for group in ("hooks", "operators") for i in info[group] for m in i["python-modules"]
+    ]
+    code = (
+        "import importlib, sys\n"
+        f"for m in {modules!r}: importlib.import_module(m)\n"
+        "print(sorted(n for n in ('deltalake', 'polars', 'pandera', 'pyarrow') if n in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert out.stdout.strip() == "[]"
