@@ -50,6 +50,7 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": [
                     "airflow_provider_fansly.operators.media_stats",
                     "airflow_provider_fansly.operators.updated",
+                    "airflow_provider_fansly.operators.quality",
                     "airflow_provider_fansly.operators.maintenance",
                 ],
             }

@@ -30,23 +30,27 @@ from airflow_provider_fansly.storage.layout import days_of
 __all__ = [
     "MEDIA_STATS",
     "MEDIA_STATS_UPDATED",
+    "QUALITY_RESULTS",
     "batch_extra",
-    "media_stats_asset",
     "resolves",
     "run_extra",
+    "table_asset",
 ]
 
 #: Each MediaStatsOperator commit: the lake's ``media_stats`` table, one event per task.
 MEDIA_STATS = AssetAlias(name="fansly_media_stats", group="fansly")
 #: One event per DAG run once all its batches committed; schedule downstream DAGs on this.
 MEDIA_STATS_UPDATED = AssetAlias(name="fansly_media_stats_updated", group="fansly")
+#: Each quality run: the lake's ``quality_results`` table (never media_stats: a quality DAG
+#: scheduled on the lake would trigger itself).
+QUALITY_RESULTS = AssetAlias(name="fansly_quality_results", group="fansly")
 
 #: The counters of a task summary that add up over a DAG run.
 _SUMMED = ("rows", "requests", "reused_requests", "media_offers")
 
 
-def media_stats_asset(table_uri: str) -> Asset:
-    """The lake's ``media_stats`` table as an Asset: ``file:///...`` for a local lake,
+def table_asset(table_uri: str) -> Asset:
+    """One of the lake's tables as an Asset: ``file:///.../media_stats`` for a local lake,
     ``s3://bucket/path/media_stats`` (no connection id, no credentials) for object storage."""
     uri = table_uri if "://" in table_uri else PurePosixPath(table_uri).as_uri()
     return Asset(uri=uri, name=uri, group="fansly")

@@ -1,4 +1,5 @@
-"""OpenLineage for MediaStatsOperator: the API endpoint in, the Delta table out.
+"""OpenLineage: the API endpoint into the Delta table (MediaStatsOperator), and the table's
+checks (MediaStatsQualityOperator).
 
 The OpenLineage provider asks for the facets after the task succeeded, by default in a forked
 child of the task process. A process that has used delta-rs must not use it again after a
@@ -8,6 +9,7 @@ and :func:`operator_lineage` builds the facets from that record alone.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -15,7 +17,7 @@ from urllib.parse import urlsplit
 if TYPE_CHECKING:
     from airflow.providers.openlineage.extractors import OperatorLineage
 
-__all__ = ["RunLineage", "operator_lineage"]
+__all__ = ["RunLineage", "operator_lineage", "quality_lineage"]
 
 
 @dataclass(frozen=True)
@@ -87,3 +89,27 @@ def operator_lineage(record: RunLineage | None) -> OperatorLineage:
     return OperatorLineage(
         inputs=[Dataset(namespace=api_namespace, name=api_name)], outputs=[output]
     )
+
+
+def quality_lineage(
+    table_uri: str, results_uri: str, assertions: Sequence[tuple[str, bool, str]]
+) -> OperatorLineage:
+    """A quality run's facets: the checked table as input with one assertion per check
+    (``(check, passed, severity)``), the results table as output."""
+    from airflow.providers.openlineage.extractors import OperatorLineage
+    from openlineage.client.event_v2 import InputDataset, OutputDataset
+    from openlineage.client.facet_v2 import data_quality_assertions_dataset as dqa
+
+    namespace, name = _namespace_and_name(table_uri)
+    facet = dqa.DataQualityAssertionsDatasetFacet(
+        assertions=[
+            dqa.Assertion(assertion=check, success=passed, severity=severity)
+            for check, passed, severity in assertions
+        ]
+    )
+    checked = InputDataset(
+        namespace=namespace, name=name, inputFacets={"dataQualityAssertions": facet}
+    )
+    results_namespace, results_name = _namespace_and_name(results_uri)
+    written = OutputDataset(namespace=results_namespace, name=results_name)
+    return OperatorLineage(inputs=[checked], outputs=[written])

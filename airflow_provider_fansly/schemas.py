@@ -34,6 +34,7 @@ __all__ = [
     "UnknownStatTypes",
     "register_stat_type",
     "rows_schema",
+    "rule_failures",
     "rules",
     "split_unknown_stat_types",
     "stat_type_name",
@@ -196,6 +197,22 @@ def validate_rows(frame: pl.DataFrame, schema: pa.DataFrameSchema) -> pl.DataFra
             return schema.validate(repeats, lazy=True)
         except SchemaErrors as errors:
             raise FanslyDataError(_report(errors, repeats)) from None
+
+
+def rule_failures(frame: pl.DataFrame, schema: pa.DataFrameSchema) -> dict[str, list[int]]:
+    """Each rule ``frame`` breaks, named as :func:`rules` names it, with the positions of the
+    rows that break it; empty when every rule holds."""
+    with pl.Config(engine_affinity="in-memory"):
+        try:
+            schema.validate(frame, lazy=True)
+            return {}
+        except SchemaErrors as errors:
+            cases = errors.failure_cases
+    found: dict[str, list[int]] = {}
+    for (column, check), group in cases.group_by(["column", "check"], maintain_order=True):
+        rule = str(check) if column == schema.name else f"{column}: {check}"
+        found[rule] = sorted({int(i) for i in group["index"].to_list() if i is not None})
+    return found
 
 
 def split_unknown_stat_types(

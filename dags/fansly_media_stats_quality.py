@@ -1,83 +1,44 @@
-"""Data quality of the Fansly lake, run once per DAG run that updated it.
+"""Data quality of the Fansly lake, once per DAG run that updated it.
 
 When: on the ``fansly_media_stats_updated`` alias, which the fetching DAGs' last task emits
 once every batch of their run committed: once per producing run, not once per batch.
 
-What it does: reads the lake with DuckDB and logs, per account and day, rows, views, unique
-viewers and average engagement; then checks coverage (days never fetched, media offers
-missing from a day) from ``fansly_quality_start`` (default: 14 days ago, or the first day the
-lake holds if later, so a new deployment is not alarmed) to yesterday, and fails when a gap
-is older than ``fansly_max_gap_days`` days (default 3), so late data has time to land before
-anyone is paged.
+What it does: ``MediaStatsQualityOperator`` runs every check over the daily data and over the
+hourly data (completeness, freshness, volume anomalies, uniqueness, invariants, hourly
+against daily, restatement) up to today (UTC, exclusive), records each finding in the lake's
+``quality_results`` table, logs a report with failures first, and fails when an ``error``
+check fails. Gaps younger than 3 days are warnings (their runs may still be going); days
+before the first one the lake holds are not judged, so a new deployment is not alarmed.
 
-What it needs: Variables ``fansly_output_path`` and ``fansly_accounts`` (JSON
-``{account: [ids]}``) or ``fansly_account_id`` + ``fansly_media_offer_ids``; DuckDB
-(``pip install airflow-provider-fansly[quality]``).
+What it needs: the Variable ``fansly_output_path``; optionally ``fansly_accounts`` (JSON
+``{account: [ids]}``) for the daily data to expect, else the lake's own fetch log says (it
+always says for the hourly data).
 """
 
 from __future__ import annotations
 
-import json
-import logging
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pendulum
-from airflow.sdk import DAG, Variable, task
+from airflow.sdk import DAG
 
 from airflow_provider_fansly.assets import MEDIA_STATS_UPDATED
+from airflow_provider_fansly.operators.quality import MediaStatsQualityOperator
+from airflow_provider_fansly.windows import DAY_MS, HOUR_MS
 
-log = logging.getLogger(__name__)
+OUTPUT = "{{ var.value.fansly_output_path }}"
+EXPECTED = "{{ var.value.get('fansly_accounts', '') }}"
 
 with DAG(
     dag_id="fansly_media_stats_quality",
-    description="Daily totals and coverage gaps of the Fansly lake",
+    description="Quality checks of the Fansly lake after each run that updated it",
     schedule=[MEDIA_STATS_UPDATED],
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
+    default_args={"retries": 0, "execution_timeout": timedelta(minutes=30)},
     tags=["fansly", "quality"],
 ) as dag:
-
-    @task
-    def check_lake() -> dict[str, int]:
-        """Log daily totals and fail on coverage gaps older than the threshold."""
-        from airflow_provider_fansly.coverage import coverage_gaps, daily_totals
-
-        root = Variable.get("fansly_output_path")
-        accounts = Variable.get("fansly_accounts", default=None)
-        expected = (
-            json.loads(accounts)
-            if accounts
-            else {
-                Variable.get("fansly_account_id"): json.loads(
-                    Variable.get("fansly_media_offer_ids")
-                )
-            }
-        )
-        today = date.today()
-        start = Variable.get("fansly_quality_start", default=None)
-        first = date.fromisoformat(start) if start else today - timedelta(days=14)
-        max_age = int(Variable.get("fansly_max_gap_days", default="3"))
-        for row in daily_totals(root):
-            log.info(
-                "%(account_id)s %(dt)s: %(rows)s rows, %(views)s views, %(unique_viewers)s "
-                "unique viewers, %(avg_engagement_s)s s average engagement",
-                row,
-            )
-        gaps = coverage_gaps(
-            root, expected, first, today - timedelta(days=1), since_first_fetch=start is None
-        )
-        for gap in gaps:
-            log.warning(
-                "Gap: %s %s: %d media offer(s) missing", gap.account_id, gap.day, len(gap.missing)
-            )
-        stale = [g for g in gaps if g.age_days(today) > max_age]
-        if stale:
-            raise ValueError(
-                f"{len(stale)} coverage gap(s) older than {max_age} days, the oldest "
-                f"{stale[0].account_id} {stale[0].day} missing {', '.join(stale[0].missing[:5])}: "
-                "backfill them (docs/backfilling.md)"
-            )
-        return {"gaps": len(gaps), "stale_gaps": 0}
-
-    check_lake()
+    MediaStatsQualityOperator(task_id="daily", output_path=OUTPUT, expected=EXPECTED, period=DAY_MS)
+    # hourly data is expected where the fetch log shows it was fetched hourly
+    MediaStatsQualityOperator(task_id="hourly", output_path=OUTPUT, period=HOUR_MS)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from airflow.sdk import AssetAlias, BaseOperator
 
-from airflow_provider_fansly.assets import MEDIA_STATS, batch_extra, media_stats_asset, resolves
+from airflow_provider_fansly.assets import MEDIA_STATS, batch_extra, resolves, table_asset
 from airflow_provider_fansly.exceptions import (
     FanslyBudgetExceededError,
     FanslyInputError,
@@ -338,7 +338,7 @@ class MediaStatsOperator(BaseOperator):
         and Airflow already links the two (the first link is the run-level task's to make)."""
         if not any(isinstance(o, AssetAlias) and o.name == MEDIA_STATS.name for o in self.outlets):
             return
-        asset = media_stats_asset(summary["table"])
+        asset = table_asset(summary["table"])
         if not resolves(MEDIA_STATS, asset):
             self.log.info(
                 "No asset event for this batch: %s is not yet linked to alias %s; the run's "

@@ -16,9 +16,9 @@ from airflow.sdk import BaseOperator
 from airflow_provider_fansly.assets import (
     MEDIA_STATS,
     MEDIA_STATS_UPDATED,
-    media_stats_asset,
     resolves,
     run_extra,
+    table_asset,
 )
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ class MediaStatsUpdatedOperator(BaseOperator):
         announced = {}
         for table, summaries in by_table.items():
             extra = run_extra(summaries)
-            asset = media_stats_asset(table)
+            asset = table_asset(table)
             context["outlet_events"][MEDIA_STATS_UPDATED].add(asset, extra=extra)
             if not resolves(MEDIA_STATS, asset):
                 context["outlet_events"][MEDIA_STATS].add(asset, extra=extra)

@@ -25,6 +25,9 @@ __all__ = [
     "MEDIA_OFFERS_SCHEMA",
     "MEDIA_STATS_SCHEMA",
     "PARTITION_COLUMNS",
+    "QUALITY_RESULTS_SCHEMA",
+    "RESTATED_COLUMNS",
+    "RESTATEMENTS_SCHEMA",
     "ROWS_SCHEMA",
     "TIMESTAMP",
     "media_offers_table",
@@ -112,6 +115,47 @@ CREDIT_LEDGER_SCHEMA = pa.schema(
         pa.field("requests", pa.int64(), nullable=False),
         pa.field("rate_limited", pa.int64(), nullable=False),
         pa.field("outcome", pa.string(), nullable=False),
+    ]
+)
+
+
+#: The counters whose day totals a re-fetch may move (restatements keep old and new).
+RESTATED_COLUMNS = ("views", "preview_views", "interaction_time_ms", "unique_viewers")
+
+#: The ``restatements`` Delta table: per account and day, the totals a commit replaced
+#: (``old_*``) and the ones it wrote (``new_*``), recorded when it commits.
+RESTATEMENTS_SCHEMA = pa.schema(
+    [
+        pa.field("account_id", pa.string(), nullable=False),
+        pa.field("period_ms", pa.int64(), nullable=False),
+        pa.field("dt", pa.date32(), nullable=False),
+        pa.field("media_offers", pa.int64(), nullable=False),
+        *(pa.field(f"old_{c}", pa.int64(), nullable=False) for c in RESTATED_COLUMNS),
+        *(pa.field(f"new_{c}", pa.int64(), nullable=False) for c in RESTATED_COLUMNS),
+        pa.field("fetched_at", TIMESTAMP, nullable=False),
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("table_version", pa.int64(), nullable=False),
+    ]
+)
+
+#: The ``quality_results`` Delta table: one row per check and run when it passed, one per
+#: finding (its scope: account, media offer, day) when it did not.
+QUALITY_RESULTS_SCHEMA = pa.schema(
+    [
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("checked_at", TIMESTAMP, nullable=False),
+        pa.field("as_of", pa.date32(), nullable=False),
+        pa.field("period_ms", pa.int64(), nullable=False),
+        pa.field("check_id", pa.string(), nullable=False),
+        pa.field("severity", pa.string(), nullable=False),
+        pa.field("status", pa.string(), nullable=False),
+        pa.field("account_id", pa.string()),
+        pa.field("media_offer_id", pa.string()),
+        pa.field("dt", pa.date32()),
+        pa.field("observed", pa.float64()),
+        pa.field("threshold", pa.float64()),
+        pa.field("message", pa.string(), nullable=False),
+        pa.field("sample", pa.string(), nullable=False),
     ]
 )
 

@@ -8,6 +8,7 @@ reports the days as a gap and the rerun replaces the same rows, so nothing is do
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -25,9 +26,12 @@ from airflow_provider_fansly.storage.delta import (
 )
 from airflow_provider_fansly.storage.fetch_log import GONE, INVALID, TaskFetch, log_rows
 from airflow_provider_fansly.storage.location import Location
+from airflow_provider_fansly.storage.restatements import record_restatements
 from airflow_provider_fansly.storage.staging import Staging
 
 __all__ = ["METADATA_KEYS", "TaskCommit", "commit_task"]
+
+log = logging.getLogger(__name__)
 
 #: What a task records with its commit (``fansly.<key>`` in Delta's commit info), in the
 #: order ``fansly-lake history`` shows it.
@@ -71,6 +75,7 @@ def commit_task(
     )
     metadata = {f"fansly.{k}": str(v) for k, v in zip(METADATA_KEYS, values, strict=True)}
     stats = replace_rows(location, staging.reader, predicate, metadata)
+    _restatements(location, predicate, stats.version, task)
     retried = stats.retries + merge_media_offers(location, offers).retries
     done = replace(task, table_version=stats.version)
     entries = log_rows(done, rows, requests)
@@ -83,3 +88,13 @@ def commit_task(
         entries = pa.concat_tables([entries, refused])
     retried += append(location, FETCH_LOG, entries).retries
     return TaskCommit(stats.version, retried)
+
+
+def _restatements(location: Location, predicate: str, version: int, task: TaskFetch) -> None:
+    """Record what the commit restated; the data is committed, so a failure here only warns."""
+    try:
+        record_restatements(
+            location, predicate, version, task.period, task.run_id, task.fetched_at_ms
+        )
+    except Exception as error:
+        log.warning("Could not record what version %d restated: %s", version, error)

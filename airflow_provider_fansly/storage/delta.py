@@ -32,6 +32,8 @@ from airflow_provider_fansly.storage.columns import (
     MEDIA_OFFERS_SCHEMA,
     MEDIA_STATS_SCHEMA,
     PARTITION_COLUMNS,
+    QUALITY_RESULTS_SCHEMA,
+    RESTATEMENTS_SCHEMA,
 )
 from airflow_provider_fansly.storage.location import Location
 
@@ -40,6 +42,8 @@ __all__ = [
     "FETCH_LOG",
     "MEDIA_OFFERS",
     "MEDIA_STATS",
+    "QUALITY_RESULTS",
+    "RESTATEMENTS",
     "WRITER_PROPERTIES",
     "Commit",
     "ConflictRetry",
@@ -68,6 +72,8 @@ MEDIA_STATS = TableSpec(layout.MEDIA_STATS, MEDIA_STATS_SCHEMA, tuple(PARTITION_
 MEDIA_OFFERS = TableSpec(layout.MEDIA_OFFERS, MEDIA_OFFERS_SCHEMA)
 FETCH_LOG = TableSpec(layout.FETCH_LOG, FETCH_LOG_SCHEMA, ("period_ms",))
 CREDIT_LEDGER = TableSpec(layout.CREDIT_LEDGER, CREDIT_LEDGER_SCHEMA)
+RESTATEMENTS = TableSpec(layout.RESTATEMENTS, RESTATEMENTS_SCHEMA, ("period_ms",))
+QUALITY_RESULTS = TableSpec(layout.QUALITY_RESULTS, QUALITY_RESULTS_SCHEMA)
 #: Snappy, Delta's default: every reader has it, and it writes faster than zstd. Dictionary
 #: encoding only for the ids (few distinct values): delta-rs keeps one Parquet writer per
 #: partition open until the commit, and the counters' dictionary buffers were most of what

@@ -19,15 +19,11 @@ import pyarrow.compute as pc
 from airflow_provider_fansly.storage import layout
 from airflow_provider_fansly.storage.columns import FETCH_LOG_SCHEMA
 from airflow_provider_fansly.storage.delta import FETCH_LOG, open_table
+from airflow_provider_fansly.storage.layout import FETCHED, GONE, INVALID
 from airflow_provider_fansly.storage.location import Location
 
 __all__ = ["FETCHED", "GONE", "INVALID", "TaskFetch", "covered_days", "log_rows"]
 
-FETCHED = "fetched"
-#: the API answered that the media offer is gone (deleted or not found); nothing committed
-GONE = "gone"
-#: the answers broke a data-quality rule and were set apart (``on_invalid="quarantine"``)
-INVALID = "invalid"
 
 #: (account, media offer, day) -> GONE when the latest answer for that day was "gone" (its
 #: earlier rows are kept), else FETCHED when fetched windows cover the whole day; partly

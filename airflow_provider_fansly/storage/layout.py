@@ -23,9 +23,14 @@ from airflow_provider_fansly.windows import DAY_MS
 
 __all__ = [
     "CREDIT_LEDGER",
+    "FETCHED",
     "FETCH_LOG",
+    "GONE",
+    "INVALID",
     "MEDIA_OFFERS",
     "MEDIA_STATS",
+    "QUALITY_RESULTS",
+    "RESTATEMENTS",
     "STAGING",
     "day_bounds",
     "day_of",
@@ -39,7 +44,15 @@ MEDIA_STATS = "media_stats"
 MEDIA_OFFERS = "media_offers"
 FETCH_LOG = "fetch_log"
 CREDIT_LEDGER = "credit_ledger"
+RESTATEMENTS = "restatements"
+QUALITY_RESULTS = "quality_results"
 STAGING = "_staging"
+
+#: The fetch log's statuses: fetched whole; answered gone (deleted or not found, nothing
+#: committed); set apart for breaking a data-quality rule (``on_invalid="quarantine"``).
+FETCHED = "fetched"
+GONE = "gone"
+INVALID = "invalid"
 
 
 def task_key(account_id: str, media_offer_ids: Sequence[str], period: int, window: str) -> str:

@@ -23,6 +23,8 @@ from airflow_provider_fansly.storage.delta import (
     FETCH_LOG,
     MEDIA_OFFERS,
     MEDIA_STATS,
+    QUALITY_RESULTS,
+    RESTATEMENTS,
     WRITER_PROPERTIES,
     TableSpec,
     committing,
@@ -60,7 +62,14 @@ def maintain(
     """Compact, vacuum and checkpoint every table of the lake; sweep abandoned staging."""
     check_not_legacy(location)
     report = MaintenanceReport()
-    for spec in (MEDIA_STATS, MEDIA_OFFERS, FETCH_LOG, CREDIT_LEDGER):
+    for spec in (
+        MEDIA_STATS,
+        MEDIA_OFFERS,
+        FETCH_LOG,
+        CREDIT_LEDGER,
+        RESTATEMENTS,
+        QUALITY_RESULTS,
+    ):
         if open_table(location, spec) is None:
             continue
         report.compacted[spec.name] = _compact(location, spec, compact_before)

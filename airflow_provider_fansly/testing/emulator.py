@@ -77,6 +77,9 @@ class EmulatorConfig:
     upstream_wrap: str = "inner"
     #: the most buckets an answer holds (``datapointLimit``): the newest ones are kept
     datapoint_limit: int = DATAPOINT_LIMIT
+    #: the emulator's "now" in epoch ms (``None``: the wall clock); only the numbers of
+    #: ``restated-`` media offers depend on it, so tests can fetch a day young, then old
+    clock_ms: int | None = None
 
 
 class _State:
@@ -198,15 +201,17 @@ def dataset(
     before: int,
     period: int,
     limit: int = DATAPOINT_LIMIT,
+    now_ms: int | None = None,
 ) -> dict[str, Any]:
-    """Build the ``response`` the platform gives for one media offer and window."""
+    """Build the ``response`` the platform gives for one media offer and window (asked at
+    ``now_ms``, default now)."""
     if before < FAR_PAST_MS:
         zero = dict.fromkeys(STAT_FIELDS, 0)
         points = [{"timestamp": before // period * period, "stats": [{"type": 1, **zero}]}]
     else:
         points = []
         for ts in _buckets(after, before, period, limit):
-            stats = bucket_stats(account, media, period, ts)
+            stats = bucket_stats(account, media, period, ts, now_ms)
             if stats is not None:
                 points.append({"timestamp": ts, "stats": stats})
     return {
@@ -392,7 +397,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._json(*_graph_error(cfg.upstream_wrap), headers)
         if state.take_fault(media, QUESTION_FAULTS) is not None:
             period = DAY_MS if period != DAY_MS else HOUR_MS  # answers another period
-        response = dataset(account, media, after, before, period, cfg.datapoint_limit)
+        response = dataset(account, media, after, before, period, cfg.datapoint_limit, cfg.clock_ms)
         for kind in sorted(DATA_FAULTS):
             if state.take_fault(media, {kind}) is not None:
                 corrupt(response, kind, period)

@@ -1,17 +1,48 @@
 """Deterministic synthetic statistics: the emulator's answers and the tests' truth, from one rule.
 
 Every number is a hash of (account, media offer, period, bucket start, stat type), so any
-process can recompute what the emulator serves without talking to it.
+process can recompute what the emulator serves without talking to it. Hourly buckets split
+their day's numbers, so hourly and daily data agree as the real API's should; media offers
+named with an :data:`ANOMALIES` prefix break that on anomaly days, for the quality checks.
 """
 
 from __future__ import annotations
 
 import hashlib
+import time
 from typing import Any
 
 from airflow_provider_fansly.datapoints import API_COLUMNS
+from airflow_provider_fansly.windows import DAY_MS, HOUR_MS
 
-__all__ = ["FAR_PAST_MS", "STAT_TYPES_SERVED", "bucket_stats", "expected_rows", "media_entry"]
+__all__ = [
+    "ANOMALIES",
+    "FAR_PAST_MS",
+    "STAT_TYPES_SERVED",
+    "anomaly_day",
+    "bucket_stats",
+    "expected_rows",
+    "hour_share",
+    "media_entry",
+]
+
+#: Media offer id prefixes and what their numbers do on anomaly days (:func:`anomaly_day`),
+#: so that tests and the demo see each quality check fire. ``restated-`` is the exception:
+#: every day of it comes 30% low while under 3 days old, and final after.
+ANOMALIES = {
+    "zero-": "every count is 0",
+    "spike-": "views and interaction time are 50 times the usual",
+    "split-": "the hourly buckets sum to 30% more than the daily one",
+    "restated-": "numbers fetched while the day is under 3 days old are 30% low",
+}
+_COUNTS = (
+    "views",
+    "previewViews",
+    "interactionTime",
+    "previewInteractionTime",
+    "uniqueViewers",
+    "previewUniqueViewers",
+)
 
 #: Stat types the emulator serves (0 FYP, 1 direct/timeline, 2 suggestions).
 STAT_TYPES_SERVED = (0, 1, 2)
@@ -49,12 +80,67 @@ def _stat(account: str, media: str, period: int, ts: int, kind: int) -> dict[str
     }
 
 
-def bucket_stats(account: str, media: str, period: int, ts: int) -> list[dict[str, int]] | None:
-    """Return the stats of one bucket, ``[]`` for a quiet one, ``None`` for one left out."""
-    quiet, left_out = _quiet(account, media, period, ts)
+def anomaly_day(ts: int) -> bool:
+    """Whether the UTC day of ``ts`` is an anomaly day: every 20th (day number % 20 == 3)."""
+    return ts // DAY_MS % 20 == 3
+
+
+def hour_share(value: int, hour: int) -> int:
+    """Hour ``hour``'s part of a day's count: the 24 parts sum to ``value``, and a count
+    never above another (unique viewers, views) gets no part above the other's."""
+    return value // 24 + (1 if (hour * 7) % 24 < value % 24 else 0)
+
+
+def _scaled(
+    stat: dict[str, int], factor: float, fields: tuple[str, ...] = _COUNTS
+) -> dict[str, int]:
+    return {k: int(v * factor) if k in fields else v for k, v in stat.items()}
+
+
+def _day_stat(account: str, media: str, day: int, kind: int, now_ms: int) -> dict[str, int] | None:
+    stat = _stat(account, media, DAY_MS, day, kind)
+    if stat is None:
+        return None
+    if media.startswith("restated-") and now_ms - (day + DAY_MS) < 3 * DAY_MS:
+        return _scaled(stat, 0.7)
+    if not anomaly_day(day):
+        return stat
+    if media.startswith("zero-"):
+        return _scaled(stat, 0)
+    if media.startswith("spike-"):
+        return _scaled(stat, 50, ("views", "interactionTime"))
+    return stat
+
+
+def _hour_stat(account: str, media: str, ts: int, kind: int, now_ms: int) -> dict[str, int] | None:
+    day = ts // DAY_MS * DAY_MS
+    stat = _day_stat(account, media, day, kind, now_ms)
+    if stat is None:
+        return None
+    if media.startswith("split-") and anomaly_day(day):
+        stat = _scaled(stat, 1.3)
+    hour = (ts - day) // HOUR_MS
+    return {k: hour_share(v, hour) if k in _COUNTS else v for k, v in stat.items()}
+
+
+def bucket_stats(
+    account: str, media: str, period: int, ts: int, now_ms: int | None = None
+) -> list[dict[str, int]] | None:
+    """Return the stats of one bucket, ``[]`` for a quiet one, ``None`` for one left out.
+
+    ``now_ms`` is when it is asked (default: now); only ``restated-`` media offers depend on it.
+    """
+    now = int(time.time() * 1000) if now_ms is None else now_ms
+    if period in (DAY_MS, HOUR_MS):
+        day = ts // DAY_MS * DAY_MS
+        quiet, left_out = _quiet(account, media, DAY_MS, day)
+        one = _day_stat if period == DAY_MS else _hour_stat
+        stats = [one(account, media, ts, kind, now) for kind in STAT_TYPES_SERVED]
+    else:
+        quiet, left_out = _quiet(account, media, period, ts)
+        stats = [_stat(account, media, period, ts, kind) for kind in STAT_TYPES_SERVED]
     if quiet:
         return None if left_out else []
-    stats = (_stat(account, media, period, ts, kind) for kind in STAT_TYPES_SERVED)
     return [s for s in stats if s is not None]
 
 

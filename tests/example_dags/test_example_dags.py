@@ -118,19 +118,21 @@ def test_agency_dag_covers_every_account(
     assert rows == expected
 
 
-def test_quality_dag_passes_on_full_coverage_and_fails_on_a_stale_gap(
+def test_quality_dag_passes_on_what_was_fetched_and_fails_on_an_old_gap(
     dagbag: DagBag, variables: Path, monkeypatch: pytest.MonkeyPatch, logs: LogText
 ) -> None:
-    yesterday = date.today() - timedelta(days=1)
+    daily, quality = (
+        dagbag.get_dag(d) for d in ("fansly_media_stats_daily", "fansly_media_stats_quality")
+    )
     # the run at today fetches yesterday and, with its lookback, the two days before
-    assert run(dagbag.get_dag("fansly_media_stats_daily"), date.today()).state == "success"
-    monkeypatch.setenv("AIRFLOW_VAR_FANSLY_QUALITY_START", str(yesterday - timedelta(days=2)))
-    quality = dagbag.get_dag("fansly_media_stats_quality")
+    assert run(daily, date.today()).state == "success"
     assert quality.test().state == "success"
-    assert "views" in logs() and "Gap:" not in logs()
-    monkeypatch.setenv("AIRFLOW_VAR_FANSLY_QUALITY_START", str(yesterday - timedelta(days=6)))
-    monkeypatch.setenv("AIRFLOW_VAR_FANSLY_MAX_GAP_DAYS", "4")
+    assert "PASSED  completeness" in logs()
+    # a run a week earlier leaves days -7..-4 never fetched: gaps older than 3 days
+    assert run(daily, date.today() - timedelta(days=7)).state == "success"
+    monkeypatch.setenv("AIRFLOW_VAR_FANSLY_ACCOUNTS", json.dumps({DEFAULT_ACCOUNT: IDS}))
     assert quality.test().state == "failed"
     text = logs()
-    assert "coverage gap(s) older than 4 days" in text
-    assert f"{DEFAULT_ACCOUNT} {yesterday - timedelta(days=6)} missing m1, m2, m3" in text
+    oldest = date.today() - timedelta(days=7)
+    assert f"FAILED  completeness [{DEFAULT_ACCOUNT} / {oldest}]" in text
+    assert "3 media offer(s) never fetched for this day, 7 day(s) ago" in text

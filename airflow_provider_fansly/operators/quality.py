@@ -1,0 +1,199 @@
+"""MediaStatsQualityOperator: check the lake, record every finding, fail on an error.
+
+The in-run rules catch a bad answer; this catches a bad lake: gaps, stale accounts, a day of
+zeros after weeks of activity, duplicates, broken invariants, hourly and daily numbers that
+disagree, and re-fetches that moved published numbers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+
+from airflow_provider_fansly.assets import QUALITY_RESULTS, table_asset
+from airflow_provider_fansly.exceptions import FanslyInputError
+from airflow_provider_fansly.ids import check_id
+from airflow_provider_fansly.lineage import quality_lineage
+from airflow_provider_fansly.windows import DAY_MS, HOUR_MS
+
+if TYPE_CHECKING:
+    from airflow.providers.openlineage.extractors import OperatorLineage
+    from airflow.sdk import Context
+
+    from airflow_provider_fansly.quality.checks import Check
+    from airflow_provider_fansly.quality.findings import Finding
+
+__all__ = ["MediaStatsQualityOperator", "parse_expected"]
+
+
+def parse_expected(value: str | Mapping[str, Sequence[str]] | None) -> dict[str, list[str]] | None:
+    """``{account: [media offer ids]}`` from a mapping or its JSON; ids checked."""
+    if value is None or value == "":
+        return None
+    parsed = json.loads(value) if isinstance(value, str) else value
+    if not isinstance(parsed, Mapping) or not parsed:
+        raise FanslyInputError("expected must be a JSON object {account_id: [media offer ids]}")
+    return {
+        check_id(account, "account_id"): [check_id(m, "media_offer_id") for m in ids]
+        for account, ids in parsed.items()
+    }
+
+
+def _day(value: datetime | date | str, what: str) -> date:
+    """A UTC day from an aware datetime, a date or ISO-8601; a time of day rounds up, so the
+    day it falls in is checked."""
+    if isinstance(value, str):
+        try:
+            text = value.strip()
+            value = (
+                date.fromisoformat(text)
+                if len(text) == 10
+                else datetime.fromisoformat(text.replace("Z", "+00:00"))
+            )
+        except ValueError:
+            raise FanslyInputError(f"{what} must be ISO-8601, got {value!r}") from None
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise FanslyInputError(f"{what} must be timezone-aware, got {value!r}")
+        utc = value.astimezone(timezone.utc)
+        midnight = utc.replace(hour=0, minute=0, second=0, microsecond=0)
+        return utc.date() + timedelta(days=0 if utc == midnight else 1)
+    return value
+
+
+class MediaStatsQualityOperator(BaseOperator):
+    """Run the quality checks over a lake and record what they found.
+
+    :param output_path: the lake root (templated), as for MediaStatsOperator.
+    :param expected: ``{account_id: [media offer ids]}`` or its JSON (templated); default:
+        every media offer the fetch log holds for the days checked.
+    :param period: the period checked: 86,400,000 (daily) or 3,600,000 (hourly).
+    :param checks: check ids (``"completeness"``, ``"freshness"``, ``"volume_anomaly"``,
+        ``"uniqueness"``, ``"invariants"``, ``"hourly_vs_daily"``, ``"restatement"``) or
+        configured instances from :mod:`airflow_provider_fansly.quality`; default all.
+    :param as_of: the end of what is checked, exclusive (templated; an aware datetime, a date
+        or ISO-8601); default the run's data interval end, else the start of today (UTC).
+    :param history_days: how many days before ``as_of`` the checks read (baselines included).
+    :param start: the first day judged for gaps (templated); default each account's first
+        fetched day, so a new deployment is not alarmed about history it never fetched.
+
+    Findings go to ``{output_path}/quality_results``, the log (failures first) and the XCom
+    summary; the outlet alias QUALITY_RESULTS gets the results table's Asset with the counts.
+    The task fails, after recording everything, when a check of severity ``error`` fails.
+    """
+
+    template_fields: Sequence[str] = ("output_path", "expected", "as_of", "start")
+    ui_color = "#2e7d32"
+
+    def __init__(
+        self,
+        *,
+        output_path: str,
+        expected: str | Mapping[str, Sequence[str]] | None = None,
+        period: int = DAY_MS,
+        checks: Sequence[str | Check] | None = None,
+        as_of: datetime | date | str | None = None,
+        history_days: int = 28,
+        start: date | str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("outlets", [QUALITY_RESULTS])
+        kwargs.setdefault("max_active_tis_per_dag", 1)
+        super().__init__(**kwargs)
+        if period not in (DAY_MS, HOUR_MS):
+            raise ValueError(
+                f"period must be {DAY_MS} (daily) or {HOUR_MS} (hourly), got {period!r}"
+            )
+        if not isinstance(history_days, int) or history_days < 1:
+            raise ValueError(
+                f"history_days must be a positive number of days, got {history_days!r}"
+            )
+        self.output_path = output_path
+        self.expected = expected
+        self.period = period
+        self.checks = checks
+        self.as_of = as_of
+        self.history_days = history_days
+        self.start = start
+        self._lineage: tuple[str, str, list[tuple[str, bool, str]]] | None = None
+
+    def _as_of(self, context: Context | Mapping[str, Any]) -> date:
+        if self.as_of not in (None, ""):
+            return _day(self.as_of, "as_of")
+        end = context.get("data_interval_end")
+        if end is not None and end != context.get("data_interval_start"):
+            return _day(end, "the data interval end")
+        return datetime.now(timezone.utc).date()
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        """Run the checks, record the findings, log the report; fail on an error finding."""
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from airflow_provider_fansly.quality.checks import Inputs, resolve_checks, run_checks
+        from airflow_provider_fansly.quality.findings import report
+        from airflow_provider_fansly.quality.lake import LakeView
+        from airflow_provider_fansly.quality.results import record
+        from airflow_provider_fansly.storage.location import Location
+
+        try:
+            checks = resolve_checks(self.checks)
+            expected = parse_expected(self.expected)
+            as_of = self._as_of(context)
+            start = None if self.start in (None, "") else _day(self.start, "start")
+        except (ValueError, FanslyInputError) as error:
+            raise AirflowFailException(f"{error} [not retried: a bad argument]") from error
+        location = Location.parse(self.output_path)
+        view = LakeView(location, self.period, as_of - timedelta(days=self.history_days), as_of)
+        inputs = Inputs(view, expected or view.expected(), start)
+        findings = run_checks(checks, inputs)
+        run_id = str(context.get("run_id") or "manual")
+        now = datetime.now(timezone.utc)
+        record(location, findings, run_id=run_id, checked_at=now, as_of=as_of, period=self.period)
+        self.log.info("Quality of %s up to %s (exclusive):\n%s", location, as_of, report(findings))
+        summary = self._summary(findings, checks, view, as_of)
+        results = location.table_uri("quality_results")
+        self._lineage = (
+            location.table_uri("media_stats"),
+            results,
+            self._assertions(findings, checks),
+        )
+        context["outlet_events"][QUALITY_RESULTS].add(table_asset(results), extra=summary["counts"])
+        failed = [f for f in findings if f.status == "failed"]
+        if failed:
+            first = failed[0]
+            raise AirflowFailException(
+                f"{len(failed)} quality finding(s) failed, e.g. {first.check_id} "
+                f"[{first.scope()}]: {first.message}; all are in {results} and the log above"
+            )
+        return summary
+
+    def _summary(
+        self, findings: list[Finding], checks: list[Check], view: Any, as_of: date
+    ) -> dict[str, Any]:
+        from airflow_provider_fansly.quality.checks import Restatement
+        from airflow_provider_fansly.quality.findings import counts
+
+        return {
+            "as_of": str(as_of),
+            "period_ms": self.period,
+            "counts": counts(findings),
+            "checks": {c.id: counts(f for f in findings if f.check_id == c.id) for c in checks},
+            "restatement_by_age": Restatement.by_age(view),
+        }
+
+    @staticmethod
+    def _assertions(findings: list[Finding], checks: list[Check]) -> list[tuple[str, bool, str]]:
+        return [
+            (c.id, all(f.status == "passed" for f in findings if f.check_id == c.id), c.severity)
+            for c in checks
+        ]
+
+    def get_openlineage_facets_on_complete(self, task_instance: object) -> OperatorLineage:
+        """The checked table with one assertion per check, and the results table."""
+        from airflow.providers.openlineage.extractors import OperatorLineage
+
+        return OperatorLineage() if self._lineage is None else quality_lineage(*self._lineage)

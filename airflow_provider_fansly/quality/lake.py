@@ -1,0 +1,128 @@
+"""The lake as the checks read it: only the columns and days each asks for, read once.
+
+Every read goes through a pyarrow dataset of the Delta table's current version with a filter
+on the partition columns (``period_ms``, ``dt``), so a check of the last weeks never opens
+the files of older days, and a projection, so it never decodes the columns it does not use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import cached_property
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+
+from airflow_provider_fansly.storage.delta import (
+    FETCH_LOG,
+    MEDIA_STATS,
+    RESTATEMENTS,
+    TableSpec,
+    open_table,
+)
+from airflow_provider_fansly.storage.fetch_log import FETCHED, GONE, Coverage, covered_days
+from airflow_provider_fansly.storage.location import Location
+
+__all__ = ["LakeView"]
+
+
+@dataclass
+class LakeView:
+    """What the checks of one run see: the lake, the period, and the days ``[first, as_of)``.
+
+    ``first`` is the start of the history the checks may read (``as_of - history_days``);
+    each check narrows it to what it judges.
+    """
+
+    location: Location
+    period: int
+    first: date
+    as_of: date
+
+    @property
+    def last(self) -> date:
+        """The last day checked (``as_of`` is exclusive)."""
+        return self.as_of - timedelta(days=1)
+
+    def _dataset(self, spec: TableSpec) -> ds.Dataset | None:
+        table = open_table(self.location, spec)
+        return None if table is None else table.to_pyarrow_dataset()
+
+    def _days(self, period: int, first: date | None = None) -> pc.Expression:
+        start = self.first if first is None else first
+        return (
+            (pc.field("period_ms") == period)
+            & (pc.field("dt") >= start)
+            & (pc.field("dt") <= self.last)
+        )
+
+    def stats(
+        self, columns: Sequence[str], period: int | None = None, first: date | None = None
+    ) -> pl.DataFrame:
+        """``media_stats`` rows of a period (this run's by default) in the days, some columns."""
+        dataset = self._dataset(MEDIA_STATS)
+        if dataset is None:
+            return pl.DataFrame(schema={c: MEDIA_STATS.schema.field(c).type for c in columns})
+        wanted = self._days(self.period if period is None else period, first)
+        table = dataset.to_table(columns=list(columns), filter=wanted)
+        return pl.DataFrame(pl.from_arrow(table))
+
+    def stats_batches(self, columns: Sequence[str], rows: int) -> Iterator[pa.RecordBatch]:
+        """Every ``media_stats`` row of the table (all days and periods), in batches."""
+        dataset = self._dataset(MEDIA_STATS)
+        if dataset is None:
+            return iter(())
+        return iter(dataset.to_batches(columns=list(columns), batch_size=rows))
+
+    def keys(self) -> pl.DataFrame:
+        """The key columns of every row of the whole table (the uniqueness check's input)."""
+        dataset = self._dataset(MEDIA_STATS)
+        columns = ["account_id", "media_offer_id", "bucket_start", "stat_type", "period_ms"]
+        if dataset is None:
+            return pl.DataFrame(schema={c: pl.Utf8 for c in columns})
+        return pl.DataFrame(pl.from_arrow(dataset.to_table(columns=columns)))
+
+    @cached_property
+    def coverage(self) -> Coverage:
+        """(account, media offer, day) -> fetched or gone, from the fetch log, in the days."""
+        return covered_days(self.location, self.period, self.first, self.last)
+
+    @cached_property
+    def fetch_log(self) -> pl.DataFrame:
+        """The fetch log's rows of this period in the days (account, media offer, day, status)."""
+        dataset = self._dataset(FETCH_LOG)
+        columns = ["account_id", "media_offer_id", "dt", "status"]
+        if dataset is None:
+            return pl.DataFrame(
+                schema={
+                    "account_id": pl.Utf8,
+                    "media_offer_id": pl.Utf8,
+                    "dt": pl.Date,
+                    "status": pl.Utf8,
+                }
+            )
+        table = dataset.to_table(columns=columns, filter=self._days(self.period))
+        return pl.DataFrame(pl.from_arrow(table))
+
+    def expected(self) -> dict[str, list[str]]:
+        """Every media offer each account had fetched or answered gone in the days."""
+        log = self.fetch_log.filter(pl.col("status").is_in([FETCHED, GONE]))
+        grouped = log.group_by("account_id").agg(pl.col("media_offer_id").unique().sort())
+        return {r["account_id"]: r["media_offer_id"] for r in grouped.to_dicts()}
+
+    def first_fetched(self) -> dict[str, date]:
+        """Per account, the first day of the days that the lake holds a fetch of."""
+        fetched = self.fetch_log.filter(pl.col("status") == FETCHED)
+        firsts = fetched.group_by("account_id").agg(pl.col("dt").min())
+        return {r["account_id"]: r["dt"] for r in firsts.to_dicts()}
+
+    def restatements(self) -> pl.DataFrame:
+        """What commits of this period restated, for the days."""
+        dataset = self._dataset(RESTATEMENTS)
+        if dataset is None:
+            return pl.DataFrame()
+        return pl.DataFrame(pl.from_arrow(dataset.to_table(filter=self._days(self.period))))
