@@ -75,18 +75,12 @@ def coverage_gaps(
     first_day: date,
     last_day: date,
     period: int = DAY_MS,
-    since_first_fetch: bool = False,
 ) -> list[Gap]:
     """Return, per account and day in ``[first_day, last_day]``, the media offers not fetched.
 
     Media offers the API answered gone that day are listed in ``gone``, not in ``missing``.
-    With ``since_first_fetch``, days before the first one the lake holds are not gaps (a new
-    deployment has fetched only its first day).
     """
     covered = covered_days(Location.parse(root), period, first_day, last_day)
-    if since_first_fetch:
-        nothing = last_day + timedelta(days=1)
-        first_day = max(first_day, min((day for _, _, day in covered), default=nothing))
     gaps = []
     day = first_day
     while day <= last_day:

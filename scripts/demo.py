@@ -1,12 +1,15 @@
 """The main job, end to end on one machine: a real Airflow backfill against the emulator.
 
 Starts the bundled emulator, an Airflow home (SQLite, LocalExecutor) with the connection and
-Variables (no pool: the copied DAGs need none), the daily and quality DAGs unpaused as a new
-deployment has them: the scheduler's own run fetches yesterday, a backfill loads the last N
-days through the scheduler, and the quality DAG runs on each run's update. Then it reads the
-Delta tables back with DuckDB, lists the table's versions (one commit per task), charts daily
-views per media offer, and stops everything it started. Safe to re-run: each task replaces
-its own rows, nothing is doubled.
+Variables (no pool: the copied DAGs need none), the daily, hourly and quality DAGs unpaused as
+a new deployment has them. A backfill loads the last N days through the scheduler, another
+the hourly data of one day, and a manual run re-fetches the last days after the emulator's
+clock moved on; the quality DAG runs on each run's update. Some media offers are planted
+with anomalies (a spike, hourly/daily disagreement, late stats, one deleted) so that the
+quality checks have something to find. Then it reads the Delta tables back with DuckDB,
+prints the newest quality findings and the table's versions (one commit per task), charts
+daily views per media offer, and stops everything it started. Safe to re-run: each task
+replaces its own rows, nothing is doubled.
 
     python scripts/demo.py [--days 14] [--workdir demo-output]
 """
@@ -28,8 +31,12 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parents[1]
 DAG_ID = "fansly_media_stats_daily"
+HOURLY = "fansly_media_stats_hourly"
 QUALITY = "fansly_media_stats_quality"
 MEDIA_OFFERS = [f"demo-media-{i}" for i in range(1, 6)]
+#: Media offers whose numbers the emulator breaks (docs/emulator.md), so that the quality
+#: checks have something to find: a spike, hourly/daily disagreement, late stats, one deleted.
+PLANTED = ["spike-1", "spike-2", "split-1", "split-2", "restated-1", "deleted-media"]
 
 
 def log(message: str) -> None:
@@ -69,10 +76,11 @@ def summarize(lake: Path, first: date, last: date) -> None:
             f"{r['dt']!s:<12}{r['rows']:>6}{r['views']:>9}{r['unique_viewers']:>16}"
             f"{r['avg_engagement_s'] or 0:>20}"
         )
-    gaps = coverage_gaps(lake, {DEFAULT_ACCOUNT: MEDIA_OFFERS}, first, last)
+    gaps = coverage_gaps(lake, {DEFAULT_ACCOUNT: MEDIA_OFFERS + PLANTED}, first, last)
+    missing = [g for g in gaps if g.missing]
     print(
-        f"\n{len(rows)} day(s) landed for {len(MEDIA_OFFERS)} media offers; "
-        f"coverage gaps: {len(gaps)}"
+        f"\n{len(rows)} day(s) landed for {len(MEDIA_OFFERS + PLANTED)} media offers; "
+        f"coverage gaps: {len(missing)} (deleted-media answered gone, as planted)"
     )
     with duckdb.connect() as con:
         con.register("stats", open_dataset(lake))
@@ -81,23 +89,28 @@ def summarize(lake: Path, first: date, last: date) -> None:
             "where period_ms = 86400000 group by all"
         ).fetchall()
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-    series = {media: dict.fromkeys(days, 0) for media in MEDIA_OFFERS}  # fetched and quiet: 0
+    answered = [m for m in MEDIA_OFFERS + PLANTED if m != "deleted-media"]
+    series = {media: dict.fromkeys(days, 0) for media in answered}  # fetched and quiet: 0
     for media, day, views in per_media:
         if first <= day <= last:
             series[media][day] = views
     chart(series, lake.parent / "daily_views.png")
 
 
-def run_airflow(stack: AirflowStack, first: date, last: date, days: int) -> None:
-    """Prepare, backfill, start; wait for the backfill and the quality runs it triggers.
+def run_airflow(stack: AirflowStack, url: str, first: date, last: date, days: int) -> None:
+    """Prepare, backfill the daily DAG and the hourly one for the anomaly day, start; then
+    move the emulator's clock on and re-fetch the last days (late stats), and wait for the
+    quality runs each producing run triggers."""
+    import httpx
 
-    The backfill reaches yesterday, so the scheduler makes no run of its own (an unpaused
-    copy of the DAG with no history would fetch just yesterday)."""
     log(f"preparing an Airflow home in {stack.home} (SQLite, LocalExecutor)")
     stack.prepare(pools={})
     command = f"--dag-id {DAG_ID} --from-date {first} --to-date {last}"
     log(f"airflow backfill create {command}")
     stack.backfill(DAG_ID, first.isoformat(), last.isoformat())
+    anomaly = last - timedelta(days=3)
+    log(f"airflow backfill create --dag-id {HOURLY} --from-date {anomaly} --to-date {anomaly}")
+    stack.backfill(HOURLY, anomaly.isoformat(), anomaly.isoformat())
     log("starting api-server, scheduler and dag-processor")
     stack.start()
     log(f"Airflow UI and API at {stack.url} while the demo runs")
@@ -110,12 +123,35 @@ def run_airflow(stack: AirflowStack, first: date, last: date, days: int) -> None
             f"{s['running']} running, {s['queued']} queued"
         ),
     )
+    stack.wait_for_runs(HOURLY, 1, timeout=600)
+    log(f"hourly backfill of {anomaly} succeeded")
+    later = int((time.time() + 5 * 86_400) * 1000)
+    httpx.post(f"{url}/_emulator/config", json={"clock_ms": later}, timeout=10).raise_for_status()
+    log("the emulator's clock is now 5 days on (late stats arrived); a manual run re-fetches")
+    stack.trigger(DAG_ID, f"{date.today()}T00:00:00Z")
+    stack.wait_for_runs(DAG_ID, 1, timeout=600, run_type="manual")
     quality = stack.settled_runs(QUALITY, "asset_triggered", settle=6)
     states = [r["state"] for r in quality]
     log(
         f"quality DAG: {states.count('success')}/{len(states)} run(s) succeeded, "
         "triggered once per producing run by the fansly_media_stats_updated alias"
     )
+
+
+def show_quality(lake: Path) -> None:
+    """Print the newest quality run's findings from the quality_results table."""
+    from deltalake import DeltaTable
+
+    rows = DeltaTable(str(lake / "quality_results")).to_pyarrow_table().to_pylist()
+    newest = max(r["checked_at"] for r in rows)
+    latest = [r for r in rows if r["checked_at"] == newest]
+    found = [r for r in latest if r["status"] != "passed"]
+    passed = sorted({r["check_id"] for r in latest} - {r["check_id"] for r in found})
+    print(f"\nThe newest quality run (quality_results, period {latest[0]['period_ms']} ms):")
+    for r in sorted(found, key=lambda r: (r["check_id"], str(r["dt"]), r["media_offer_id"] or "")):
+        scope = " / ".join(str(r[k]) for k in ("account_id", "media_offer_id", "dt") if r[k])
+        print(f"  {r['status'].upper():7} {r['check_id']:<16} [{scope}] {r['message']}")
+    print(f"  passed: {', '.join(passed)}")
 
 
 def main() -> int:
@@ -135,33 +171,37 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="fansly-demo-airflow-") as scratch:
         home, dags = Path(scratch) / "home", Path(scratch) / "dags"
         dags.mkdir()
-        for dag_id in (DAG_ID, QUALITY):
+        for dag_id in (DAG_ID, HOURLY, QUALITY):
             (dags / f"{dag_id}.py").symlink_to(ROOT / "dags" / f"{dag_id}.py")
-        log("starting the Fansly API emulator")
-        with emulator_process("--rate-limit", "600") as url:
+        anomaly = last - timedelta(days=3)
+        log(f"starting the Fansly API emulator (anomalies planted on {anomaly})")
+        with emulator_process("--rate-limit", "600", "--anomaly-day", str(anomaly)) as url:
             env = {
                 "AIRFLOW_CONN_FANSLY_DEFAULT": connection_env(
                     url, DEFAULT_KEY, requests_per_minute=600
                 ),
                 "AIRFLOW_VAR_FANSLY_ACCOUNT_ID": DEFAULT_ACCOUNT,
-                "AIRFLOW_VAR_FANSLY_MEDIA_OFFER_IDS": json.dumps(MEDIA_OFFERS),
+                "AIRFLOW_VAR_FANSLY_MEDIA_OFFER_IDS": json.dumps(MEDIA_OFFERS + PLANTED),
                 "AIRFLOW_VAR_FANSLY_OUTPUT_PATH": str(lake),
                 "FANSLY_START_DATE": first.isoformat(),
             }
             with AirflowStack(home, dags, env) as stack:
                 try:
-                    run_airflow(stack, first, last, args.days)
-                except (RuntimeError, TimeoutError):
+                    run_airflow(stack, url, first, last, args.days)
+                finally:
                     shutil.copytree(home / "logs", workdir / "airflow-logs", dirs_exist_ok=True)
-                    log(f"failed: Airflow's logs are kept in {workdir / 'airflow-logs'}")
-                    raise
+                    log(f"Airflow's logs are kept in {workdir / 'airflow-logs'}")
                 log("every run succeeded; stopping Airflow")
     summarize(lake, first, last)
+    show_quality(lake)
     from airflow_provider_fansly.cli import main as fansly_lake
 
     print("\nThe media_stats table's newest versions (fansly-lake history):")
     fansly_lake(["history", str(lake), "--limit", "8"])
-    print(f"\nThe lake: {lake}/ (Delta tables media_stats, media_offers, fetch_log)")
+    print(
+        f"\nThe lake: {lake}/ (Delta tables media_stats, media_offers, fetch_log, "
+        "credit_ledger, restatements, quality_results)"
+    )
     print(f"The chart: {workdir / 'daily_views.png'}")
     print(
         "Read it through Delta (in .venv), e.g.: "

@@ -65,6 +65,29 @@ def _day(value: datetime | date | str, what: str) -> date:
     return value
 
 
+def _written_until(
+    context: Context | Mapping[str, Any], checked_uri: str, period: int
+) -> date | None:
+    """The end (exclusive day) of the windows of ``period`` that the triggering asset events
+    of this run say they wrote to the checked table; ``None`` when none did."""
+    events = context.get("triggering_asset_events") or {}
+    ends = [
+        event.extra["window"]["before"]
+        for key in events
+        for event in events[key]
+        if event.asset.uri == checked_uri and _wrote(event.extra or {}, period)
+    ]
+    if not ends:
+        return None
+    return _day(datetime.fromtimestamp(max(ends) / 1000, timezone.utc), "a written window")
+
+
+def _wrote(extra: Mapping[str, Any], period: int) -> bool:
+    """Whether an event's extra (a batch's or a run's) says it wrote data of ``period``."""
+    periods = extra.get("periods_ms", [extra.get("period_ms")])
+    return "window" in extra and period in periods
+
+
 class MediaStatsQualityOperator(BaseOperator):
     """Run the quality checks over a lake and record what they found.
 
@@ -76,7 +99,8 @@ class MediaStatsQualityOperator(BaseOperator):
         ``"uniqueness"``, ``"invariants"``, ``"hourly_vs_daily"``, ``"restatement"``) or
         configured instances from :mod:`airflow_provider_fansly.quality`; default all.
     :param as_of: the end of what is checked, exclusive (templated; an aware datetime, a date
-        or ISO-8601); default the run's data interval end, else the start of today (UTC).
+        or ISO-8601); default: the end of the window the triggering asset events wrote to
+        this lake, else the run's data interval end, else the start of today (UTC).
     :param history_days: how many days before ``as_of`` the checks read (baselines included).
     :param start: the first day judged for gaps (templated); default each account's first
         fetched day, so a new deployment is not alarmed about history it never fetched.
@@ -121,9 +145,15 @@ class MediaStatsQualityOperator(BaseOperator):
         self.start = start
         self._lineage: tuple[str, str, list[tuple[str, bool, str]]] | None = None
 
-    def _as_of(self, context: Context | Mapping[str, Any]) -> date:
+    def _as_of(self, context: Context | Mapping[str, Any], checked_uri: str) -> date | None:
+        """The given ``as_of``; else, in a run triggered by asset events, the end of what they
+        wrote to this lake for this period (a backfill's run is judged as of its own days),
+        or ``None`` when they wrote none of it; else the run's data interval end; else the
+        start of today (UTC)."""
         if self.as_of not in (None, ""):
             return _day(self.as_of, "as_of")
+        if context.get("triggering_asset_events"):
+            return _written_until(context, checked_uri, self.period)
         end = context.get("data_interval_end")
         if end is not None and end != context.get("data_interval_start"):
             return _day(end, "the data interval end")
@@ -131,7 +161,7 @@ class MediaStatsQualityOperator(BaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         """Run the checks, record the findings, log the report; fail on an error finding."""
-        from airflow.sdk.exceptions import AirflowFailException
+        from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
         from airflow_provider_fansly.quality.checks import Inputs, resolve_checks, run_checks
         from airflow_provider_fansly.quality.findings import report
@@ -142,11 +172,16 @@ class MediaStatsQualityOperator(BaseOperator):
         try:
             checks = resolve_checks(self.checks)
             expected = parse_expected(self.expected)
-            as_of = self._as_of(context)
+            location = Location.parse(self.output_path)
+            as_of = self._as_of(context, table_asset(location.table_uri("media_stats")).uri)
             start = None if self.start in (None, "") else _day(self.start, "start")
         except (ValueError, FanslyInputError) as error:
             raise AirflowFailException(f"{error} [not retried: a bad argument]") from error
-        location = Location.parse(self.output_path)
+        if as_of is None:
+            raise AirflowSkipException(
+                f"the asset events that triggered this run wrote no data of period "
+                f"{self.period} ms to {location}: nothing new to check"
+            )
         view = LakeView(location, self.period, as_of - timedelta(days=self.history_days), as_of)
         inputs = Inputs(view, expected or view.expected(), start)
         findings = run_checks(checks, inputs)

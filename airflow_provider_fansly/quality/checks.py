@@ -423,8 +423,8 @@ def _relative(value: float, reference: float) -> float:
 
 @dataclass(frozen=True)
 class Restatement(Check):
-    """How much later re-fetches moved published day totals (views), per day of age; a day
-    moved by more than ``max_change`` (relative) is a finding. Read from what each commit
+    """How much later re-fetches moved a media offer's published day (views), per day of
+    age; a day moved by more than ``max_change`` (relative) is a finding. Read from what each commit
     recorded, so vacuum does not erase it."""
 
     id: ClassVar[str] = "restatement"
@@ -442,13 +442,14 @@ class Restatement(Check):
                     f"a re-fetch {r['age']} day(s) later moved views "
                     f"from {r['old_views']} to {r['new_views']}",
                     account_id=r["account_id"],
+                    media_offer_id=r["media_offer_id"],
                     day=r["dt"],
                     observed=round(r["change"], 4),
                     threshold=self.max_change,
                     sample=[{"run_id": r["run_id"], "age_days": r["age"]}],
                     advice="late stats move this much: keep lookback at least this many days",
                 )
-                for r in worst.sort(["account_id", "dt", "age"]).to_dicts()
+                for r in worst.sort(["account_id", "media_offer_id", "dt", "age"]).to_dicts()
             ]
         )
 

@@ -71,12 +71,23 @@ class LakeView:
         table = dataset.to_table(columns=list(columns), filter=wanted)
         return pl.DataFrame(pl.from_arrow(table))
 
-    def stats_batches(self, columns: Sequence[str], rows: int) -> Iterator[pa.RecordBatch]:
-        """Every ``media_stats`` row of the table (all days and periods), in batches."""
+    def stats_batches(self, columns: Sequence[str], rows: int) -> Iterator[pa.Table]:
+        """Every ``media_stats`` row of the table (all days and periods), in batches of about
+        ``rows`` (a file gives its own small batches; they are gathered, since each call of
+        a check has a fixed cost)."""
         dataset = self._dataset(MEDIA_STATS)
         if dataset is None:
-            return iter(())
-        return iter(dataset.to_batches(columns=list(columns), batch_size=rows))
+            return
+        gathered: list[pa.RecordBatch] = []
+        size = 0
+        for batch in dataset.to_batches(columns=list(columns), batch_size=rows):
+            gathered.append(batch)
+            size += batch.num_rows
+            if size >= rows:
+                yield pa.Table.from_batches(gathered)
+                gathered, size = [], 0
+        if gathered:
+            yield pa.Table.from_batches(gathered)
 
     def keys(self) -> pl.DataFrame:
         """The key columns of every row of the whole table (the uniqueness check's input)."""

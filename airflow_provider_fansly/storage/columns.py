@@ -122,14 +122,14 @@ CREDIT_LEDGER_SCHEMA = pa.schema(
 #: The counters whose day totals a re-fetch may move (restatements keep old and new).
 RESTATED_COLUMNS = ("views", "preview_views", "interaction_time_ms", "unique_viewers")
 
-#: The ``restatements`` Delta table: per account and day, the totals a commit replaced
+#: The ``restatements`` Delta table: per media offer and day, the totals a commit replaced
 #: (``old_*``) and the ones it wrote (``new_*``), recorded when it commits.
 RESTATEMENTS_SCHEMA = pa.schema(
     [
         pa.field("account_id", pa.string(), nullable=False),
+        pa.field("media_offer_id", pa.string(), nullable=False),
         pa.field("period_ms", pa.int64(), nullable=False),
         pa.field("dt", pa.date32(), nullable=False),
-        pa.field("media_offers", pa.int64(), nullable=False),
         *(pa.field(f"old_{c}", pa.int64(), nullable=False) for c in RESTATED_COLUMNS),
         *(pa.field(f"new_{c}", pa.int64(), nullable=False) for c in RESTATED_COLUMNS),
         pa.field("fetched_at", TIMESTAMP, nullable=False),

@@ -1,4 +1,4 @@
-"""What a commit restated: per account and day, the totals it replaced against the ones it wrote.
+"""What a commit restated: per media offer and day, the totals it replaced against the new ones.
 
 A re-fetch (a lookback, a rerun) replaces published rows. Delta keeps the replaced ones only
 until vacuum, so each commit records the day totals of both sides in the ``restatements``
@@ -20,12 +20,12 @@ from airflow_provider_fansly.storage.location import Location
 
 __all__ = ["day_totals", "record_restatements"]
 
-_KEYS = ("account_id", "dt")
+_KEYS = ("account_id", "media_offer_id", "dt")
 
 
 def day_totals(location: Location, predicate: str, version: int) -> pa.Table:
-    """Totals per account and day of the ``media_stats`` rows ``predicate`` selects at
-    ``version``, with how many media offers had rows."""
+    """Totals per media offer and day of the ``media_stats`` rows ``predicate`` selects at
+    ``version``."""
     table = DeltaTable(
         location.table_uri(MEDIA_STATS.name),
         version=version,
@@ -33,8 +33,8 @@ def day_totals(location: Location, predicate: str, version: int) -> pa.Table:
     )
     sums = ", ".join(f"CAST(SUM({c}) AS BIGINT) AS {c}" for c in RESTATED_COLUMNS)
     query = (
-        f"SELECT account_id, dt, COUNT(DISTINCT media_offer_id) AS media_offers, {sums} "
-        f"FROM stats WHERE {predicate} GROUP BY account_id, dt"
+        f"SELECT account_id, media_offer_id, dt, {sums} "
+        f"FROM stats WHERE {predicate} GROUP BY account_id, media_offer_id, dt"
     )
     answer = QueryBuilder().register("stats", table).execute(query)
     totals = pa.RecordBatchReader.from_stream(answer).read_all()
@@ -69,9 +69,9 @@ def record_restatements(
     at = datetime.fromtimestamp(fetched_at_ms / 1000, timezone.utc)
     columns = {
         "account_id": rows["account_id"],
+        "media_offer_id": rows["media_offer_id"],
         "period_ms": pa.array([period] * n, pa.int64()),
         "dt": rows["dt"],
-        "media_offers": rows["media_offers"],
         **{f"old_{c}": rows[f"old_{c}"] for c in RESTATED_COLUMNS},
         **{f"new_{c}": rows[f"new_{c}"] for c in RESTATED_COLUMNS},
         "fetched_at": pa.array([at] * n, RESTATEMENTS_SCHEMA.field("fetched_at").type),
@@ -84,8 +84,7 @@ def record_restatements(
 def _pair(old: pa.Table, new: pa.Table) -> pa.Table:
     """Old and new totals side by side for the days both hold (a day the re-fetch found quiet
     counts as zeros on the new side)."""
-    kept = (*_KEYS, "media_offers")
-    old = old.rename_columns([c if c in kept else f"old_{c}" for c in old.column_names])
+    old = old.rename_columns([c if c in _KEYS else f"old_{c}" for c in old.column_names])
     new = new.select([*_KEYS, *RESTATED_COLUMNS])
     new = new.rename_columns([*_KEYS, *(f"new_{c}" for c in RESTATED_COLUMNS)])
     joined = old.join(new, list(_KEYS), join_type="left outer")
@@ -93,4 +92,4 @@ def _pair(old: pa.Table, new: pa.Table) -> pa.Table:
         index = joined.column_names.index(f"new_{c}")
         filled = pc.fill_null(joined[f"new_{c}"], 0)
         joined = joined.set_column(index, f"new_{c}", filled)
-    return joined.sort_by([("account_id", "ascending"), ("dt", "ascending")])
+    return joined.sort_by([(key, "ascending") for key in _KEYS])

@@ -20,7 +20,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -80,6 +80,9 @@ class EmulatorConfig:
     #: the emulator's "now" in epoch ms (``None``: the wall clock); only the numbers of
     #: ``restated-`` media offers depend on it, so tests can fetch a day young, then old
     clock_ms: int | None = None
+    #: the anomaly days of ``zero-``/``spike-``/``split-`` media offers, as ISO dates
+    #: (default: every 20th day, see ``synthetic.anomaly_day``)
+    anomaly_days: list[str] | None = None
 
 
 class _State:
@@ -202,6 +205,7 @@ def dataset(
     period: int,
     limit: int = DATAPOINT_LIMIT,
     now_ms: int | None = None,
+    anomaly_days: frozenset[int] | None = None,
 ) -> dict[str, Any]:
     """Build the ``response`` the platform gives for one media offer and window (asked at
     ``now_ms``, default now)."""
@@ -211,7 +215,7 @@ def dataset(
     else:
         points = []
         for ts in _buckets(after, before, period, limit):
-            stats = bucket_stats(account, media, period, ts, now_ms)
+            stats = bucket_stats(account, media, period, ts, now_ms, anomaly_days)
             if stats is not None:
                 points.append({"timestamp": ts, "stats": stats})
     return {
@@ -231,6 +235,13 @@ def dataset(
             "creatorMediaOfferLocations": [],
         },
     }
+
+
+def _day_numbers(days: list[str] | None) -> frozenset[int] | None:
+    """ISO dates as day numbers since the epoch (``None`` stays ``None``)."""
+    if days is None:
+        return None
+    return frozenset((date.fromisoformat(d) - date(1970, 1, 1)).days for d in days)
 
 
 def corrupt(response: dict[str, Any], kind: str, period: int) -> None:
@@ -397,7 +408,10 @@ class _Handler(BaseHTTPRequestHandler):
             return self._json(*_graph_error(cfg.upstream_wrap), headers)
         if state.take_fault(media, QUESTION_FAULTS) is not None:
             period = DAY_MS if period != DAY_MS else HOUR_MS  # answers another period
-        response = dataset(account, media, after, before, period, cfg.datapoint_limit, cfg.clock_ms)
+        response = dataset(
+            account, media, after, before, period, cfg.datapoint_limit, cfg.clock_ms,
+            _day_numbers(cfg.anomaly_days),
+        )  # fmt: skip
         for kind in sorted(DATA_FAULTS):
             if state.take_fault(media, {kind}) is not None:
                 corrupt(response, kind, period)
@@ -503,6 +517,12 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=DATAPOINT_LIMIT,
         help="buckets per answer (datapointLimit), the newest kept",
     )
+    parser.add_argument(
+        "--anomaly-day",
+        action="append",
+        help="a day (YYYY-MM-DD) of the zero-/spike-/split- anomalies (repeatable; default: "
+        "every 20th day)",
+    )
     return parser.parse_args(argv)
 
 
@@ -516,6 +536,7 @@ def main(argv: list[str] | None = None) -> None:
         credits=args.credits,
         upstream_wrap=args.upstream_wrap,
         datapoint_limit=args.datapoint_limit,
+        anomaly_days=args.anomaly_day,
     )
     if args.api_key:
         config.api_keys = set(args.api_key)

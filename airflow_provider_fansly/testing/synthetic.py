@@ -97,13 +97,22 @@ def _scaled(
     return {k: int(v * factor) if k in fields else v for k, v in stat.items()}
 
 
-def _day_stat(account: str, media: str, day: int, kind: int, now_ms: int) -> dict[str, int] | None:
+#: When to ask: "now" in epoch ms, and the anomaly days (day numbers; ``None``: every 20th).
+Asked = tuple[int, "frozenset[int] | None"]
+
+
+def _anomalous(day: int, asked: Asked) -> bool:
+    days = asked[1]
+    return anomaly_day(day) if days is None else day // DAY_MS in days
+
+
+def _day_stat(account: str, media: str, day: int, kind: int, asked: Asked) -> dict[str, int] | None:
     stat = _stat(account, media, DAY_MS, day, kind)
     if stat is None:
         return None
-    if media.startswith("restated-") and now_ms - (day + DAY_MS) < 3 * DAY_MS:
+    if media.startswith("restated-") and asked[0] - (day + DAY_MS) < 3 * DAY_MS:
         return _scaled(stat, 0.7)
-    if not anomaly_day(day):
+    if not _anomalous(day, asked):
         return stat
     if media.startswith("zero-"):
         return _scaled(stat, 0)
@@ -112,30 +121,36 @@ def _day_stat(account: str, media: str, day: int, kind: int, now_ms: int) -> dic
     return stat
 
 
-def _hour_stat(account: str, media: str, ts: int, kind: int, now_ms: int) -> dict[str, int] | None:
+def _hour_stat(account: str, media: str, ts: int, kind: int, asked: Asked) -> dict[str, int] | None:
     day = ts // DAY_MS * DAY_MS
-    stat = _day_stat(account, media, day, kind, now_ms)
+    stat = _day_stat(account, media, day, kind, asked)
     if stat is None:
         return None
-    if media.startswith("split-") and anomaly_day(day):
+    if media.startswith("split-") and _anomalous(day, asked):
         stat = _scaled(stat, 1.3)
     hour = (ts - day) // HOUR_MS
     return {k: hour_share(v, hour) if k in _COUNTS else v for k, v in stat.items()}
 
 
 def bucket_stats(
-    account: str, media: str, period: int, ts: int, now_ms: int | None = None
+    account: str,
+    media: str,
+    period: int,
+    ts: int,
+    now_ms: int | None = None,
+    anomaly_days: frozenset[int] | None = None,
 ) -> list[dict[str, int]] | None:
     """Return the stats of one bucket, ``[]`` for a quiet one, ``None`` for one left out.
 
-    ``now_ms`` is when it is asked (default: now); only ``restated-`` media offers depend on it.
+    ``now_ms`` is when it is asked (default: now); only ``restated-`` media offers depend on
+    it. ``anomaly_days`` (day numbers, epoch ms // one day) replaces :func:`anomaly_day`.
     """
-    now = int(time.time() * 1000) if now_ms is None else now_ms
+    asked = (int(time.time() * 1000) if now_ms is None else now_ms, anomaly_days)
     if period in (DAY_MS, HOUR_MS):
         day = ts // DAY_MS * DAY_MS
         quiet, left_out = _quiet(account, media, DAY_MS, day)
         one = _day_stat if period == DAY_MS else _hour_stat
-        stats = [one(account, media, ts, kind, now) for kind in STAT_TYPES_SERVED]
+        stats = [one(account, media, ts, kind, asked) for kind in STAT_TYPES_SERVED]
     else:
         quiet, left_out = _quiet(account, media, period, ts)
         stats = [_stat(account, media, period, ts, kind) for kind in STAT_TYPES_SERVED]

@@ -17,25 +17,27 @@ pytestmark = pytest.mark.integration
 
 
 def test_the_demo_runs_to_completion_in_a_scratch_directory(tmp_path: Path) -> None:
+    demo = [sys.executable, str(ROOT / "scripts" / "demo.py"), "--days", "11"]
     done = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "scripts" / "demo.py"),
-            "--days",
-            "3",
-            "--workdir",
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=900,
+        [*demo, "--workdir", str(tmp_path)], capture_output=True, text=True, timeout=900
     )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert "3/3 runs succeeded" in done.stdout
-    assert re.search(r"quality DAG: ([1-4])/\1 run\(s\) succeeded", done.stdout), done.stdout
-    assert "3 day(s) landed for 5 media offers; coverage gaps: 0" in done.stdout
+    out = done.stdout
+    assert done.returncode == 0, out[-3000:] + done.stderr[-3000:]
+    assert "11/11 runs succeeded" in out
+    assert re.search(r"quality DAG: (\d+)/\1 run\(s\) succeeded", out), out
+    assert "11 day(s) landed for 11 media offers; coverage gaps: 0" in out
     assert (tmp_path / "daily_views.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert len(days(tmp_path / "lake", DAY_MS)) == 3
-    # one commit per task: the history lists each backfill run's write with its run id
-    assert "newest versions (fansly-lake history)" in done.stdout
-    assert done.stdout.count("run_id=backfill__") == 3
+    assert len(days(tmp_path / "lake", DAY_MS)) == 11
+    # the newest quality run names one planted anomaly of each kind (warnings: it passes)
+    quality = out[out.index("The newest quality run") :]
+    for finding in (
+        "WARNED  completeness     [fansly_demo / deleted-media]",
+        "WARNED  volume_anomaly   [fansly_demo / ",
+        "WARNED  hourly_vs_daily  [fansly_demo / split-",
+        "WARNED  restatement      [fansly_demo / ",
+    ):
+        assert finding in quality, quality
+    assert "passed: freshness, invariants, uniqueness" in quality
+    # one commit per task: the history lists the runs' writes with their run ids
+    assert "newest versions (fansly-lake history)" in out
+    assert "run_id=" in out

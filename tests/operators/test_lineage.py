@@ -33,11 +33,17 @@ dag = build_dag(
     on_invalid="quarantine",
 )
 print("STATE", dag.test(logical_date=pendulum.datetime(2026, 3, 4, tz="UTC")).state)
+
+from fansly_quality_probe import build_dag as quality_dag
+
+checks = quality_dag(output_path={lake!r}, as_of="2026-03-04", expected={expected!r})
+print("QUALITY", checks.test().state)
 """
 
 
-def _lineage_run(emu: Emulator, tmp_path: Path, ids: list[str]) -> list[dict[str, Any]]:
-    """Run the probe DAG with the file transport; return the COMPLETE events of its task."""
+def _lineage_run(emu: Emulator, tmp_path: Path, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Run the probe DAG, then the quality probe, with the file transport; return each task's
+    COMPLETE event by task id."""
     events_file = tmp_path / "lineage.jsonl"
     env = {
         **os.environ,
@@ -47,24 +53,30 @@ def _lineage_run(emu: Emulator, tmp_path: Path, ids: list[str]) -> list[dict[str
         ),
         "AIRFLOW__OPENLINEAGE__NAMESPACE": "fansly-tests",
     }
+    expected = json.dumps({DEFAULT_ACCOUNT: ids})
     script = RUN.format(
-        dags=str(ROOT / "tests" / "dags"), account=DEFAULT_ACCOUNT, ids=ids, lake=str(tmp_path)
+        dags=str(ROOT / "tests" / "dags"),
+        account=DEFAULT_ACCOUNT,
+        ids=ids,
+        lake=str(tmp_path),
+        expected=expected,
     )
     done = subprocess.run(
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=240
     )
     assert "STATE success" in done.stdout, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "QUALITY success" in done.stdout, done.stdout[-3000:] + done.stderr[-3000:]
     events = [json.loads(line) for line in events_file.read_text().splitlines() if line]
-    return [
-        e for e in events if e["eventType"] == "COMPLETE" and e["job"]["name"].endswith(".fetch")
-    ]
+    complete = [e for e in events if e["eventType"] == "COMPLETE"]
+    return {e["job"]["name"].rsplit(".", 1)[-1]: e for e in complete}
 
 
 def test_a_run_emits_api_to_table_lineage_with_schema_rows_and_assertions(
     emu: Emulator, tmp_path: Path
 ) -> None:
     emu.add_faults({"kind": "negative_counts", "media": "bad-1", "times": 100})
-    (event,) = _lineage_run(emu, tmp_path, ["ok-1", "bad-1"])
+    events = _lineage_run(emu, tmp_path, ["ok-1", "bad-1"])
+    event = events["fetch"]
     (source,) = event["inputs"]
     assert source["namespace"] == emu.url
     assert source["name"] == f"/api/fansly/{DEFAULT_ACCOUNT}/analytics/media"
@@ -84,3 +96,16 @@ def test_a_run_emits_api_to_table_lineage_with_schema_rows_and_assertions(
     assert assertions["counts >= 0"] is False
     assert assertions["unique key"] is True
     assert assertions["bucket_start: bucket_start on the 86400000 ms UTC grid"] is True
+    # the quality run: the table as input, one assertion per check, the results as output
+    quality = events["quality"]
+    (checked,) = quality["inputs"]
+    assert (checked["namespace"], checked["name"]) == ("file", str(tmp_path / "media_stats"))
+    verdicts = {
+        a["assertion"]: a["success"]
+        for a in checked["inputFacets"]["dataQualityAssertions"]["assertions"]
+    }
+    # bad-1 was never published: a young gap (a warning), so completeness did not pass
+    assert verdicts.pop("completeness") is False
+    assert verdicts == dict.fromkeys(verdicts, True) and len(verdicts) == 6
+    (results,) = quality["outputs"]
+    assert results["name"] == str(tmp_path / "quality_results")

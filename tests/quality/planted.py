@@ -110,12 +110,14 @@ def hourly_rows(account: str, media: str, d: date, factor: float = 1.0) -> list[
     return rows
 
 
-def restatement_row(account: str, d: date, old: int, new: int, age: int) -> dict[str, Any]:
+def restatement_row(
+    account: str, media: str, d: date, old: int, new: int, age: int
+) -> dict[str, Any]:
     return {
         "account_id": account,
+        "media_offer_id": media,
         "period_ms": DAY_MS,
         "dt": d,
-        "media_offers": 5,
         **{
             f"old_{c}": old
             for c in ("views", "preview_views", "interaction_time_ms", "unique_viewers")

@@ -66,9 +66,9 @@ def test_each_anomaly_mode_fires_its_own_check(tmp_path: Path, fansly_conn: Emul
     )  # fmt: skip
     assert found == [
         ("hourly_vs_daily", "fansly_agency_3", "split-2", ANOMALY),
-        ("restatement", "fansly_agency_4", None, date(2026, 1, 5)),
-        ("restatement", "fansly_agency_4", None, date(2026, 1, 6)),
-        ("restatement", "fansly_agency_4", None, date(2026, 1, 7)),
+        ("restatement", "fansly_agency_4", "restated-1", date(2026, 1, 5)),
+        ("restatement", "fansly_agency_4", "restated-1", date(2026, 1, 6)),
+        ("restatement", "fansly_agency_4", "restated-1", date(2026, 1, 7)),
         ("volume_anomaly", "fansly_agency_2", None, ANOMALY),
         ("volume_anomaly", DEFAULT_ACCOUNT, None, ANOMALY),
     ]

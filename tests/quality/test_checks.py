@@ -160,12 +160,12 @@ def test_hourly_numbers_that_disagree_with_the_daily_ones_are_flagged(tmp_path: 
 
 def test_a_restated_week_is_reported_per_day_with_its_age(tmp_path: Path) -> None:
     clean_lake(tmp_path)
-    week = [restatement_row("acct_a", day(n), 1000, 1300, age=2) for n in range(8, 15)]
-    small = [restatement_row("acct_b", day(n), 1000, 1010, age=1) for n in range(8, 15)]
+    week = [restatement_row("acct_a", "a1", day(n), 1000, 1300, age=2) for n in range(8, 15)]
+    small = [restatement_row("acct_b", "b1", day(n), 1000, 1010, age=1) for n in range(8, 15)]
     write(tmp_path, RESTATEMENTS, week + small)
     findings = problems(check(tmp_path))
     assert scopes(findings) == [
-        ("restatement", "warned", "acct_a", None, day(n)) for n in range(14, 7, -1)
+        ("restatement", "warned", "acct_a", "a1", day(n)) for n in range(14, 7, -1)
     ]
     assert all(f.observed == pytest.approx(0.3) and "2 day(s) later" in f.message for f in findings)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from deltalake import DeltaTable
 from fansly_quality_probe import build_dag
 
 from airflow_provider_fansly.assets import QUALITY_RESULTS
+from airflow_provider_fansly.windows import DAY_MS, HOUR_MS
 from tests.conftest import LogText
 from tests.quality.planted import ACCOUNTS, AS_OF, clean_lake, day
 
@@ -78,3 +80,25 @@ def test_a_bad_argument_is_refused_by_name(tmp_path: Path, logs: LogText) -> Non
     run = build_dag(output_path=str(tmp_path), checks=["completeness", "speling"]).test()
     assert run.state == "failed"
     assert "unknown quality check 'speling'" in logs()
+
+
+def test_a_triggered_run_is_judged_as_of_the_window_its_trigger_wrote() -> None:
+    from types import SimpleNamespace
+
+    from airflow_provider_fansly.operators.quality import _written_until
+
+    def event(uri: str, before: int, period: int = DAY_MS) -> SimpleNamespace:
+        extra = {"window": {"before": before}, "periods_ms": [period]}
+        return SimpleNamespace(asset=SimpleNamespace(uri=uri), extra=extra)
+
+    lake = "file:///lake/media_stats"
+    d0 = 1_767_225_600_000  # 2026-01-01T00:00Z
+    events = {"alias": [event(lake, d0 + 86_400_000), event("file:///other/media_stats", d0 * 2)]}
+    assert _written_until({"triggering_asset_events": events}, lake, DAY_MS) == date(2026, 1, 2)
+    assert _written_until({"triggering_asset_events": events}, "file:///none", DAY_MS) is None
+    assert _written_until({}, lake, DAY_MS) is None
+    # hourly data written: the daily check has nothing new (the operator then skips)
+    assert _written_until({"triggering_asset_events": events}, lake, HOUR_MS) is None
+    # a window ending inside a day counts that day
+    inside = {"alias": [event(lake, d0 + 3_600_000, HOUR_MS)]}
+    assert _written_until({"triggering_asset_events": inside}, lake, HOUR_MS) == date(2026, 1, 2)
