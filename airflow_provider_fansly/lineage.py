@@ -9,7 +9,6 @@ and :func:`operator_lineage` builds the facets from that record alone.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -17,7 +16,7 @@ from urllib.parse import urlsplit
 if TYPE_CHECKING:
     from airflow.providers.openlineage.extractors import OperatorLineage
 
-__all__ = ["RunLineage", "operator_lineage", "quality_lineage"]
+__all__ = ["QualityLineage", "RunLineage", "operator_lineage", "quality_lineage"]
 
 
 @dataclass(frozen=True)
@@ -91,25 +90,49 @@ def operator_lineage(record: RunLineage | None) -> OperatorLineage:
     )
 
 
-def quality_lineage(
-    table_uri: str, results_uri: str, assertions: Sequence[tuple[str, bool, str]]
-) -> OperatorLineage:
-    """A quality run's facets: the checked table as input with one assertion per check
-    (``(check, passed, severity)``), the results table as output."""
+@dataclass(frozen=True)
+class QualityLineage:
+    """What a quality run checked, recorded while it ran (plain data, as :class:`RunLineage`)."""
+
+    table_uri: str
+    results_uri: str
+    #: ``(check, passed, severity)`` of each check.
+    assertions: tuple[tuple[str, bool, str], ...]
+    #: rows of the period in the days checked
+    rows: int = 0
+    #: ``(column, sum, min, max)`` over those rows
+    columns: tuple[tuple[str, float, float, float], ...] = ()
+
+
+def quality_lineage(record: QualityLineage | None) -> OperatorLineage:
+    """A quality run's facets: the checked table as input with one assertion per check and
+    the metrics of the rows checked, the results table as output."""
     from airflow.providers.openlineage.extractors import OperatorLineage
     from openlineage.client.event_v2 import InputDataset, OutputDataset
     from openlineage.client.facet_v2 import data_quality_assertions_dataset as dqa
+    from openlineage.client.facet_v2 import data_quality_metrics_input_dataset as dqm
 
-    namespace, name = _namespace_and_name(table_uri)
-    facet = dqa.DataQualityAssertionsDatasetFacet(
+    if record is None:
+        return OperatorLineage()
+    namespace, name = _namespace_and_name(record.table_uri)
+    assertions = dqa.DataQualityAssertionsDatasetFacet(
         assertions=[
             dqa.Assertion(assertion=check, success=passed, severity=severity)
-            for check, passed, severity in assertions
+            for check, passed, severity in record.assertions
         ]
     )
-    checked = InputDataset(
-        namespace=namespace, name=name, inputFacets={"dataQualityAssertions": facet}
+    metrics = dqm.DataQualityMetricsInputDatasetFacet(
+        rowCount=record.rows,
+        columnMetrics={
+            column: dqm.ColumnMetrics(sum=total, min=low, max=high)
+            for column, total, low, high in record.columns
+        },
     )
-    results_namespace, results_name = _namespace_and_name(results_uri)
+    checked = InputDataset(
+        namespace=namespace,
+        name=name,
+        inputFacets={"dataQualityAssertions": assertions, "dataQualityMetrics": metrics},
+    )
+    results_namespace, results_name = _namespace_and_name(record.results_uri)
     written = OutputDataset(namespace=results_namespace, name=results_name)
     return OperatorLineage(inputs=[checked], outputs=[written])

@@ -17,7 +17,7 @@ from airflow.sdk import BaseOperator
 from airflow_provider_fansly.assets import QUALITY_RESULTS, table_asset
 from airflow_provider_fansly.exceptions import FanslyInputError
 from airflow_provider_fansly.ids import check_id
-from airflow_provider_fansly.lineage import quality_lineage
+from airflow_provider_fansly.lineage import QualityLineage, quality_lineage
 from airflow_provider_fansly.windows import DAY_MS, HOUR_MS
 
 if TYPE_CHECKING:
@@ -88,6 +88,24 @@ def _wrote(extra: Mapping[str, Any], period: int) -> bool:
     return "window" in extra and period in periods
 
 
+def _lineage(
+    location: Any, results: str, findings: list[Finding], checks: list[Check], view: Any
+) -> QualityLineage:
+    """What OpenLineage will need, as plain data: one assertion per check (passed when all its
+    findings did), and the metrics of the rows checked."""
+    rows, metrics = view.metrics(["views", "unique_viewers", "interaction_time_ms"])
+    return QualityLineage(
+        table_uri=location.table_uri("media_stats"),
+        results_uri=results,
+        assertions=tuple(
+            (c.id, all(f.status == "passed" for f in findings if f.check_id == c.id), c.severity)
+            for c in checks
+        ),
+        rows=rows,
+        columns=tuple(metrics),
+    )
+
+
 class MediaStatsQualityOperator(BaseOperator):
     """Run the quality checks over a lake and record what they found.
 
@@ -143,7 +161,7 @@ class MediaStatsQualityOperator(BaseOperator):
         self.as_of = as_of
         self.history_days = history_days
         self.start = start
-        self._lineage: tuple[str, str, list[tuple[str, bool, str]]] | None = None
+        self._lineage: QualityLineage | None = None
 
     def _as_of(self, context: Context | Mapping[str, Any], checked_uri: str) -> date | None:
         """The given ``as_of``; else, in a run triggered by asset events, the end of what they
@@ -191,11 +209,7 @@ class MediaStatsQualityOperator(BaseOperator):
         self.log.info("Quality of %s up to %s (exclusive):\n%s", location, as_of, report(findings))
         summary = self._summary(findings, checks, view, as_of)
         results = location.table_uri("quality_results")
-        self._lineage = (
-            location.table_uri("media_stats"),
-            results,
-            self._assertions(findings, checks),
-        )
+        self._lineage = _lineage(location, results, findings, checks, view)
         context["outlet_events"][QUALITY_RESULTS].add(table_asset(results), extra=summary["counts"])
         failed = [f for f in findings if f.status == "failed"]
         if failed:
@@ -220,15 +234,6 @@ class MediaStatsQualityOperator(BaseOperator):
             "restatement_by_age": Restatement.by_age(view),
         }
 
-    @staticmethod
-    def _assertions(findings: list[Finding], checks: list[Check]) -> list[tuple[str, bool, str]]:
-        return [
-            (c.id, all(f.status == "passed" for f in findings if f.check_id == c.id), c.severity)
-            for c in checks
-        ]
-
     def get_openlineage_facets_on_complete(self, task_instance: object) -> OperatorLineage:
-        """The checked table with one assertion per check, and the results table."""
-        from airflow.providers.openlineage.extractors import OperatorLineage
-
-        return OperatorLineage() if self._lineage is None else quality_lineage(*self._lineage)
+        """The checked table with one assertion per check and its metrics; the results table."""
+        return quality_lineage(self._lineage)

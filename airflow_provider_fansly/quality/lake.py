@@ -29,6 +29,8 @@ from airflow_provider_fansly.storage.location import Location
 
 __all__ = ["LakeView"]
 
+_AGGS = ("sum", "min", "max")
+
 
 @dataclass
 class LakeView:
@@ -70,6 +72,16 @@ class LakeView:
         wanted = self._days(self.period if period is None else period, first)
         table = dataset.to_table(columns=list(columns), filter=wanted)
         return pl.DataFrame(pl.from_arrow(table))
+
+    def metrics(self, columns: Sequence[str]) -> tuple[int, list[tuple[str, float, float, float]]]:
+        """Rows of this period in the days, and each column's (name, sum, min, max) over them."""
+        frame = self.stats(columns)
+        values = frame.select(
+            *(getattr(pl.col(c), agg)().alias(f"{c}.{agg}") for c in columns for agg in _AGGS)
+        ).row(0)
+        figures = [float(v or 0) for v in values]
+        per_column = [(c, *figures[i * 3 : i * 3 + 3]) for i, c in enumerate(columns)]
+        return frame.height, per_column  # type: ignore[return-value]
 
     def stats_batches(self, columns: Sequence[str], rows: int) -> Iterator[pa.Table]:
         """Every ``media_stats`` row of the table (all days and periods), in batches of about

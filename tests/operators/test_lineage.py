@@ -107,5 +107,8 @@ def test_a_run_emits_api_to_table_lineage_with_schema_rows_and_assertions(
     # bad-1 was never published: a young gap (a warning), so completeness did not pass
     assert verdicts.pop("completeness") is False
     assert verdicts == dict.fromkeys(verdicts, True) and len(verdicts) == 6
+    metrics = checked["inputFacets"]["dataQualityMetrics"]
+    assert metrics["rowCount"] == len(rows)
+    assert metrics["columnMetrics"]["views"]["sum"] == sum(r[3] for r in rows)  # views
     (results,) = quality["outputs"]
     assert results["name"] == str(tmp_path / "quality_results")
