@@ -14,7 +14,7 @@ from airflow_provider_fansly.testing.synthetic import expected_rows
 from airflow_provider_fansly.windows import DAY_MS, HOUR_MS
 from tests.conftest import FAST_RETRIES, LogText, connection_json
 
-D0 = 1_771_200_000_000  # 2026-02-16T00:00Z
+D0 = 1_771_286_400_000  # 2026-02-17T00:00Z (m1 has stats that day)
 DAY = {"after": D0, "before": D0 + DAY_MS, "period": HOUR_MS}
 
 
