@@ -108,7 +108,7 @@ def run_airflow(stack: AirflowStack, url: str, first: date, last: date, days: in
     command = f"--dag-id {DAG_ID} --from-date {first} --to-date {last}"
     log(f"airflow backfill create {command}")
     stack.backfill(DAG_ID, first.isoformat(), last.isoformat())
-    anomaly = last - timedelta(days=3)
+    anomaly = last - timedelta(days=1)
     log(f"airflow backfill create --dag-id {HOURLY} --from-date {anomaly} --to-date {anomaly}")
     stack.backfill(HOURLY, anomaly.isoformat(), anomaly.isoformat())
     log("starting api-server, scheduler and dag-processor")
@@ -173,7 +173,7 @@ def main() -> int:
         dags.mkdir()
         for dag_id in (DAG_ID, HOURLY, QUALITY):
             (dags / f"{dag_id}.py").symlink_to(ROOT / "dags" / f"{dag_id}.py")
-        anomaly = last - timedelta(days=3)
+        anomaly = last - timedelta(days=1)
         log(f"starting the Fansly API emulator (anomalies planted on {anomaly})")
         with emulator_process("--rate-limit", "600", "--anomaly-day", str(anomaly)) as url:
             env = {

@@ -38,11 +38,27 @@ def test_buckets_are_newest_first_aligned_and_include_before_date(emu: Emulator)
 
 
 def test_quiet_buckets_are_empty_or_left_out(emu: Emulator) -> None:
-    ds = media(emu.url, D0, D0 + 400 * HOUR_MS - HOUR_MS, HOUR_MS).json()["data"]["data"][
-        "response"
-    ]["dataset"]
+    ds = media(emu.url, D0, D0 + 99 * DAY_MS, DAY_MS).json()["data"]["data"]["response"]["dataset"]
     assert len(ds["datapoints"]) < 100  # some left out
     assert any(p["stats"] == [] for p in ds["datapoints"])
+
+
+def test_hourly_buckets_split_their_day_exactly(emu: Emulator) -> None:
+    d1 = D0 + DAY_MS  # D0 is a quiet day for m1
+
+    def dataset(period: int) -> dict[str, object]:
+        answer = media(emu.url, d1, d1 + DAY_MS, period).json()
+        return answer["data"]["data"]["response"]["dataset"]  # type: ignore[no-any-return]
+
+    (daily,) = [p for p in dataset(DAY_MS)["datapoints"] if p["timestamp"] == d1]
+    assert daily["stats"]
+    totals: dict[int, int] = {}
+    for point in dataset(HOUR_MS)["datapoints"]:
+        if d1 <= point["timestamp"] < d1 + DAY_MS:
+            for s in point["stats"]:
+                assert s["uniqueViewers"] <= s["views"]
+                totals[s["type"]] = totals.get(s["type"], 0) + s["views"]
+    assert totals == {s["type"]: s["views"] for s in daily["stats"]}
 
 
 def test_one_answer_carries_at_most_100_buckets_the_newest(emu: Emulator) -> None:
