@@ -233,17 +233,23 @@ class AirflowStack:
 
     def trigger(self, dag_id: str, logical_date: str) -> str:
         """Trigger a run with a logical date (ISO-8601) through the REST API; return its id."""
-        answer = httpx.post(
-            f"{self.url}/api/v2/dags/{dag_id}/dagRuns",
-            json={"logical_date": logical_date},
-            timeout=30,
-        )
-        answer.raise_for_status()
-        return str(answer.json()["dag_run_id"])
+        body = {"logical_date": logical_date}
+        answer = self._call("POST", f"/api/v2/dags/{dag_id}/dagRuns", body)
+        return str(answer["dag_run_id"])
 
     def get(self, path: str) -> Any:
         """GET one REST API path (``/api/v2/...``) and return its JSON."""
-        answer = httpx.get(f"{self.url}{path}", timeout=30)
+        return self._call("GET", path)
+
+    def _call(self, method: str, path: str, body: Any = None, tries: int = 5) -> Any:
+        """One REST call, tried again (at most ``tries`` times) on a 5xx: SQLite under load
+        answers "database is locked" now and then."""
+        answer = httpx.request(method, f"{self.url}{path}", json=body, timeout=30)
+        for _ in range(tries - 1):
+            if answer.status_code < 500:
+                break
+            time.sleep(2)
+            answer = httpx.request(method, f"{self.url}{path}", json=body, timeout=30)
         answer.raise_for_status()
         return answer.json()
 
