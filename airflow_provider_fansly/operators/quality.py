@@ -18,7 +18,8 @@ from airflow_provider_fansly.assets import QUALITY_RESULTS, table_asset
 from airflow_provider_fansly.exceptions import FanslyInputError
 from airflow_provider_fansly.ids import check_id
 from airflow_provider_fansly.lineage import QualityLineage, quality_lineage
-from airflow_provider_fansly.windows import DAY_MS, HOUR_MS
+from airflow_provider_fansly.storage.layout import day_of
+from airflow_provider_fansly.windows import DAY_MS, HOUR_MS, to_epoch_ms
 
 if TYPE_CHECKING:
     from airflow.providers.openlineage.extractors import OperatorLineage
@@ -44,25 +45,21 @@ def parse_expected(value: str | Mapping[str, Sequence[str]] | None) -> dict[str,
 
 
 def _day(value: datetime | date | str, what: str) -> date:
-    """A UTC day from an aware datetime, a date or ISO-8601; a time of day rounds up, so the
-    day it falls in is checked."""
-    if isinstance(value, str):
+    """A UTC day from a date, an aware datetime or ISO-8601 (parsed as windows are); a time of
+    day rounds up, so the day it falls in is checked."""
+    if isinstance(value, str) and len(value.strip()) == 10:
         try:
-            text = value.strip()
-            value = (
-                date.fromisoformat(text)
-                if len(text) == 10
-                else datetime.fromisoformat(text.replace("Z", "+00:00"))
-            )
+            return date.fromisoformat(value.strip())
         except ValueError:
             raise FanslyInputError(f"{what} must be ISO-8601, got {value!r}") from None
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise FanslyInputError(f"{what} must be timezone-aware, got {value!r}")
-        utc = value.astimezone(timezone.utc)
-        midnight = utc.replace(hour=0, minute=0, second=0, microsecond=0)
-        return utc.date() + timedelta(days=0 if utc == midnight else 1)
-    return value
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    return _day_after(to_epoch_ms(value, what))
+
+
+def _day_after(ms: int) -> date:
+    """The first UTC midnight at or after ``ms``, as the day that ends there (exclusive)."""
+    return day_of(-(-ms // DAY_MS) * DAY_MS)
 
 
 def _written_until(
@@ -79,7 +76,7 @@ def _written_until(
     ]
     if not ends:
         return None
-    return _day(datetime.fromtimestamp(max(ends) / 1000, timezone.utc), "a written window")
+    return _day_after(max(ends))
 
 
 def _wrote(extra: Mapping[str, Any], period: int) -> bool:
