@@ -128,10 +128,18 @@ class AirflowStack:
     :param env: extra environment: connections, Variables, ``FANSLY_*`` settings.
     :param broker: a Redis URL: run the CeleryExecutor (start workers with :meth:`worker`);
         without it, the LocalExecutor.
+    :param users: user -> role (``admin``, ``viewer``...): login is required, each user gets
+        a generated password (:attr:`passwords`), and the stack's own REST calls go as the
+        first user. Without it every caller is an admin.
     """
 
     def __init__(
-        self, home: Path, dags_folder: Path, env: dict[str, str], broker: str | None = None
+        self,
+        home: Path,
+        dags_folder: Path,
+        env: dict[str, str],
+        broker: str | None = None,
+        users: dict[str, str] | None = None,
     ) -> None:
         self.home = home.resolve()
         self.home.mkdir(parents=True, exist_ok=True)
@@ -149,7 +157,7 @@ class AirflowStack:
             "AIRFLOW__API__HOST": "127.0.0.1",
             "AIRFLOW__API__PORT": str(self.api_port),
             "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(16),
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+            **self._auth(users or {}),
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
@@ -159,6 +167,28 @@ class AirflowStack:
         }
         self.procs: list[subprocess.Popen[bytes]] = []
         self._names: dict[int, str] = {}
+        self._token: str | None = None
+
+    def _auth(self, users: dict[str, str]) -> dict[str, str]:
+        """The simple auth manager's settings: users with generated passwords, or all admins."""
+        self.passwords = {user: secrets.token_urlsafe(12) for user in users}
+        if not users:
+            return {"AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True"}
+        (self.home / "passwords.json").write_text(json.dumps(self.passwords))
+        return {
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "False",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(
+                f"{user}:{role}" for user, role in users.items()
+            ),
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(self.home / "passwords.json"),
+        }
+
+    def token(self, user: str) -> str:
+        """A JWT for one of the stack's users, as ``POST /auth/token`` gives it."""
+        body = {"username": user, "password": self.passwords[user]}
+        answer = httpx.post(f"{self.url}/auth/token", json=body, timeout=30)
+        answer.raise_for_status()
+        return str(answer.json()["access_token"])
 
     def airflow(self, *args: str, timeout: float = 300) -> str:
         """Run one ``airflow`` CLI command to completion; raise with its output if it fails."""
@@ -209,11 +239,11 @@ class AirflowStack:
         self.procs.append(proc)
         self._names[proc.pid] = name
 
-    def start(self) -> None:
-        """Start the api-server, wait until it answers, then the scheduler and dag-processor."""
+    def start(self, components: tuple[str, ...] = COMPONENTS) -> None:
+        """Start the api-server, wait until it answers, then the other ``components``."""
         self._spawn("api-server", "--port", str(self.api_port))
         _wait(lambda: _answers(f"{self.url}/api/v2/monitor/health"), 120, "the api-server start")
-        for component in COMPONENTS:
+        for component in components:
             self._spawn(component)
 
     def worker(self, name: str, concurrency: int = 2) -> None:
@@ -244,12 +274,17 @@ class AirflowStack:
     def _call(self, method: str, path: str, body: Any = None, tries: int = 5) -> Any:
         """One REST call, tried again (at most ``tries`` times) on a 5xx: SQLite under load
         answers "database is locked" now and then."""
-        answer = httpx.request(method, f"{self.url}{path}", json=body, timeout=30)
+        if self.passwords and self._token is None:
+            self._token = self.token(next(iter(self.passwords)))
+        headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
+        answer = httpx.request(method, f"{self.url}{path}", json=body, headers=headers, timeout=30)
         for _ in range(tries - 1):
             if answer.status_code < 500:
                 break
             time.sleep(2)
-            answer = httpx.request(method, f"{self.url}{path}", json=body, timeout=30)
+            answer = httpx.request(
+                method, f"{self.url}{path}", json=body, headers=headers, timeout=30
+            )
         answer.raise_for_status()
         return answer.json()
 

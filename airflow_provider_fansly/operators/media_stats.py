@@ -28,6 +28,7 @@ from airflow_provider_fansly.hooks.fansly import FanslyHook
 from airflow_provider_fansly.ids import check_id
 from airflow_provider_fansly.lineage import RunLineage, operator_lineage
 from airflow_provider_fansly.operators.fetching import ChunkFetcher, FetchPlan, RunSummary
+from airflow_provider_fansly.plugin.link import LakePageLink
 from airflow_provider_fansly.retry import permanent_reason
 from airflow_provider_fansly.settings import HookSettings
 from airflow_provider_fansly.windows import (
@@ -158,6 +159,7 @@ class MediaStatsOperator(BaseOperator):
         "lookback",
     )
     ui_color = "#1da1f2"
+    operator_extra_links = (LakePageLink(),)
 
     def __init__(
         self,
@@ -218,6 +220,8 @@ class MediaStatsOperator(BaseOperator):
         self.on_invalid = on_invalid
         self.resume_max_age = resume_max_age
         self.max_rate_limit_wait = max_rate_limit_wait
+        #: the window ``execute`` resolved, for the task's link to the page
+        self.fetched_window: tuple[int, int] | None = None
         self._lineage: RunLineage | None = None
 
     @classmethod
@@ -285,6 +289,7 @@ class MediaStatsOperator(BaseOperator):
         from airflow_provider_fansly.storage.resume import Resume
 
         account, ids, (after, before) = self._inputs(context)
+        self.fetched_window = (after, before)
         hook = FanslyHook(
             self.fansly_conn_id,
             max_requests=self.max_requests,

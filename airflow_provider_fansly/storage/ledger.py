@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -23,7 +23,7 @@ from airflow_provider_fansly.exceptions import FanslyBudgetExceededError
 from airflow_provider_fansly.storage.delta import CREDIT_LEDGER, append, open_table
 from airflow_provider_fansly.storage.location import Location
 
-__all__ = ["Reservation", "credits_spent", "month_of", "reserve", "settle"]
+__all__ = ["Reservation", "credits_spent", "month_of", "reserve", "settle", "spent_by_day"]
 
 RESERVED, SPENT = "reserved", "spent"
 
@@ -121,18 +121,35 @@ def settle(
     append(location, CREDIT_LEDGER, _entry(reservation, SPENT, sent, rate_limited, outcome))
 
 
-def _spent(entries: pa.Table, month: str) -> int:
-    """Spent entries of the month, plus reservations of that month not settled yet."""
+def _counted(entries: pa.Table, month: str) -> pa.Table:
+    """The entries that count as spent in a month: ``spent`` ones, and reservations of that
+    month not settled yet (a killed try's estimate)."""
     entries = entries.filter(pc.equal(entries["month"], month))
     spent = entries.filter(pc.equal(entries["kind"], SPENT))
-    settled = spent["entry_id"]
     open_ = entries.filter(
         pc.and_(
             pc.equal(entries["kind"], RESERVED),
-            pc.invert(pc.is_in(entries["entry_id"], value_set=settled)),
+            pc.invert(pc.is_in(entries["entry_id"], value_set=spent["entry_id"])),
         )
     )
-    return int(pc.sum(spent["requests"]).as_py() or 0) + int(pc.sum(open_["requests"]).as_py() or 0)
+    return pa.concat_tables([spent, open_])
+
+
+def _spent(entries: pa.Table, month: str) -> int:
+    """Credits the month's entries count as spent."""
+    return int(pc.sum(_counted(entries, month)["requests"]).as_py() or 0)
+
+
+def spent_by_day(location: Location, month: str) -> dict[date, int]:
+    """Credits counted as spent in a UTC month, per UTC day an entry was written."""
+    table = open_table(location, CREDIT_LEDGER)
+    if table is None:
+        return {}
+    counted = _counted(table.to_pyarrow_table(), month)
+    days = pc.cast(counted["at"], pa.date32())
+    grouped = pa.table({"day": days, "requests": counted["requests"]}).group_by("day")
+    totals = grouped.aggregate([("requests", "sum")]).to_pylist()
+    return {r["day"]: int(r["requests_sum"]) for r in sorted(totals, key=lambda r: r["day"])}
 
 
 def credits_spent(output_path: str, month: str | None = None) -> int:

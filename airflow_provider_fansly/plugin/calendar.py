@@ -1,0 +1,214 @@
+"""The coverage calendar: per account and UTC day, whether the lake holds what it should.
+
+It is drawn from the ``fetch_log`` table alone (one row per media offer, day and try), with
+the rule :func:`..storage.fetch_log.covered_days` applies, but vectorized over the whole log:
+a (media offer, day) is *fetched* when the fetched windows cover the day without a hole, and
+*gone* when its latest answer was "gone". A day's cell is then, in this order:
+
+- ``not_due``: today or later (UTC), its data is not final yet;
+- ``before``: before the account's first fetched day (the lake's history starts later);
+- ``gap``: an expected media offer is neither fetched nor gone that day;
+- ``gone``: every expected media offer is held, some answered gone that day;
+- ``covered``: every expected media offer fetched, with datapoints;
+- ``quiet``: every expected media offer fetched, none had a datapoint.
+
+Expected media offers are those the lake's configuration lists for the account, else every
+media offer the fetch log knows for it; one that answered gone stops being expected after
+the day it did.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+import polars as pl
+
+from airflow_provider_fansly.storage.delta import FETCH_LOG, open_table
+from airflow_provider_fansly.storage.layout import FETCHED, GONE
+from airflow_provider_fansly.storage.location import Location
+
+__all__ = ["STATUSES", "Calendar", "Cell", "read_calendar"]
+
+STATUSES = ("covered", "quiet", "gone", "gap", "not_due", "before")
+_KEY = ["account_id", "media_offer_id", "dt"]
+_COLUMNS = [*_KEY, "window_start", "window_end", "status", "fetched_at", "rows"]
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One account's day: its status and the counts behind it."""
+
+    day: date
+    status: str
+    expected: int
+    fetched: int
+    gone: int
+    rows: int
+
+    @property
+    def missing(self) -> int:
+        """Expected media offers neither fetched nor gone that day."""
+        return max(0, self.expected - self.fetched - self.gone)
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """Every account's days in ``[first, last]``, with what each media offer's day holds.
+
+    ``media`` has one row per (account, media offer, day) the fetch log names, with the
+    booleans ``fetched`` and ``gone`` and the day's ``rows``: it answers a click on a cell.
+    """
+
+    first: date
+    last: date
+    today: date
+    expected: dict[str, tuple[str, ...]]
+    media: pl.DataFrame
+    cells: dict[str, list[Cell]]
+
+    def missing(self, account_id: str, day: date) -> tuple[list[str], list[str]]:
+        """The media offers of an account not held that day, and those that answered gone."""
+        expected = set(_still_expected(self, account_id, day))
+        held = self.media.filter((pl.col("account_id") == account_id) & (pl.col("dt") == day))
+        fetched = set(held.filter(pl.col("fetched"))["media_offer_id"].to_list())
+        gone = set(held.filter(pl.col("gone"))["media_offer_id"].to_list())
+        return sorted(expected - fetched - gone), sorted(gone)
+
+    def newest(self) -> dict[str, date | None]:
+        """Per account, the newest day holding a datapoint."""
+        with_rows = self.media.filter(pl.col("rows") > 0)
+        newest = with_rows.group_by("account_id").agg(pl.col("dt").max())
+        found = dict(zip(newest["account_id"].to_list(), newest["dt"].to_list(), strict=True))
+        return {account: found.get(account) for account in self.expected}
+
+
+def _still_expected(calendar: Calendar, account_id: str, day: date) -> list[str]:
+    """The account's expected media offers less those that answered gone before ``day``."""
+    gone_before = calendar.media.filter(
+        (pl.col("account_id") == account_id) & pl.col("gone") & (pl.col("dt") < day)
+    )["media_offer_id"]
+    dropped = set(gone_before.to_list())
+    return [m for m in calendar.expected.get(account_id, ()) if m not in dropped]
+
+
+def read_calendar(
+    location: Location,
+    period: int,
+    today: date,
+    days: int = 365,
+    expected: Mapping[str, Sequence[str]] | None = None,
+) -> Calendar:
+    """Read the fetch log of one period and lay out the ``days`` up to ``today`` (included)."""
+    media = _media_days(_read_log(location, period))
+    if expected:
+        wanted = {a: tuple(sorted(set(ids))) for a, ids in expected.items()}
+        pairs = pl.DataFrame(
+            [(a, m) for a, ids in wanted.items() for m in ids],
+            schema={"account_id": pl.Utf8, "media_offer_id": pl.Utf8},
+            orient="row",
+        )
+        media = media.join(pairs, on=["account_id", "media_offer_id"], how="semi")
+    else:
+        known = media.group_by("account_id").agg(pl.col("media_offer_id").unique().sort())
+        wanted = {r["account_id"]: tuple(r["media_offer_id"]) for r in known.iter_rows(named=True)}
+    first = today - timedelta(days=days - 1)
+    cells = {a: _cells(media, a, ids, first, today) for a, ids in sorted(wanted.items())}
+    return Calendar(first, today, today, wanted, media, cells)
+
+
+def _read_log(location: Location, period: int) -> pl.DataFrame:
+    """The fetch log rows of a period, only the columns the calendar needs."""
+    table = open_table(location, FETCH_LOG)
+    if table is None:
+        return pl.DataFrame(schema={c: FETCH_LOG.schema.field(c).type for c in _COLUMNS})
+    import pyarrow.compute as pc
+
+    dataset = table.to_pyarrow_dataset()
+    return pl.DataFrame(
+        pl.from_arrow(dataset.to_table(columns=_COLUMNS, filter=pc.field("period_ms") == period))
+    )
+
+
+def _media_days(log: pl.DataFrame) -> pl.DataFrame:
+    """One row per (account, media offer, day): fetched whole, gone, and its most rows."""
+    latest = (
+        log.sort("fetched_at", "status")
+        .group_by(_KEY)
+        .agg(pl.col("status").last().alias("latest"), pl.col("rows").max())
+    )
+    day_start = pl.col("dt").cast(pl.Datetime("us", "UTC"))
+    spans = (
+        log.filter(pl.col("status") == FETCHED)
+        .select(*_KEY, "window_start", "window_end")
+        .unique()
+        .sort(*_KEY, "window_start", "window_end")
+        .with_columns(reached=pl.col("window_end").cum_max().shift(1).over(_KEY))
+    )
+    whole = spans.group_by(_KEY).agg(
+        (
+            (pl.col("window_start").min() <= day_start.first())
+            & (pl.col("window_end").max() >= day_start.first() + pl.duration(days=1))
+            & (pl.col("reached").is_null() | (pl.col("window_start") <= pl.col("reached"))).all()
+        ).alias("whole")
+    )
+    joined = latest.join(whole, on=_KEY, how="left")
+    gone = pl.col("latest") == GONE
+    return joined.select(
+        *_KEY,
+        gone.alias("gone"),
+        (pl.col("whole").fill_null(False) & ~gone).alias("fetched"),
+        pl.col("rows"),
+    )
+
+
+def _cells(
+    media: pl.DataFrame, account: str, ids: tuple[str, ...], first: date, today: date
+) -> list[Cell]:
+    """The account's cells from ``first`` to ``today``."""
+    mine = media.filter(pl.col("account_id") == account)
+    per_day = mine.group_by("dt").agg(
+        pl.col("fetched").sum().alias("fetched"),
+        pl.col("gone").sum().alias("gone"),
+        pl.col("rows").sum().alias("rows"),
+    )
+    by_day = {r["dt"]: r for r in per_day.iter_rows(named=True)}
+    start: date | None = min(mine.filter(pl.col("fetched"))["dt"].to_list(), default=None)
+    gone_from = np.sort(
+        np.array(
+            mine.filter(pl.col("gone"))
+            .group_by("media_offer_id")
+            .agg(pl.col("dt").min())["dt"]
+            .cast(pl.Int32)
+            .to_list(),
+            dtype=np.int64,
+        )
+    )
+    cells = []
+    for offset in range((today - first).days + 1):
+        day = first + timedelta(days=offset)
+        held = by_day.get(day, {"fetched": 0, "gone": 0, "rows": 0})
+        dropped = int(np.searchsorted(gone_from, (day - date(1970, 1, 1)).days, side="left"))
+        expected = len(ids) - dropped
+        status = _status(day, today, start, expected, held)
+        cells.append(
+            Cell(day, status, expected, int(held["fetched"]), int(held["gone"]), int(held["rows"]))
+        )
+    return cells
+
+
+def _status(
+    day: date, today: date, start: date | None, expected: int, held: Mapping[str, int]
+) -> str:
+    """One cell's status (see the module's docstring for the order)."""
+    if day >= today:
+        return "not_due"
+    if start is None or day < start:
+        return "before"
+    if held["fetched"] + held["gone"] < expected:
+        return "gap"
+    if held["gone"]:
+        return "gone"
+    return "covered" if held["rows"] else "quiet"
