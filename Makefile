@@ -12,12 +12,15 @@ bootstrap:
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install -q uv
 	@$(UV) sync --frozen --python $(PYTHON) --quiet
 
-# Debian's redis-server is the Celery integration test's broker.
+# Debian packages the tests need: redis-server (the Celery test's broker) and chromium (the
+# browser test of the Fansly page; Playwright drives it, no browser is downloaded).
+DEBIAN_PACKAGES := redis-server chromium
 system:
-	@command -v redis-server >/dev/null || { \
-	  [ "$$(id -u)" = 0 ] || { echo "redis-server is missing: sudo apt-get install -y redis-server"; exit 1; }; \
-	  echo "installing Debian's redis-server"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
+	@missing=""; for p in $(DEBIAN_PACKAGES); do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
+	[ -z "$$missing" ] || { \
+	  [ "$$(id -u)" = 0 ] || { echo "missing:$$missing (sudo apt-get install -y$$missing)"; exit 1; }; \
+	  echo "installing Debian's$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; }
 
 test: bootstrap system
 	$(RUN) pytest

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import subprocess
 import sys
@@ -54,13 +55,29 @@ def test_every_listed_module_imports_without_loading_the_data_path() -> None:
     modules = [
         m for group in ("hooks", "operators") for i in info[group] for m in i["python-modules"]
     ]
+    modules += [link.rsplit(".", 1)[0] for link in info["extra-links"]]
+    modules.append("airflow_provider_fansly.plugin.registration")  # every component loads it
     code = (
         "import importlib, sys\n"
         f"for m in {modules!r}: importlib.import_module(m)\n"
-        "heavy = ('deltalake', 'polars', 'pandera', 'pyarrow')\n"
+        "heavy = ('deltalake', 'polars', 'pandera', 'pyarrow', 'fastapi')\n"
         "print(sorted(n for n in heavy if n in sys.modules))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_the_plugin_and_the_operator_link_are_registered() -> None:
+    (ep,) = [e for e in entry_points(group="airflow.plugins") if e.name == "fansly"]
+    plugin = ep.load()()
+    assert plugin.name == "fansly"
+    (view,) = plugin.external_views
+    assert (view["name"], view["destination"], view["href"]) == ("Fansly", "nav", "/fansly/")
+    (app,) = plugin.fastapi_apps
+    assert app["url_prefix"] == "/fansly"
+    assert {route.path for route in app["app"].routes} >= {"/", "/api/coverage", "/api/gaps"}
+    (link,) = get_provider_info()["extra-links"]
+    module, name = link.rsplit(".", 1)
+    assert getattr(importlib.import_module(module), name)().name == "Fansly lake"

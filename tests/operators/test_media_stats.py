@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from airflow.sdk import DAG
@@ -120,6 +121,17 @@ def test_the_summary_goes_to_xcom(tmp_path: Path) -> None:
     assert summary["days"] == 3 and summary["requests"] == 3 == summary["estimated_requests"]
     assert summary["table_version"] == 1 and summary["commit_conflicts"] == 0
     assert summary["rows"] == len(truth(DEFAULT_ACCOUNT, IDS, D0, D0 + 3 * DAY_MS, DAY_MS))
+
+
+def test_the_task_links_to_the_page_at_its_account_and_window(tmp_path: Path) -> None:
+    dr = run(probe(tmp_path, D0, D0 + 3 * DAY_MS, lookback=1))
+    (ti,) = dr.get_task_instances()
+    link = urlsplit(ti.xcom_pull(task_ids="fetch", key="_link_LakePageLink"))
+    assert link.path.endswith("/fansly/")
+    assert parse_qs(link.query) == {
+        "path": [str(tmp_path)], "account": [DEFAULT_ACCOUNT], "period": ["daily"],
+        "after": [str(D0 - DAY_MS)], "before": [str(D0 + 3 * DAY_MS)],  # the lookback included
+    }  # fmt: skip
 
 
 def test_lookback_rewrites_the_days_before_the_window(
