@@ -1,17 +1,19 @@
 """The main job, end to end on one machine: a real Airflow backfill against the emulator.
 
-Starts the bundled emulator, an Airflow home (SQLite, LocalExecutor) with the connection and
-Variables (no pool: the copied DAGs need none), the daily, hourly and quality DAGs unpaused as
-a new deployment has them. A backfill loads the last N days through the scheduler, another
+Starts the bundled emulator, an Airflow home (SQLite, LocalExecutor, login required with
+generated passwords) with the connection and Variables (no pool: the copied DAGs need none),
+the daily, hourly and quality DAGs unpaused as a new deployment has them. A backfill loads the last N days through the scheduler, another
 the hourly data of one day, and a manual run re-fetches the last days after the emulator's
 clock moved on; the quality DAG runs on each run's update. Some media offers are planted
 with anomalies (a spike, hourly/daily disagreement, late stats, one deleted) so that the
 quality checks have something to find. Then it reads the Delta tables back with DuckDB,
 prints the newest quality findings and the table's versions (one commit per task), charts
-daily views per media offer, and stops everything it started. Safe to re-run: each task
-replaces its own rows, nothing is doubled.
+daily views per media offer, shows what the Fansly page serves (and that it refuses callers
+who have not logged in), and stops everything it started; at a terminal, Airflow stays up
+for you to browse until you press Enter. Safe to re-run: each task replaces its own rows,
+nothing is doubled.
 
-    python scripts/demo.py [--days 14] [--workdir demo-output]
+    python scripts/demo.py [--days 14] [--workdir demo-output] [--no-serve]
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from devtools.stack import AirflowStack
@@ -37,6 +39,9 @@ MEDIA_OFFERS = [f"demo-media-{i}" for i in range(1, 6)]
 #: Media offers whose numbers the emulator breaks (docs/emulator.md), so that the quality
 #: checks have something to find: a spike, hourly/daily disagreement, late stats, one deleted.
 PLANTED = ["spike-1", "spike-2", "split-1", "split-2", "restated-1", "deleted-media"]
+#: Who may log in (user -> role); the stack prints generated passwords.
+USERS = {"admin": "admin", "viewer": "viewer"}
+MONTHLY_CREDITS = 5000
 
 
 def log(message: str) -> None:
@@ -138,6 +143,16 @@ def run_airflow(stack: AirflowStack, url: str, first: date, last: date, days: in
     )
 
 
+def report(lake: Path, first: date, last: date) -> None:
+    """What landed: day totals, the newest quality findings, the table's versions."""
+    from airflow_provider_fansly.cli import main as fansly_lake
+
+    summarize(lake, first, last)
+    show_quality(lake)
+    print("\nThe media_stats table's newest versions (fansly-lake history):")
+    fansly_lake(["history", str(lake), "--limit", "8"])
+
+
 def show_quality(lake: Path) -> None:
     """Print the newest quality run's findings from the quality_results table."""
     from deltalake import DeltaTable
@@ -154,10 +169,53 @@ def show_quality(lake: Path) -> None:
     print(f"  passed: {', '.join(passed)}")
 
 
+def show_page(stack: AirflowStack, workdir: Path) -> None:
+    """Show what the Fansly page serves, that it refuses anonymous callers, and take a
+    screenshot as the viewer sees it (when Debian's chromium is there)."""
+    import httpx
+
+    page, api = f"{stack.url}/fansly/", f"{stack.url}/fansly/api"
+    anonymous = httpx.get(page, timeout=30).status_code, httpx.get(f"{api}/coverage").status_code
+    viewer = {"Authorization": f"Bearer {stack.token('viewer')}"}
+
+    def get(path: str) -> Any:
+        answer = httpx.get(f"{api}/{path}", headers=viewer, timeout=60)
+        answer.raise_for_status()
+        return answer.json()
+
+    print(f"\nThe Fansly page: {page} (the UI's navigation: Fansly)")
+    print(f"  without logging in: the page {anonymous[0]} (to the login), the API {anonymous[1]}")
+    for account in get("coverage")["accounts"]:
+        totals = ", ".join(f"{n} {s}" for s, n in account["totals"].items() if n)
+        print(f"  calendar of {account['account_id']}: {totals}")
+    for run in get("quality"):
+        checks = ", ".join(f"{c['check_id']} {c['status']}" for c in run["checks"])
+        print(f"  quality, period {run['period_ms']} ms: {checks}")
+    credits = get("credits")
+    print(f"  credits in {credits['month']}: {credits['spent']} spent of {credits['budget']}")
+    if shutil.which("chromium"):
+        from devtools.browser import logged_in
+
+        with logged_in(stack.url, "viewer", stack.passwords["viewer"]) as browser:
+            browser.goto(page)
+            browser.screenshot(path=str(workdir / "fansly-page.png"), full_page=True)
+        print(f"  as the viewer sees it: {workdir / 'fansly-page.png'}")
+
+
+def serve(stack: AirflowStack) -> None:
+    """Keep Airflow up for a person at a terminal until they press Enter."""
+    users = ", ".join(f"{u} / {p}" for u, p in stack.passwords.items())
+    print(f"\nAirflow stays up at {stack.url}/ (log in as {users}); the Fansly page is in its")
+    input("navigation. Press Enter to stop it. ")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=14)
     parser.add_argument("--workdir", type=Path, default=ROOT / "demo-output")
+    parser.add_argument(
+        "--no-serve", action="store_true", help="stop Airflow at the end even at a terminal"
+    )
     args = parser.parse_args()
 
     from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT, DEFAULT_KEY
@@ -178,26 +236,25 @@ def main() -> int:
         with emulator_process("--rate-limit", "600", "--anomaly-day", str(anomaly)) as url:
             env = {
                 "AIRFLOW_CONN_FANSLY_DEFAULT": connection_env(
-                    url, DEFAULT_KEY, requests_per_minute=600
+                    url, DEFAULT_KEY, requests_per_minute=600, monthly_credits=MONTHLY_CREDITS
                 ),
                 "AIRFLOW_VAR_FANSLY_ACCOUNT_ID": DEFAULT_ACCOUNT,
                 "AIRFLOW_VAR_FANSLY_MEDIA_OFFER_IDS": json.dumps(MEDIA_OFFERS + PLANTED),
                 "AIRFLOW_VAR_FANSLY_OUTPUT_PATH": str(lake),
                 "FANSLY_START_DATE": first.isoformat(),
             }
-            with AirflowStack(home, dags, env) as stack:
+            with AirflowStack(home, dags, env, users=USERS) as stack:
+                log(f"login required: {', '.join(stack.passwords)} (generated passwords)")
                 try:
                     run_airflow(stack, url, first, last, args.days)
+                    log("every run succeeded")
+                    report(lake, first, last)
+                    show_page(stack, workdir)
+                    if sys.stdin.isatty() and not args.no_serve:
+                        serve(stack)
                 finally:
                     shutil.copytree(home / "logs", workdir / "airflow-logs", dirs_exist_ok=True)
-                    log(f"Airflow's logs are kept in {workdir / 'airflow-logs'}")
-                log("every run succeeded; stopping Airflow")
-    summarize(lake, first, last)
-    show_quality(lake)
-    from airflow_provider_fansly.cli import main as fansly_lake
-
-    print("\nThe media_stats table's newest versions (fansly-lake history):")
-    fansly_lake(["history", str(lake), "--limit", "8"])
+                    log(f"Airflow's logs are kept in {workdir / 'airflow-logs'}; stopping Airflow")
     print(
         f"\nThe lake: {lake}/ (Delta tables media_stats, media_offers, fetch_log, "
         "credit_ledger, restatements, quality_results)"

@@ -8,13 +8,13 @@ a (media offer, day) is *fetched* when the fetched windows cover the day without
 - ``not_due``: today or later (UTC), its data is not final yet;
 - ``before``: before the account's first fetched day (the lake's history starts later);
 - ``gap``: an expected media offer is neither fetched nor gone that day;
-- ``gone``: every expected media offer is held, some answered gone that day;
+- ``gone``: every expected media offer is held, and one answered gone for the first time;
 - ``covered``: every expected media offer fetched, with datapoints;
 - ``quiet``: every expected media offer fetched, none had a datapoint.
 
 Expected media offers are those the lake's configuration lists for the account, else every
 media offer the fetch log knows for it; one that answered gone stops being expected after
-the day it did.
+the first day it did (later "gone" answers are not news, later days not gaps).
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ class Calendar:
         held = self.media.filter((pl.col("account_id") == account_id) & (pl.col("dt") == day))
         fetched = set(held.filter(pl.col("fetched"))["media_offer_id"].to_list())
         gone = set(held.filter(pl.col("gone"))["media_offer_id"].to_list())
-        return sorted(expected - fetched - gone), sorted(gone)
+        return sorted(expected - fetched - gone), sorted(gone & expected)
 
     def newest(self) -> dict[str, date | None]:
         """Per account, the newest day holding a datapoint."""
@@ -168,7 +168,7 @@ def _cells(
     media: pl.DataFrame, account: str, ids: tuple[str, ...], first: date, today: date
 ) -> list[Cell]:
     """The account's cells from ``first`` to ``today``."""
-    mine = media.filter(pl.col("account_id") == account)
+    mine = _since_gone(media.filter(pl.col("account_id") == account))
     per_day = mine.group_by("dt").agg(
         pl.col("fetched").sum().alias("fetched"),
         pl.col("gone").sum().alias("gone"),
@@ -176,16 +176,7 @@ def _cells(
     )
     by_day = {r["dt"]: r for r in per_day.iter_rows(named=True)}
     start: date | None = min(mine.filter(pl.col("fetched"))["dt"].to_list(), default=None)
-    gone_from = np.sort(
-        np.array(
-            mine.filter(pl.col("gone"))
-            .group_by("media_offer_id")
-            .agg(pl.col("dt").min())["dt"]
-            .cast(pl.Int32)
-            .to_list(),
-            dtype=np.int64,
-        )
-    )
+    gone_from = np.sort(mine["gone_from"].drop_nulls().unique().cast(pl.Int32).to_numpy())
     cells = []
     for offset in range((today - first).days + 1):
         day = first + timedelta(days=offset)
@@ -197,6 +188,18 @@ def _cells(
             Cell(day, status, expected, int(held["fetched"]), int(held["gone"]), int(held["rows"]))
         )
     return cells
+
+
+def _since_gone(media: pl.DataFrame) -> pl.DataFrame:
+    """Add each media offer's first gone day, and drop its days after it: it is no longer
+    expected then, so a later "gone" answer is not news and a later fetch not a gap."""
+    gone_from = (
+        media.filter(pl.col("gone"))
+        .group_by("account_id", "media_offer_id")
+        .agg(pl.col("dt").min().alias("gone_from"))
+    )
+    joined = media.join(gone_from, on=["account_id", "media_offer_id"], how="left")
+    return joined.filter(pl.col("gone_from").is_null() | (pl.col("dt") <= pl.col("gone_from")))
 
 
 def _status(

@@ -41,3 +41,10 @@ def test_the_demo_runs_to_completion_in_a_scratch_directory(tmp_path: Path) -> N
     # one commit per task: the history lists the runs' writes with their run ids
     assert "newest versions (fansly-lake history)" in out
     assert "run_id=" in out
+    # the Fansly page: login required, the calendar (deleted-media went away on the first
+    # day), the quality findings and the credits, and the viewer's screenshot
+    assert "without logging in: the page 303 (to the login), the API 401" in out
+    assert "calendar of fansly_demo: 8 covered, 1 gone, 1 not_due" in out
+    assert re.search(r"quality, period 86400000 ms: completeness warned, .*restatement warned", out)
+    assert re.search(r"credits in \d{4}-\d{2}: \d+ spent of 5000", out)
+    assert (tmp_path / "fansly-page.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
