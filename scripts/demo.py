@@ -2,16 +2,16 @@
 
 Starts the bundled emulator, an Airflow home (SQLite, LocalExecutor, login required with
 generated passwords) with the connection and Variables (no pool: the copied DAGs need none),
-the daily, hourly and quality DAGs unpaused as a new deployment has them. A backfill loads the last N days through the scheduler, another
-the hourly data of one day, and a manual run re-fetches the last days after the emulator's
-clock moved on; the quality DAG runs on each run's update. Some media offers are planted
-with anomalies (a spike, hourly/daily disagreement, late stats, one deleted) so that the
-quality checks have something to find. Then it reads the Delta tables back with DuckDB,
-prints the newest quality findings and the table's versions (one commit per task), charts
-daily views per media offer, shows what the Fansly page serves (and that it refuses callers
-who have not logged in), and stops everything it started; at a terminal, Airflow stays up
-for you to browse until you press Enter. Safe to re-run: each task replaces its own rows,
-nothing is doubled.
+the daily, hourly and quality DAGs unpaused as a new deployment has them. A backfill loads
+the last N days through the scheduler, another the hourly data of one day, and a manual run
+re-fetches the last days after the emulator's clock moved on; the quality DAG runs on each
+run's update. Some media offers are planted with anomalies (a spike, hourly/daily
+disagreement, late stats, one deleted) so that the quality checks have something to find.
+Then it reads the Delta tables back with DuckDB, prints the newest quality findings and the
+table's versions (one commit per task), charts daily views per media offer, shows what the
+Fansly page serves (and that it refuses callers who have not logged in), and stops
+everything it started; at a terminal, Airflow stays up for you to browse until you press
+Enter. Safe to re-run: each task replaces its own rows, nothing is doubled.
 
     python scripts/demo.py [--days 14] [--workdir demo-output] [--no-serve]
 """
