@@ -23,10 +23,10 @@ system:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; }
 
 test: bootstrap system
-	$(RUN) pytest
+	$(RUN) pytest -n 2 --dist loadgroup
 
 demo: bootstrap
-	$(RUN) python scripts/demo.py
+	$(RUN) python scripts/demo.py $(ARGS)
 
 lint: bootstrap
 	$(RUN) ruff check airflow_provider_fansly tests dags benchmarks scripts devtools

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-MODULES = ("latency", "rate", "datapath", "memory", "commit", "credits", "quality")
+MODULES = ("latency", "rate", "datapath", "memory", "commit", "credits", "quality", "page")
 
 if __name__ == "__main__":
     failed = 0

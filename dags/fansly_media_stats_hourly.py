@@ -13,8 +13,9 @@ timezone="UTC")``: 4 runs and 4 credits per media offer per day.
 Unpaused, it fetches yesterday and then each new day (no catchup); history comes from
 ``airflow backfill create`` (docs/backfilling.md).
 
-What it needs: the same connection, Variables and optional ``FANSLY_POOL`` as
-``fansly_media_stats_daily``.
+What it needs: the same connection, Variables, DAG params (a run's ``account_id``,
+``media_offer_ids`` and ``output_path`` override the Variables) and optional ``FANSLY_POOL``
+as ``fansly_media_stats_daily``.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import os
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import DAG, CronDataIntervalTimetable, task
+from airflow.sdk import DAG, CronDataIntervalTimetable, Param, task
 
 from airflow_provider_fansly.operators.media_stats import MediaStatsOperator, batches
 from airflow_provider_fansly.operators.updated import MediaStatsUpdatedOperator
@@ -42,6 +43,13 @@ with DAG(
         "execution_timeout": timedelta(hours=1),
         "pool": os.environ.get("FANSLY_POOL", "default_pool"),
     },
+    params={
+        "account_id": Param(None, type=["null", "string"], description="overrides the Variable"),
+        "media_offer_ids": Param(
+            None, type=["null", "array"], description="overrides the Variable"
+        ),
+        "output_path": Param(None, type=["null", "string"], description="overrides the Variable"),
+    },
     tags=["fansly"],
 ) as dag:
 
@@ -52,13 +60,13 @@ with DAG(
 
     fetched = MediaStatsOperator.partial(
         task_id="media_stats",
-        account_id="{{ var.value.fansly_account_id }}",
-        output_path="{{ var.value.fansly_output_path }}",
+        account_id="{{ params.account_id or var.value.fansly_account_id }}",
+        output_path="{{ params.output_path or var.value.fansly_output_path }}",
         period=HOUR_MS,
         max_active_tis_per_dag=4,
     ).expand(
         media_offer_ids=media_offer_batches(
-            "{{ var.json.fansly_media_offer_ids | tojson }}",
+            "{{ (params.media_offer_ids or var.json.fansly_media_offer_ids) | tojson }}",
             "{{ var.value.get('fansly_batch_size', 50) }}",
         )
     )

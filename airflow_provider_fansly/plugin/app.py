@@ -21,13 +21,14 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from airflow_provider_fansly.exceptions import FanslyInputError
 from airflow_provider_fansly.plugin import summary
 from airflow_provider_fansly.plugin.calendar import STATUSES, Calendar
 from airflow_provider_fansly.plugin.lakes import LAKES_VARIABLE, Lake, load_lakes
 from airflow_provider_fansly.storage.layout import day_of
 from airflow_provider_fansly.windows import DAY_MS, HOUR_MS
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "render_page"]
 
 PERIODS = {"daily": DAY_MS, "hourly": HOUR_MS}
 Period = Annotated[Literal["daily", "hourly"], Query(description="the lake's daily or hourly data")]
@@ -47,7 +48,7 @@ def _authorized() -> list[Any]:
 
 def _lake(lake: str | None, path: str | None) -> Lake:
     """The lake a request names (by name or by path), else the first configured one."""
-    lakes = load_lakes()
+    lakes = _configured()
     if not lakes:
         raise HTTPException(
             404, f"no lake is configured: set the Variable {LAKES_VARIABLE} or fansly_output_path"
@@ -58,6 +59,14 @@ def _lake(lake: str | None, path: str | None) -> Lake:
     names = ", ".join(repr(c.name) for c in lakes)
     wanted = f"named {lake!r}" if lake is not None else "with that path"
     raise HTTPException(404, f"no configured lake {wanted}; {LAKES_VARIABLE} has {names}")
+
+
+def _configured() -> list[Lake]:
+    """The configured lakes; a broken Variable is the server's error, named."""
+    try:
+        return load_lakes()
+    except FanslyInputError as error:
+        raise HTTPException(500, str(error)) from error
 
 
 def _today() -> date:
@@ -72,8 +81,10 @@ def _window(after: int | None, before: int | None) -> tuple[date | None, date | 
     return (day_of(after) if after is not None else None), last
 
 
-def _calendar(lake: Lake, period: str, days: int, first: date | None) -> Calendar:
-    today = _today()
+def _calendar(
+    lake: Lake, period: str, days: int, first: date | None, today: date | None = None
+) -> Calendar:
+    today = today or _today()
     start = today - timedelta(days=days - 1)
     return summary.calendar(lake, PERIODS[period], today, min(start, first or start))
 
@@ -136,6 +147,34 @@ def _template() -> Any:
     return env.get_template("page.html")
 
 
+def render_page(
+    lake: Lake,
+    period: str = "daily",
+    account: str | None = None,
+    after: int | None = None,
+    before: int | None = None,
+    days: int = 365,
+    today: date | None = None,
+) -> str:
+    """The page's HTML: the calendar, quality, credits and tables of one lake, as of
+    ``today`` (UTC; the calendar's last, not yet due, day)."""
+    first, last = _window(after, before)
+    calendar = _calendar(lake, period, days, first, today)
+    return str(
+        _template().render(
+            lake=lake,
+            lakes=[lk.name for lk in _configured()],
+            period=period,
+            coverage=_coverage(calendar, account, first, last),
+            quality=summary.quality(lake),
+            credits=summary.credits(lake).as_dict(),
+            tables=summary.tables(lake),
+            account=account,
+            statuses=STATUSES,
+        )
+    )
+
+
 def create_app() -> FastAPI:
     """The plugin's app: the page at ``/`` and the JSON under ``/api``, all authorized."""
     app = FastAPI(
@@ -164,25 +203,11 @@ def create_app() -> FastAPI:
         before: int | None = None,
         days: Days = 365,
     ) -> HTMLResponse:
-        chosen = _lake(lake, path)
-        first, last = _window(after, before)
-        calendar = _calendar(chosen, period, days, first)
-        html = _template().render(
-            lake=chosen,
-            lakes=[lk.name for lk in load_lakes()],
-            period=period,
-            coverage=_coverage(calendar, account, first, last),
-            quality=summary.quality(chosen),
-            credits=summary.credits(chosen).as_dict(),
-            tables=summary.tables(chosen),
-            account=account,
-            statuses=STATUSES,
-        )
-        return HTMLResponse(html)
+        return HTMLResponse(render_page(_lake(lake, path), period, account, after, before, days))
 
     @app.get("/api/lakes", summary="The configured lakes")
     def lakes() -> list[dict[str, Any]]:
-        return [{"name": lk.name, "path": lk.path} for lk in load_lakes()]
+        return [{"name": lk.name, "path": lk.path} for lk in _configured()]
 
     @app.get("/api/coverage", summary="The coverage calendar: a status per account and day")
     def coverage(

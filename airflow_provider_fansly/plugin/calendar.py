@@ -25,6 +25,7 @@ from datetime import date, timedelta
 
 import numpy as np
 import polars as pl
+import pyarrow.compute as pc
 
 from airflow_provider_fansly.storage.delta import FETCH_LOG, open_table
 from airflow_provider_fansly.storage.layout import FETCHED, GONE
@@ -123,9 +124,7 @@ def _read_log(location: Location, period: int) -> pl.DataFrame:
     """The fetch log rows of a period, only the columns the calendar needs."""
     table = open_table(location, FETCH_LOG)
     if table is None:
-        return pl.DataFrame(schema={c: FETCH_LOG.schema.field(c).type for c in _COLUMNS})
-    import pyarrow.compute as pc
-
+        return pl.DataFrame(pl.from_arrow(FETCH_LOG.schema.empty_table().select(_COLUMNS)))
     dataset = table.to_pyarrow_dataset()
     return pl.DataFrame(
         pl.from_arrow(dataset.to_table(columns=_COLUMNS, filter=pc.field("period_ms") == period))
@@ -133,34 +132,51 @@ def _read_log(location: Location, period: int) -> pl.DataFrame:
 
 
 def _media_days(log: pl.DataFrame) -> pl.DataFrame:
-    """One row per (account, media offer, day): fetched whole, gone, and its most rows."""
-    latest = (
-        log.sort("fetched_at", "status")
-        .group_by(_KEY)
-        .agg(pl.col("status").last().alias("latest"), pl.col("rows").max())
+    """One row per (account, media offer, day): fetched whole, gone, and its most rows.
+
+    A day one fetched window covers is whole at once; only the days fetched in parts (sub-daily
+    windows) go through the sweep that looks for a hole between the parts.
+    """
+    day_start = pl.col("dt").cast(pl.Datetime("us", "UTC"))
+    fetched = pl.col("status") == FETCHED
+    per = log.group_by(_KEY).agg(
+        # the latest answer; of two at the same instant, the greater status (as covered_days)
+        pl.col("status").sort_by("fetched_at", "status").last() == GONE,
+        (
+            fetched
+            & (pl.col("window_start") <= day_start)
+            & (pl.col("window_end") >= day_start + pl.duration(days=1))
+        )
+        .any()
+        .alias("whole"),
+        pl.col("rows").max(),
     )
+    per = per.rename({"status": "gone"})
+    parts = log.filter(fetched).join(per.filter(~pl.col("whole")), on=_KEY, how="semi")
+    swept = per.join(_swept(parts), on=_KEY, how="left")
+    return swept.select(
+        *_KEY,
+        pl.col("gone"),
+        ((pl.col("whole") | pl.col("swept").fill_null(False)) & ~pl.col("gone")).alias("fetched"),
+        pl.col("rows"),
+    )
+
+
+def _swept(parts: pl.DataFrame) -> pl.DataFrame:
+    """Per (account, media offer, day) fetched in parts: whether the parts cover it all."""
     day_start = pl.col("dt").cast(pl.Datetime("us", "UTC"))
     spans = (
-        log.filter(pl.col("status") == FETCHED)
-        .select(*_KEY, "window_start", "window_end")
+        parts.select(*_KEY, "window_start", "window_end")
         .unique()
         .sort(*_KEY, "window_start", "window_end")
         .with_columns(reached=pl.col("window_end").cum_max().shift(1).over(_KEY))
     )
-    whole = spans.group_by(_KEY).agg(
+    return spans.group_by(_KEY).agg(
         (
             (pl.col("window_start").min() <= day_start.first())
             & (pl.col("window_end").max() >= day_start.first() + pl.duration(days=1))
             & (pl.col("reached").is_null() | (pl.col("window_start") <= pl.col("reached"))).all()
-        ).alias("whole")
-    )
-    joined = latest.join(whole, on=_KEY, how="left")
-    gone = pl.col("latest") == GONE
-    return joined.select(
-        *_KEY,
-        gone.alias("gone"),
-        (pl.col("whole").fill_null(False) & ~gone).alias("fetched"),
-        pl.col("rows"),
+        ).alias("swept")
     )
 
 

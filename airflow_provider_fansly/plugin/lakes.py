@@ -99,4 +99,7 @@ def load_lakes() -> list[Lake]:
     def get(key: str) -> str | None:
         return Variable.get(key, default_var=None)
 
-    return parse_lakes(get(LAKES_VARIABLE), get("fansly_output_path"), get("fansly_accounts"))
+    lakes = get(LAKES_VARIABLE)
+    if lakes:
+        return parse_lakes(lakes, None, None)
+    return parse_lakes(None, get("fansly_output_path"), get("fansly_accounts"))

@@ -23,6 +23,7 @@ from tests.conftest import ROOT
         ("commit", ["sequential:", "concurrent:", "steady-state table / empty table"]),
         ("credits", ["429s / requests", "time / minimum", "answers paid / minimum"]),
         ("quality", ["all seven checks", "checks time / baseline time", "checks peak (MiB)"]),
+        ("page", ["first render (nothing cached)", "first render / baseline", "second render"]),
     ],
 )
 def test_benchmark_runs_and_prints_its_figures(module: str, figures: list[str]) -> None:

@@ -132,3 +132,15 @@ def test_without_the_variable_the_example_dags_output_path_is_the_lake() -> None
     (lake,) = parse_lakes(None, "/data/lake", '{"acct": ["m1"]}')
     assert (lake.name, lake.path, lake.accounts) == ("default", "/data/lake", {"acct": ("m1",)})
     assert parse_lakes(None, None, None) == []
+
+
+def test_a_broken_variable_is_the_servers_error_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fastapi import HTTPException
+
+    from airflow_provider_fansly.plugin.app import _lake
+
+    monkeypatch.setenv("AIRFLOW_VAR_FANSLY_LAKES", '{"main": {"path": 7}}')
+    with pytest.raises(HTTPException) as refused:
+        _lake(None, None)
+    assert refused.value.status_code == 500
+    assert refused.value.detail == "Variable fansly_lakes, lake 'main': needs a 'path' string"

@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -20,7 +22,8 @@ from devtools.browser import logged_in
 from devtools.stack import AirflowStack, connection_env
 from tests.plugin.lake import GAP, GONE, QUIET, SPENT, TODAY, build
 
-pytestmark = pytest.mark.integration
+# one api-server for the module: its tests stay on one xdist worker
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("plugin-page")]
 
 SECRET = "key-that-must-never-reach-a-browser"
 ROUTES = [
@@ -37,6 +40,7 @@ ROUTES = [
 class Served:
     stack: AirflowStack
     token: str
+    lake: str
 
     def get(self, path: str, token: str | None = None) -> httpx.Response:
         headers = {"Authorization": f"Bearer {token or self.token}"}
@@ -59,7 +63,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     with AirflowStack(root / "home", root / "dags", env, users={"viewer": "viewer"}) as stack:
         stack.airflow("db", "migrate")
         stack.start(components=())
-        yield Served(stack, stack.token("viewer"))
+        yield Served(stack, stack.token("viewer"), str(root / "lake"))
 
 
 def test_every_route_refuses_anonymous_and_forged_callers(served: Served) -> None:
@@ -98,6 +102,15 @@ def test_a_viewer_gets_the_lakes_numbers_and_never_a_secret(served: Served) -> N
     }  # fmt: skip
     narrowed = served.get("/fansly/api/coverage?account=acct_b&lake=demo&days=30").json()
     assert [a["account_id"] for a in narrowed["accounts"]] == ["acct_b"]
+    # the operator's link: the lake by its path, the task's account and window
+    after, before = (int(datetime.combine(d, time(), timezone.utc).timestamp() * 1000)
+                     for d in (GAP[2], GAP[2] + timedelta(days=2)))  # fmt: skip
+    query = urlencode({"path": served.lake, "account": "acct_a", "after": after, "before": before})
+    linked = served.get(f"/fansly/api/coverage?{query}").json()
+    assert [c["status"] for c in linked["accounts"][0]["cells"]] == ["gap", "covered"]
+    assert served.get(f"/fansly/?{query}").status_code == 200
+    empty = served.get("/fansly/api/coverage?lake=empty").json()
+    assert empty["accounts"] == [] and served.get("/fansly/?lake=empty").status_code == 200
     for path in [*ROUTES, "/fansly/"]:
         assert SECRET not in served.get(path).text
 
