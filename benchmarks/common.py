@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -35,6 +38,18 @@ def timed(fn: Callable[[], T]) -> tuple[T, float]:
     start = time.perf_counter()
     result = fn()
     return result, time.perf_counter() - start
+
+
+def child_json(module: str, *args: str) -> dict[str, float]:
+    """Run ``python -m benchmarks.<module> --child ARGS`` in a fresh process; return the JSON
+    its last line prints."""
+    done = subprocess.run(
+        [sys.executable, "-m", f"benchmarks.{module}", "--child", *args],
+        capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    if done.returncode:
+        raise RuntimeError(done.stderr[-3000:])
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
 def report(label: str, value: float, unit: str) -> None:

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from benchmarks.common import header, parse_args, report, verdict
+from benchmarks.common import child_json, header, parse_args, report, verdict
 from benchmarks.quality import END, build
 
 TODAY = END  # the calendar ends at the lake's end, as it would the day after a run
@@ -71,27 +70,15 @@ def child(lake: str, media_count: int) -> None:
         coverage_gaps(lake, expected, TODAY - timedelta(days=365), TODAY - timedelta(days=1))
         print(json.dumps({"seconds": time.perf_counter() - start}))
         return
-    from airflow_provider_fansly.plugin import app
-    from airflow_provider_fansly.plugin.lakes import load_lakes
+    from airflow_provider_fansly.plugin.app import View, render_page
 
     imported = time.perf_counter()
-    (lake_,) = load_lakes()
-    html = app.render_page(lake_, today=TODAY)
+    html = render_page(View(), today=TODAY)
     first = time.perf_counter()
-    app.render_page(lake_, today=TODAY)
+    render_page(View(), today=TODAY)
     again = time.perf_counter()
     print(json.dumps({"imports": imported - start, "first": first - imported,
                       "again": again - first, "bytes": len(html)}))  # fmt: skip
-
-
-def measure(lake: Path, media_count: int) -> dict[str, float]:
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.page", "--child", str(lake), str(media_count)],
-        capture_output=True, text=True, timeout=900,
-    )  # fmt: skip
-    if done.returncode:
-        raise RuntimeError(done.stderr[-3000:])
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
 def main() -> None:
@@ -102,8 +89,8 @@ def main() -> None:
         lake = Path(scratch) / "lake"
         build(lake, media_count, days)
         extras(lake, media_count, days)
-        baseline = measure(lake, media_count)
-        page = measure(lake, 0)
+        baseline = child_json("page", str(lake), str(media_count))
+        page = child_json("page", str(lake), "0")
     report("baseline: coverage_gaps over the year", baseline["seconds"], "s")
     report("imports (once per api-server)", page["imports"], "s")
     report("first render (nothing cached)", page["first"], "s")

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -21,7 +20,7 @@ from datetime import date, datetime, timedelta, timezone
 from datetime import time as clock
 from pathlib import Path
 
-from benchmarks.common import header, parse_args, report, verdict
+from benchmarks.common import child_json, header, parse_args, report, verdict
 
 END = date(2026, 1, 1)  # exclusive
 
@@ -94,16 +93,6 @@ def child(lake: str, what: str) -> None:
     print(json.dumps({"seconds": seconds, "peak_mib": peak, "problems": problems}))
 
 
-def measure(lake: Path, what: str) -> dict[str, float]:
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.quality", "--child", str(lake), what],
-        capture_output=True, text=True, timeout=900,
-    )  # fmt: skip
-    if done.returncode:
-        raise RuntimeError(done.stderr[-3000:])
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
-
-
 def main() -> None:
     args = parse_args(__doc__.splitlines()[0])
     media_count, days = (50, 60) if args.tiny else (1000, 365)
@@ -112,8 +101,8 @@ def main() -> None:
         lake = Path(scratch) / "lake"
         rows = build(lake, media_count, days)
         report("rows in media_stats", rows, "rows")
-        baseline = measure(lake, "baseline")
-        checks = measure(lake, "checks")
+        baseline = child_json("quality", str(lake), "baseline")
+        checks = child_json("quality", str(lake), "checks")
     report("baseline: key scan + group-by", baseline["seconds"], "s")
     report("all seven checks", checks["seconds"], "s")
     report("checks: peak RSS", checks["peak_mib"], "MiB")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import shlex
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta, timezone
 from functools import cache
 from pathlib import Path
@@ -28,7 +28,7 @@ from airflow_provider_fansly.plugin.lakes import LAKES_VARIABLE, Lake, load_lake
 from airflow_provider_fansly.storage.layout import day_of
 from airflow_provider_fansly.windows import DAY_MS, HOUR_MS
 
-__all__ = ["create_app", "render_page"]
+__all__ = ["View", "create_app", "render_page"]
 
 PERIODS = {"daily": DAY_MS, "hourly": HOUR_MS}
 Period = Annotated[Literal["daily", "hourly"], Query(description="the lake's daily or hourly data")]
@@ -37,6 +37,27 @@ LakePath = Annotated[
     str | None, Query(description="a configured lake's path (the operator's link names it)")
 ]
 Days = Annotated[int, Query(ge=1, le=3660, description="days up to today the calendar shows")]
+
+
+@dataclass(frozen=True)
+class View:
+    """What the page and ``/api/coverage`` show: a lake (by name or path), a period, an
+    account, and the days (a window in epoch ms, else the last ``days``)."""
+
+    lake: LakeName = None
+    path: LakePath = None
+    period: Period = "daily"
+    account: str | None = None
+    after: int | None = None
+    before: int | None = None
+    days: Days = 365
+
+    def coverage(self, today: date | None = None) -> tuple[Lake, dict[str, Any]]:
+        """The lake and its calendar as JSON, narrowed to the account and days."""
+        lake = _lake(self.lake, self.path)
+        first, last = _window(self.after, self.before)
+        calendar = _calendar(lake, self.period, self.days, first, today)
+        return lake, _coverage(calendar, self.account, first, last)
 
 
 def _authorized() -> list[Any]:
@@ -147,29 +168,20 @@ def _template() -> Any:
     return env.get_template("page.html")
 
 
-def render_page(
-    lake: Lake,
-    period: str = "daily",
-    account: str | None = None,
-    after: int | None = None,
-    before: int | None = None,
-    days: int = 365,
-    today: date | None = None,
-) -> str:
+def render_page(view: View, today: date | None = None) -> str:
     """The page's HTML: the calendar, quality, credits and tables of one lake, as of
     ``today`` (UTC; the calendar's last, not yet due, day)."""
-    first, last = _window(after, before)
-    calendar = _calendar(lake, period, days, first, today)
+    lake, coverage = view.coverage(today)
     return str(
         _template().render(
             lake=lake,
             lakes=[lk.name for lk in _configured()],
-            period=period,
-            coverage=_coverage(calendar, account, first, last),
+            period=view.period,
+            coverage=coverage,
             quality=summary.quality(lake),
             credits=summary.credits(lake).as_dict(),
             tables=summary.tables(lake),
-            account=account,
+            account=view.account,
             statuses=STATUSES,
         )
     )
@@ -194,35 +206,17 @@ def create_app() -> FastAPI:
         return JSONResponse({"detail": error.detail}, error.status_code, headers=error.headers)
 
     @app.get("/", response_class=HTMLResponse, name="page", summary="The Fansly page")
-    def page(
-        lake: LakeName = None,
-        path: LakePath = None,
-        period: Period = "daily",
-        account: str | None = None,
-        after: int | None = None,
-        before: int | None = None,
-        days: Days = 365,
-    ) -> HTMLResponse:
-        return HTMLResponse(render_page(_lake(lake, path), period, account, after, before, days))
+    def page(view: Annotated[View, Depends()]) -> HTMLResponse:
+        return HTMLResponse(render_page(view))
 
     @app.get("/api/lakes", summary="The configured lakes")
     def lakes() -> list[dict[str, Any]]:
         return [{"name": lk.name, "path": lk.path} for lk in _configured()]
 
     @app.get("/api/coverage", summary="The coverage calendar: a status per account and day")
-    def coverage(
-        lake: LakeName = None,
-        path: LakePath = None,
-        period: Period = "daily",
-        account: str | None = None,
-        after: int | None = None,
-        before: int | None = None,
-        days: Days = 365,
-    ) -> dict[str, Any]:
-        chosen = _lake(lake, path)
-        first, last = _window(after, before)
-        calendar = _calendar(chosen, period, days, first)
-        return {"lake": chosen.name, "period": period} | _coverage(calendar, account, first, last)
+    def coverage(view: Annotated[View, Depends()]) -> dict[str, Any]:
+        lake, coverage = view.coverage()
+        return {"lake": lake.name, "period": view.period} | coverage
 
     @app.get("/api/gaps", summary="One account's day: what is missing, and the command to fetch it")
     def gaps(
