@@ -119,8 +119,8 @@ def _coverage(
         raise HTTPException(404, f"account {account!r} is not in this lake's fetch log")
     names = [a for a in calendar.cells if account is None or a == account]
     held = [c.day for a in names for c in calendar.cells[a] if c.status != "before"]
-    first = first or min(held, default=calendar.last)
-    last = last or calendar.last
+    first = first or min(held, default=calendar.today)
+    last = last or calendar.today
     newest = {a: d.isoformat() if d else None for a, d in calendar.newest().items()}
     accounts = []
     for name in names:

@@ -57,14 +57,13 @@ class Cell:
 
 @dataclass(frozen=True)
 class Calendar:
-    """Every account's days in ``[first, last]``, with what each media offer's day holds.
+    """Every account's days in ``[first, today]``, with what each media offer's day holds.
 
     ``media`` has one row per (account, media offer, day) the fetch log names, with the
     booleans ``fetched`` and ``gone`` and the day's ``rows``: it answers a click on a cell.
     """
 
     first: date
-    last: date
     today: date
     expected: dict[str, tuple[str, ...]]
     media: pl.DataFrame
@@ -117,7 +116,7 @@ def read_calendar(
         wanted = {r["account_id"]: tuple(r["media_offer_id"]) for r in known.iter_rows(named=True)}
     first = today - timedelta(days=days - 1)
     cells = {a: _cells(media, a, ids, first, today) for a, ids in sorted(wanted.items())}
-    return Calendar(first, today, today, wanted, media, cells)
+    return Calendar(first, today, wanted, media, cells)
 
 
 def _read_log(location: Location, period: int) -> pl.DataFrame:
