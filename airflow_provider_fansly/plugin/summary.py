@@ -21,7 +21,7 @@ from airflow_provider_fansly.storage.location import Location
 __all__ = ["calendar", "credits", "quality", "tables"]
 
 T = TypeVar("T")
-_SIZE = 16
+_SIZE = 8  # a calendar holds a row per media offer and day: keep few
 _cache: OrderedDict[Hashable, Any] = OrderedDict()
 _lock = threading.Lock()
 
