@@ -151,7 +151,9 @@ class AirflowStack:
             **env,
             "AIRFLOW_HOME": str(self.home),
             "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder.resolve()),
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{self.home}/airflow.db",
+            # SQLite lets a writer wait 60 s for the lock (not 5): under load, components and the
+            # CLI otherwise fail midway with "database is locked"
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{self.home}/airflow.db?timeout=60",
             **_executor(broker, self.home),
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.url}/execution/",
             "AIRFLOW__API__HOST": "127.0.0.1",
@@ -288,9 +290,10 @@ class AirflowStack:
         answer.raise_for_status()
         return answer.json()
 
-    def runs(self, dag_id: str, run_type: str = "backfill") -> list[dict[str, Any]]:
-        """Return the DAG's runs of one type from the REST API."""
-        path = f"/api/v2/dags/{dag_id}/dagRuns?run_type={run_type}&limit=1000"
+    def runs(self, dag_id: str, run_type: str | None = None) -> list[dict[str, Any]]:
+        """Return the DAG's runs (of one type) from the REST API."""
+        kind = f"&run_type={run_type}" if run_type else ""
+        path = f"/api/v2/dags/{dag_id}/dagRuns?limit=1000{kind}"
         return list(self.get(path)["dag_runs"])
 
     def wait_for_runs(
@@ -340,6 +343,32 @@ class AirflowStack:
             self._check_alive()
             time.sleep(1)
         raise TimeoutError(f"{dag_id}'s {run_type} runs did not settle: {seen} seen")
+
+    def caught_up(self, consumer: str, producer_run: str, timeout: float = 300) -> list[dict]:
+        """The consumer's asset-triggered runs once one of them consumed the ``lake_updated``
+        event of ``producer_run`` and none is queued or running.
+
+        Not "one run per event": Airflow 3.3 keeps one queue row per asset and consumer, so an
+        event that lands while the scheduler creates a run for an earlier one waits for the
+        next event's run, which consumes both.
+        """
+        deadline, states = time.monotonic() + timeout, ""
+        while time.monotonic() < deadline:
+            runs = self.runs(consumer, "asset_triggered")
+            states = " ".join(f"{r['dag_run_id']}:{r['state']}" for r in runs)
+            if not any(r["state"] in ("queued", "running") for r in runs):
+                sources = {e["source_run_id"] for r in runs for e in self.updates(consumer, r)}
+                if producer_run in sources:
+                    return runs
+            self._check_alive()
+            time.sleep(1)
+        raise TimeoutError(f"{consumer} never consumed {producer_run}'s update: {states}")
+
+    def updates(self, consumer: str, run: dict[str, Any]) -> list[dict[str, Any]]:
+        """The ``lake_updated`` events one run of the consumer was triggered by."""
+        path = f"/api/v2/dags/{consumer}/dagRuns/{run['dag_run_id']}/upstreamAssetEvents"
+        events = self.get(path)["asset_events"]
+        return [e for e in events if e["source_task_id"] == "lake_updated"]
 
     def _check_alive(self) -> None:
         for proc in self.procs:

@@ -133,9 +133,10 @@ def run_airflow(stack: AirflowStack, url: str, first: date, last: date, days: in
     later = int((time.time() + 5 * 86_400) * 1000)
     httpx.post(f"{url}/_emulator/config", json={"clock_ms": later}, timeout=10).raise_for_status()
     log("the emulator's clock is now 5 days on (late stats arrived); a manual run re-fetches")
-    stack.trigger(DAG_ID, f"{date.today()}T00:00:00Z")
+    stack.settled_runs(QUALITY, "asset_triggered", settle=10)
+    manual = stack.trigger(DAG_ID, f"{date.today()}T00:00:00Z")
     stack.wait_for_runs(DAG_ID, 1, timeout=600, run_type="manual")
-    quality = stack.settled_runs(QUALITY, "asset_triggered", settle=6)
+    quality = stack.caught_up(QUALITY, manual)
     states = [r["state"] for r in quality]
     log(
         f"quality DAG: {states.count('success')}/{len(states)} run(s) succeeded, "

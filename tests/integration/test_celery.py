@@ -4,17 +4,22 @@ A deployment as a new user makes it: only the connection and the Variables exist
 the DAG files are copied as shipped and unpaused. The scheduler's own run fetches yesterday
 (not months of catchup); a backfill of three days runs in mapped batches spread over two
 Celery workers (which fork their task processes); the lake must hold every row exactly once,
-and the quality DAG must run on the run-level alias: once per producing run.
+and the quality DAG must run on the run-level alias: once per producing run. Last, the Fansly
+page's command for a gap (a media offer the lake expects but the Variable left out) is run as
+printed, and fetches just that media offer's day.
 """
 
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
+import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT, DEFAULT_KEY
@@ -26,6 +31,7 @@ from tests.lake import days, lake_rows, truth
 pytestmark = pytest.mark.integration
 DAILY, QUALITY = "fansly_media_stats_daily", "fansly_media_stats_quality"
 IDS = ["c1", "c2", "c3", "c4"]
+LATE = "c5"  # expected by the page's lake configuration, left out of the DAG's Variable
 D0 = 1_769_904_000_000  # 2026-02-01T00:00Z
 
 
@@ -35,11 +41,22 @@ def _copy_dags(folder: Path) -> None:
         shutil.copy(ROOT / "dags" / f"{dag_id}.py", folder / f"{dag_id}.py")
 
 
-def _consumed(stack: AirflowStack, run: dict[str, Any]) -> list[dict[str, Any]]:
-    path = f"/api/v2/dags/{QUALITY}/dagRuns/{run['dag_run_id']}/upstreamAssetEvents"
-    return list(stack.get(path)["asset_events"])
+def _fill_gap(stack: AirflowStack, emulator: str, day: str) -> list[dict[str, Any]]:
+    """Run the page's command for one day's gap; return the requests it sent."""
+    gap = stack.get(f"/fansly/api/gaps?account={DEFAULT_ACCOUNT}&day={day}")
+    assert (gap["missing"], gap["gone"]) == ([LATE], [])
+    sent = len(httpx.get(f"{emulator}/_emulator/stats", timeout=10).json()["log"])
+    stack.airflow(*shlex.split(gap["command"])[1:])
+    for _ in range(150):  # bounded: 5 minutes
+        coverage = stack.get(f"/fansly/api/coverage?account={DEFAULT_ACCOUNT}")
+        cell = next(c for c in coverage["accounts"][0]["cells"] if c["day"] == day)
+        if cell["status"] == "covered":
+            return list(httpx.get(f"{emulator}/_emulator/stats", timeout=10).json()["log"][sent:])
+        time.sleep(2)
+    raise TimeoutError(f"the gap of {day} was still open: {cell}")
 
 
+@pytest.mark.timeout(600)
 def test_a_backfill_on_two_celery_workers_lands_exactly_and_triggers_quality_once_per_run(
     tmp_path: Path,
 ) -> None:
@@ -54,6 +71,9 @@ def test_a_backfill_on_two_celery_workers_lands_exactly_and_triggers_quality_onc
             "AIRFLOW_VAR_FANSLY_OUTPUT_PATH": str(lake),
             "AIRFLOW_VAR_FANSLY_BATCH_SIZE": "2",
             "FANSLY_START_DATE": "2026-01-01",
+            "AIRFLOW_VAR_FANSLY_LAKES": json.dumps(
+                {"celery": {"path": str(lake), "accounts": {DEFAULT_ACCOUNT: [*IDS, LATE]}}}
+            ),
         }
         with AirflowStack(tmp_path / "home", dags, env, broker=broker) as stack:
             stack.prepare(pools={})
@@ -63,15 +83,16 @@ def test_a_backfill_on_two_celery_workers_lands_exactly_and_triggers_quality_onc
             stack.worker("w2")
             stack.wait_for_runs(DAILY, 3, timeout=600)
             (scheduled,) = stack.wait_for_runs(DAILY, 1, timeout=300, run_type="scheduled")
-            after_backfill = stack.settled_runs(QUALITY, "asset_triggered", settle=6)
-            # one more producing run, alone: exactly one more quality run
-            stack.trigger(DAILY, "2026-02-05T00:00:00Z")
+            # quiet first, so that no quality run is being created when the next event lands
+            stack.settled_runs(QUALITY, "asset_triggered", settle=10)
+            manual = stack.trigger(DAILY, "2026-02-05T00:00:00Z")
             stack.wait_for_runs(DAILY, 1, timeout=300, run_type="manual")
-            after_manual = stack.settled_runs(QUALITY, "asset_triggered", settle=6)
-            consumed = [e for r in after_manual for e in _consumed(stack, r)]
+            quality = stack.caught_up(QUALITY, manual)
+            updates = [e for r in quality for e in stack.updates(QUALITY, r)]
             worker_logs = [
                 (stack.home / "logs" / f"worker-{w}.log").read_text() for w in ("w1", "w2")
             ]
+            filled = _fill_gap(stack, url, "2026-02-02")
 
     # unpaused, the DAG's own run is the latest day only: yesterday, with its 2-day lookback
     yesterday = date.today() - timedelta(days=1)
@@ -80,18 +101,26 @@ def test_a_backfill_on_two_celery_workers_lands_exactly_and_triggers_quality_onc
     # every row once: the backfill's three days, the manual run's [02-02, 02-05), the recent
     assert days(lake, DAY_MS) == ["2026-02-01", "2026-02-02", "2026-02-03", "2026-02-04", *recent]
     y0 = int(datetime.combine(yesterday, datetime.min.time(), timezone.utc).timestamp()) * 1000
-    expected = truth(DEFAULT_ACCOUNT, IDS, D0, D0 + 4 * DAY_MS, DAY_MS) + truth(
-        DEFAULT_ACCOUNT, IDS, y0 - 2 * DAY_MS, y0 + DAY_MS, DAY_MS
+    expected = (
+        truth(DEFAULT_ACCOUNT, IDS, D0, D0 + 4 * DAY_MS, DAY_MS)
+        + truth(DEFAULT_ACCOUNT, IDS, y0 - 2 * DAY_MS, y0 + DAY_MS, DAY_MS)
+        + truth(DEFAULT_ACCOUNT, [LATE], D0 + DAY_MS, D0 + 2 * DAY_MS, DAY_MS)
     )
     assert lake_rows(lake) == sorted(expected)
+    # the page's command asked for the missing media offer's day, nothing else (no credit
+    # spent on what the lake held)
+    assert [(r["media"], r["after"], r["before"]) for r in filled] == [
+        (LATE, D0 + DAY_MS, D0 + 2 * DAY_MS)
+    ]
     # both workers ran tasks
     assert all("fansly_media_stats_daily" in text for text in worker_logs)
-    # quality ran on the run-level events only: 3 backfill + 1 scheduled + 1 manual run
-    assert 1 <= len(after_backfill) <= 4
-    assert len(after_manual) == len(after_backfill) + 1
-    assert all(r["state"] == "success" for r in after_manual)
-    updates = [e for e in consumed if e["source_task_id"] == "lake_updated"]
-    assert len(updates) == 5
-    manual = next(e for e in updates if e["source_run_id"].startswith("manual__"))
-    assert manual["extra"]["batches"] == 2 and manual["extra"]["media_offers"] == 4
-    assert manual["extra"]["days"] == [str(first + timedelta(days=i)) for i in range(1, 4)]
+    # quality ran on the run-level events only: one per producing run (3 backfill runs, the
+    # scheduled one, the manual one), each consumed once, none per batch
+    assert all(r["state"] == "success" for r in quality)
+    assert sorted(e["source_run_id"].split("__")[0] for e in updates) == [
+        "backfill", "backfill", "backfill", "manual", "scheduled",
+    ]  # fmt: skip
+    assert len({e["source_run_id"] for e in updates}) == 5
+    (last,) = [e for e in updates if e["source_run_id"] == manual]
+    assert last["extra"]["batches"] == 2 and last["extra"]["media_offers"] == 4
+    assert last["extra"]["days"] == [str(first + timedelta(days=i)) for i in range(1, 4)]
