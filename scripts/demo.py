@@ -140,7 +140,8 @@ def run_airflow(stack: AirflowStack, url: str, first: date, last: date, days: in
     states = [r["state"] for r in quality]
     log(
         f"quality DAG: {states.count('success')}/{len(states)} run(s) succeeded, "
-        "triggered once per producing run by the fansly_media_stats_updated alias"
+        "triggered by the fansly_media_stats_updated events (one per producing run, not per "
+        "batch; a run consumes those that came while the one before it ran)"
     )
 
 

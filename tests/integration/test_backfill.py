@@ -16,6 +16,7 @@ from tests.lake import days
 pytestmark = pytest.mark.integration
 
 
+@pytest.mark.timeout(900)  # about 2.5 min alone, near 4 beside the rest on two workers
 def test_the_demo_runs_to_completion_in_a_scratch_directory(tmp_path: Path) -> None:
     demo = [sys.executable, str(ROOT / "scripts" / "demo.py"), "--days", "9"]
     done = subprocess.run(
