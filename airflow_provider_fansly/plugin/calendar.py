@@ -1,9 +1,9 @@
 """The coverage calendar: per account and UTC day, whether the lake holds what it should.
 
 It is drawn from the ``fetch_log`` table alone (one row per media offer, day and try), with
-the rule :func:`..storage.fetch_log.covered_days` applies, but vectorized over the whole log:
-a (media offer, day) is *fetched* when the fetched windows cover the day without a hole, and
-*gone* when its latest answer was "gone". A day's cell is then, in this order:
+the rule of :func:`..storage.fetch_log.media_days`: a (media offer, day) is *fetched* when
+the fetched windows cover the day without a hole, and *gone* when its latest answer was
+"gone". A day's cell is then, in this order:
 
 - ``not_due``: today or later (UTC), its data is not final yet;
 - ``before``: before the account's first fetched day (the lake's history starts later);
@@ -25,17 +25,13 @@ from datetime import date, timedelta
 
 import numpy as np
 import polars as pl
-import pyarrow.compute as pc
 
-from airflow_provider_fansly.storage.delta import FETCH_LOG, open_table
-from airflow_provider_fansly.storage.layout import FETCHED, GONE
+from airflow_provider_fansly.storage.fetch_log import media_days, read_log
 from airflow_provider_fansly.storage.location import Location
 
 __all__ = ["STATUSES", "Calendar", "Cell", "read_calendar"]
 
 STATUSES = ("covered", "quiet", "gone", "gap", "not_due", "before")
-_KEY = ["account_id", "media_offer_id", "dt"]
-_COLUMNS = [*_KEY, "window_start", "window_end", "status", "fetched_at", "rows"]
 
 
 @dataclass(frozen=True)
@@ -102,7 +98,7 @@ def read_calendar(
     expected: Mapping[str, Sequence[str]] | None = None,
 ) -> Calendar:
     """Read the fetch log of one period and lay out the ``days`` up to ``today`` (included)."""
-    media = _media_days(_read_log(location, period))
+    media = media_days(read_log(location, period))
     if expected:
         wanted = {a: tuple(sorted(set(ids))) for a, ids in expected.items()}
         pairs = pl.DataFrame(
@@ -117,66 +113,6 @@ def read_calendar(
     first = today - timedelta(days=days - 1)
     cells = {a: _cells(media, a, ids, first, today) for a, ids in sorted(wanted.items())}
     return Calendar(first, today, wanted, media, cells)
-
-
-def _read_log(location: Location, period: int) -> pl.DataFrame:
-    """The fetch log rows of a period, only the columns the calendar needs."""
-    table = open_table(location, FETCH_LOG)
-    if table is None:
-        return pl.DataFrame(pl.from_arrow(FETCH_LOG.schema.empty_table().select(_COLUMNS)))
-    dataset = table.to_pyarrow_dataset()
-    return pl.DataFrame(
-        pl.from_arrow(dataset.to_table(columns=_COLUMNS, filter=pc.field("period_ms") == period))
-    )
-
-
-def _media_days(log: pl.DataFrame) -> pl.DataFrame:
-    """One row per (account, media offer, day): fetched whole, gone, and its most rows.
-
-    A day one fetched window covers is whole at once; only the days fetched in parts (sub-daily
-    windows) go through the sweep that looks for a hole between the parts.
-    """
-    day_start = pl.col("dt").cast(pl.Datetime("us", "UTC"))
-    fetched = pl.col("status") == FETCHED
-    per = log.group_by(_KEY).agg(
-        # the latest answer; of two at the same instant, the greater status (as covered_days)
-        pl.col("status").sort_by("fetched_at", "status").last() == GONE,
-        (
-            fetched
-            & (pl.col("window_start") <= day_start)
-            & (pl.col("window_end") >= day_start + pl.duration(days=1))
-        )
-        .any()
-        .alias("whole"),
-        pl.col("rows").max(),
-    )
-    per = per.rename({"status": "gone"})
-    parts = log.filter(fetched).join(per.filter(~pl.col("whole")), on=_KEY, how="semi")
-    swept = per.join(_swept(parts), on=_KEY, how="left")
-    return swept.select(
-        *_KEY,
-        pl.col("gone"),
-        ((pl.col("whole") | pl.col("swept").fill_null(False)) & ~pl.col("gone")).alias("fetched"),
-        pl.col("rows"),
-    )
-
-
-def _swept(parts: pl.DataFrame) -> pl.DataFrame:
-    """Per (account, media offer, day) fetched in parts: whether the parts cover it all."""
-    day_start = pl.col("dt").cast(pl.Datetime("us", "UTC"))
-    spans = (
-        parts.select(*_KEY, "window_start", "window_end")
-        .unique()
-        .sort(*_KEY, "window_start", "window_end")
-        .with_columns(reached=pl.col("window_end").cum_max().shift(1).over(_KEY))
-    )
-    return spans.group_by(_KEY).agg(
-        (
-            (pl.col("window_start").min() <= day_start.first())
-            & (pl.col("window_end").max() >= day_start.first() + pl.duration(days=1))
-            & (pl.col("reached").is_null() | (pl.col("window_start") <= pl.col("reached"))).all()
-        ).alias("swept")
-    )
 
 
 def _cells(

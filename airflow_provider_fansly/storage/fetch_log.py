@@ -8,11 +8,12 @@ the rerun fetches again: the log never claims data that is not there.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -22,7 +23,19 @@ from airflow_provider_fansly.storage.delta import FETCH_LOG, open_table
 from airflow_provider_fansly.storage.layout import FETCHED, GONE, INVALID
 from airflow_provider_fansly.storage.location import Location
 
-__all__ = ["FETCHED", "GONE", "INVALID", "TaskFetch", "covered_days", "log_rows"]
+__all__ = [
+    "FETCHED",
+    "GONE",
+    "INVALID",
+    "TaskFetch",
+    "covered_days",
+    "log_rows",
+    "media_days",
+    "read_log",
+]
+
+_KEY = ["account_id", "media_offer_id", "dt"]
+_COLUMNS = [*_KEY, "window_start", "window_end", "status", "fetched_at", "rows"]
 
 
 #: (account, media offer, day) -> GONE when the latest answer for that day was "gone" (its
@@ -82,50 +95,76 @@ def log_rows(
     return pa.Table.from_pylist(records, schema=FETCH_LOG_SCHEMA)
 
 
-def covered_days(location: Location, period: int, first: date, last: date) -> Coverage:
-    """Which (account, media offer, day) in ``[first, last]`` were fetched whole, or gone."""
+def read_log(
+    location: Location, period: int, first: date | None = None, last: date | None = None
+) -> pl.DataFrame:
+    """The fetch log rows of a period (of the days in ``[first, last]`` when given), only the
+    columns :func:`media_days` reads."""
     table = open_table(location, FETCH_LOG)
     if table is None:
-        return {}
-    wanted = (
-        (pc.field("period_ms") == period) & (pc.field("dt") >= first) & (pc.field("dt") <= last)
-    )
-    found = table.to_pyarrow_dataset().to_table(
-        filter=wanted,
-        columns=[
-            "account_id",
-            "media_offer_id",
-            "dt",
-            "window_start",
-            "window_end",
-            "status",
-            "fetched_at",
-        ],
-    )
-    spans: dict[tuple[str, str, date], list[tuple[int, int]]] = defaultdict(list)
-    latest: dict[tuple[str, str, date], tuple[object, str]] = {}
-    for r in found.to_pylist():
-        key, answer = (
-            (r["account_id"], r["media_offer_id"], r["dt"]),
-            (r["fetched_at"], r["status"]),
+        return pl.DataFrame(pl.from_arrow(FETCH_LOG_SCHEMA.empty_table().select(_COLUMNS)))
+    wanted = pc.field("period_ms") == period
+    if first is not None and last is not None:
+        wanted &= (pc.field("dt") >= first) & (pc.field("dt") <= last)
+    found = table.to_pyarrow_dataset().to_table(columns=_COLUMNS, filter=wanted)
+    return pl.DataFrame(pl.from_arrow(found))
+
+
+def media_days(log: pl.DataFrame) -> pl.DataFrame:
+    """One row per (account, media offer, day) of the log: ``gone`` when its latest answer
+    was "gone", else ``fetched`` when fetched windows cover the whole day; and its most rows.
+
+    A day one fetched window covers is whole at once; only the days fetched in parts (sub-daily
+    windows) go through the sweep that looks for a hole between the parts.
+    """
+    day_start = pl.col("dt").cast(pl.Datetime("us", "UTC"))
+    fetched = pl.col("status") == FETCHED
+    per = log.group_by(_KEY).agg(
+        # the latest answer; of two at the same instant, the greater status
+        pl.col("status").sort_by("fetched_at", "status").last() == GONE,
+        (
+            fetched
+            & (pl.col("window_start") <= day_start)
+            & (pl.col("window_end") >= day_start + pl.duration(days=1))
         )
-        latest[key] = max(latest.get(key, answer), answer)
-        if r["status"] == FETCHED:
-            spans[key].append((_ms(r["window_start"]), _ms(r["window_end"])))
-    gone = {k for k, (_, status) in latest.items() if status == GONE}
-    covered = {k for k, parts in spans.items() if _covers(layout.day_bounds(k[2]), parts)}
-    return {**dict.fromkeys(covered - gone, FETCHED), **dict.fromkeys(gone, GONE)}
+        .any()
+        .alias("whole"),
+        pl.col("rows").max(),
+    )
+    per = per.rename({"status": "gone"})
+    parts = log.filter(fetched).join(per.filter(~pl.col("whole")), on=_KEY, how="semi")
+    swept = per.join(_swept(parts), on=_KEY, how="left")
+    return swept.select(
+        *_KEY,
+        pl.col("gone"),
+        ((pl.col("whole") | pl.col("swept").fill_null(False)) & ~pl.col("gone")).alias("fetched"),
+        pl.col("rows"),
+    )
 
 
-def _ms(value: object) -> int:
-    return int(value.timestamp() * 1000)  # type: ignore[attr-defined]
+def _swept(parts: pl.DataFrame) -> pl.DataFrame:
+    """Per (account, media offer, day) fetched in parts: whether the parts cover it all."""
+    day_start = pl.col("dt").cast(pl.Datetime("us", "UTC"))
+    spans = (
+        parts.select(*_KEY, "window_start", "window_end")
+        .unique()
+        .sort(*_KEY, "window_start", "window_end")
+        .with_columns(reached=pl.col("window_end").cum_max().shift(1).over(_KEY))
+    )
+    return spans.group_by(_KEY).agg(
+        (
+            (pl.col("window_start").min() <= day_start.first())
+            & (pl.col("window_end").max() >= day_start.first() + pl.duration(days=1))
+            & (pl.col("reached").is_null() | (pl.col("window_start") <= pl.col("reached"))).all()
+        ).alias("swept")
+    )
 
 
-def _covers(day: tuple[int, int], parts: Iterable[tuple[int, int]]) -> bool:
-    """Whether the union of ``parts`` covers all of ``[day)``."""
-    reached = day[0]
-    for start, end in sorted(parts):
-        if start > reached:
-            return False
-        reached = max(reached, end)
-    return reached >= day[1]
+def covered_days(location: Location, period: int, first: date, last: date) -> Coverage:
+    """Which (account, media offer, day) in ``[first, last]`` were fetched whole, or gone."""
+    held = media_days(read_log(location, period, first, last))
+    held = held.filter(pl.col("gone") | pl.col("fetched"))
+    return {
+        (account, media, day): GONE if gone else FETCHED
+        for account, media, day, gone in held.select(*_KEY, "gone").iter_rows()
+    }
