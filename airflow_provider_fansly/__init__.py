@@ -55,7 +55,7 @@ def get_provider_info() -> dict[str, Any]:
                 ],
             }
         ],
-        "extra-links": ["airflow_provider_fansly.plugin.link.LakePageLink"],
+        "extra-links": ["airflow_provider_fansly.links.fansly.LakePageLink"],
         "connection-types": [
             {
                 "hook-class-name": "airflow_provider_fansly.hooks.fansly.FanslyHook",

@@ -28,10 +28,10 @@ def _convert(output_path: str) -> int:
 
 def _history(output_path: str, limit: int) -> int:
     from airflow_provider_fansly.storage.commit import METADATA_KEYS
-    from airflow_provider_fansly.storage.delta import MEDIA_STATS, open_table
+    from airflow_provider_fansly.storage.delta import MEDIA_STATS_TABLE, open_table
     from airflow_provider_fansly.storage.location import Location
 
-    table = open_table(Location.parse(output_path), MEDIA_STATS)
+    table = open_table(Location.parse(output_path), MEDIA_STATS_TABLE)
     if table is None:
         print(f"{output_path} has no media_stats table yet")
         return 1
@@ -67,7 +67,7 @@ def _month(text: str) -> str:
 
 
 def _credits(output_path: str, month: str | None) -> int:
-    from airflow_provider_fansly.credits import credits_spent
+    from airflow_provider_fansly.storage.ledger import credits_spent
 
     spent = credits_spent(output_path, month)
     print(f"{output_path} spent {spent} credit(s) in {month or 'this month'} (UTC)")
@@ -75,8 +75,8 @@ def _credits(output_path: str, month: str | None) -> int:
 
 
 def _cost(args: argparse.Namespace) -> int:
+    from airflow_provider_fansly.client.windows import DAY_MS, HOUR_MS
     from airflow_provider_fansly.credits import backfill_cost
-    from airflow_provider_fansly.windows import DAY_MS, HOUR_MS
 
     cost = backfill_cost(
         args.output_path,

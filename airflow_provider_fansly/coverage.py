@@ -14,10 +14,10 @@ from typing import Any
 
 import pyarrow.dataset as ds
 
-from airflow_provider_fansly.storage.delta import MEDIA_STATS, open_table
+from airflow_provider_fansly.client.windows import DAY_MS
+from airflow_provider_fansly.storage.delta import MEDIA_STATS_TABLE, open_table
 from airflow_provider_fansly.storage.fetch_log import GONE, covered_days
 from airflow_provider_fansly.storage.location import Location
-from airflow_provider_fansly.windows import DAY_MS
 
 __all__ = ["Gap", "coverage_gaps", "daily_totals", "open_dataset"]
 
@@ -52,9 +52,9 @@ def open_dataset(root: str, version: int | None = None) -> ds.Dataset:
     ``dt`` typed; register it in DuckDB or scan it with pyarrow.
     """
     location = Location.parse(root)
-    table = open_table(location, MEDIA_STATS)
+    table = open_table(location, MEDIA_STATS_TABLE)
     if table is None:
-        return ds.dataset(MEDIA_STATS.schema.empty_table())
+        return ds.dataset(MEDIA_STATS_TABLE.schema.empty_table())
     if version is not None:
         table.load_as_version(version)
     return table.to_pyarrow_dataset()

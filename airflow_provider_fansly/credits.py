@@ -10,17 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
-from airflow_provider_fansly.windows import DAY_MS, request_count, to_epoch_ms
+from airflow_provider_fansly.client.windows import DAY_MS, request_count, to_epoch_ms
+from airflow_provider_fansly.storage.ledger import credits_spent
 
 __all__ = ["BackfillCost", "backfill_cost", "credits_spent"]
-
-
-def credits_spent(output_path: str, month: str | None = None) -> int:
-    """Requests this lake's tasks spent in a UTC month (``YYYY-MM``, default this month),
-    failed tries included, plus what running tries have reserved."""
-    from airflow_provider_fansly.storage.ledger import credits_spent as spent
-
-    return spent(output_path, month)
 
 
 @dataclass(frozen=True)

@@ -60,9 +60,9 @@ def shared_key(workers: int, total_media: int, limit: int, window: float) -> Non
 
 def outage(media: int, resume: bool) -> tuple[int, int, int]:
     """A run whose API fails from 80% on until its retry; (needed, answers paid, sends)."""
+    from airflow_provider_fansly.client.windows import request_count
     from airflow_provider_fansly.operators.media_stats import MediaStatsOperator
     from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT, Emulator
-    from airflow_provider_fansly.windows import request_count
 
     before = START + 12 * 24 * HOUR
     needed = media * request_count(START, before, HOUR)

@@ -26,7 +26,7 @@ from unittest.mock import patch
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from airflow_provider_fansly.datapoints import API_COLUMNS, COUNT_COLUMNS
+from airflow_provider_fansly.client.datapoints import API_COLUMNS, COUNT_COLUMNS
 from benchmarks.common import header, parse_args, report, timed, verdict
 
 HOUR = 3_600_000
@@ -119,7 +119,7 @@ def baseline(bodies: list[tuple[str, int, bytes]], out: Path) -> int:
 
 def provider_path(bodies: list[tuple[str, int, bytes]], out: Path, validate: bool) -> int:
     """The provider's path, chunk by chunk, exactly as the operator runs it, to its commit."""
-    from airflow_provider_fansly import pipeline
+    from airflow_provider_fansly.ingest import sink as pipeline
     from airflow_provider_fansly.storage import layout
     from airflow_provider_fansly.storage.delta import replace_rows
     from airflow_provider_fansly.storage.location import Location
@@ -145,10 +145,10 @@ def provider_path(bodies: list[tuple[str, int, bytes]], out: Path, validate: boo
 
 def _feed(sink: Any, by_window: dict[int, list[tuple[str, bytes]]], windows: list[int]) -> None:
     """Parse each window's answers and hand them to the sink as the operator does."""
-    from airflow_provider_fansly.envelope import parse_media_stats
+    from airflow_provider_fansly.client.envelope import parse_media_stats
+    from airflow_provider_fansly.client.models import MediaStats
+    from airflow_provider_fansly.client.reconcile import Question, reconcile
     from airflow_provider_fansly.exceptions import RequestContext
-    from airflow_provider_fansly.models import MediaStats
-    from airflow_provider_fansly.reconcile import Question, reconcile
 
     for lo in windows:
         hi = lo + 99 * HOUR
@@ -177,7 +177,7 @@ def interleaved(
     Taking turns puts the variants on the same footing as the machine's speed drifts (it
     does, by up to a quarter, on a shared VM).
     """
-    from airflow_provider_fansly.pipeline import frozen_heap
+    from airflow_provider_fansly.ingest.sink import frozen_heap
 
     times: dict[str, tuple[int, list[float]]] = {name: (0, []) for name, _, _ in variants}
     for _ in range(rounds):

@@ -29,7 +29,11 @@ def extras(lake: Path, media_count: int, days: int) -> None:
     """A quality run a day (seven checks) and this month's credit entries, a commit each kind."""
     import pyarrow as pa
 
-    from airflow_provider_fansly.storage.delta import CREDIT_LEDGER, QUALITY_RESULTS, append
+    from airflow_provider_fansly.storage.delta import (
+        CREDIT_LEDGER_TABLE,
+        QUALITY_RESULTS_TABLE,
+        append,
+    )
     from airflow_provider_fansly.storage.location import Location
 
     location = Location.parse(str(lake))
@@ -42,7 +46,9 @@ def extras(lake: Path, media_count: int, days: int) -> None:
          "threshold": None, "message": "no problem found", "sample": "[]"}
         for n in range(days) for check in checks
     ]  # fmt: skip
-    append(location, QUALITY_RESULTS, pa.Table.from_pylist(results, QUALITY_RESULTS.schema))
+    append(
+        location, QUALITY_RESULTS_TABLE, pa.Table.from_pylist(results, QUALITY_RESULTS_TABLE.schema)
+    )
     month = datetime.now(timezone.utc)
     ledger = [
         {"entry_id": f"e{n}", "kind": kind, "month": month.strftime("%Y-%m"), "at": month,
@@ -50,7 +56,7 @@ def extras(lake: Path, media_count: int, days: int) -> None:
          "requests": media_count // 20, "rate_limited": 0, "outcome": "success"}
         for n in range(20 * 30) for kind in ("reserved", "spent")
     ]  # fmt: skip
-    append(location, CREDIT_LEDGER, pa.Table.from_pylist(ledger, CREDIT_LEDGER.schema))
+    append(location, CREDIT_LEDGER_TABLE, pa.Table.from_pylist(ledger, CREDIT_LEDGER_TABLE.schema))
 
 
 def _at(day: date) -> datetime:
@@ -70,7 +76,7 @@ def child(lake: str, media_count: int) -> None:
         coverage_gaps(lake, expected, TODAY - timedelta(days=365), TODAY - timedelta(days=1))
         print(json.dumps({"seconds": time.perf_counter() - start}))
         return
-    from airflow_provider_fansly.plugin.app import View, render_page
+    from airflow_provider_fansly.plugins.app import View, render_page
 
     imported = time.perf_counter()
     html = render_page(View(), today=TODAY)

@@ -29,7 +29,7 @@ def build(lake: Path, media_count: int, days: int) -> int:
     """Write the lake: two stat types per media offer and day, every day fetched."""
     import pyarrow as pa
 
-    from airflow_provider_fansly.storage.delta import FETCH_LOG, MEDIA_STATS, append
+    from airflow_provider_fansly.storage.delta import FETCH_LOG_TABLE, MEDIA_STATS_TABLE, append
     from airflow_provider_fansly.storage.location import Location
 
     location, rows = Location.parse(str(lake)), 0
@@ -44,8 +44,8 @@ def build(lake: Path, media_count: int, days: int) -> int:
                     views = 50 + (i * 7 + n * 3 + kind) % 40
                     stats.append(_row(media, at, day, kind, views))
                 log.append(_log(media, at, day))
-        append(location, MEDIA_STATS, pa.Table.from_pylist(stats, MEDIA_STATS.schema))
-        append(location, FETCH_LOG, pa.Table.from_pylist(log, FETCH_LOG.schema))
+        append(location, MEDIA_STATS_TABLE, pa.Table.from_pylist(stats, MEDIA_STATS_TABLE.schema))
+        append(location, FETCH_LOG_TABLE, pa.Table.from_pylist(log, FETCH_LOG_TABLE.schema))
         rows += len(stats)
     return rows
 

@@ -8,7 +8,7 @@ from typing import Any
 import pyarrow as pa
 from deltalake import DeltaTable
 
-from airflow_provider_fansly.datapoints import COUNT_COLUMNS
+from airflow_provider_fansly.client.datapoints import COUNT_COLUMNS
 from airflow_provider_fansly.testing.synthetic import expected_rows
 
 Row = tuple[Any, ...]

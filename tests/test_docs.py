@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from airflow_provider_fansly.client.windows import DAY_MS
 from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT, DEFAULT_KEY, Emulator
-from airflow_provider_fansly.windows import DAY_MS
 from tests.conftest import ROOT
 from tests.lake import lake_rows, truth
 

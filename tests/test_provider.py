@@ -56,7 +56,7 @@ def test_every_listed_module_imports_without_loading_the_data_path() -> None:
         m for group in ("hooks", "operators") for i in info[group] for m in i["python-modules"]
     ]
     modules += [link.rsplit(".", 1)[0] for link in info["extra-links"]]
-    modules.append("airflow_provider_fansly.plugin.registration")  # every component loads it
+    modules.append("airflow_provider_fansly.plugins.registration")  # every component loads it
     code = (
         "import importlib, sys\n"
         f"for m in {modules!r}: importlib.import_module(m)\n"

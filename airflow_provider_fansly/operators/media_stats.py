@@ -1,15 +1,14 @@
 """MediaStatsOperator: one window of media statistics into the lake's Delta tables.
 
 The run is fetch -> validate -> stage, chunk by chunk (oldest first), and only then one
-commit that replaces exactly the task's rows: a failure anywhere commits nothing. The data
-path itself (:mod:`..pipeline`) holds a bounded batch of rows, never the window.
+commit that replaces exactly the task's rows: a failure anywhere commits nothing. The
+operator is glue: the fetching and the data path live in :mod:`..ingest`, the tables in
+:mod:`..storage`.
 """
 
 from __future__ import annotations
 
-import ast
 import asyncio
-import json
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -20,35 +19,37 @@ from typing import TYPE_CHECKING, Any, Literal
 from airflow.sdk import AssetAlias, BaseOperator
 
 from airflow_provider_fansly.assets import MEDIA_STATS, batch_extra, resolves, table_asset
-from airflow_provider_fansly.exceptions import (
-    FanslyBudgetExceededError,
-    FanslyInputError,
-)
+from airflow_provider_fansly.client.ids import check_id
+from airflow_provider_fansly.client.settings import ClientSettings
+from airflow_provider_fansly.client.windows import DAY_MS, Window, days_of, iso_utc
+from airflow_provider_fansly.exceptions import FanslyBudgetExceededError, FanslyInputError
 from airflow_provider_fansly.hooks.fansly import FanslyHook
-from airflow_provider_fansly.ids import check_id
-from airflow_provider_fansly.lineage import RunLineage, operator_lineage
-from airflow_provider_fansly.operators.fetching import ChunkFetcher, FetchPlan, RunSummary
-from airflow_provider_fansly.plugin.link import LakePageLink
-from airflow_provider_fansly.retry import permanent_reason
-from airflow_provider_fansly.settings import HookSettings
-from airflow_provider_fansly.windows import (
-    DAY_MS,
-    Window,
-    check_window,
-    iso_utc,
-    to_epoch_ms,
+from airflow_provider_fansly.ingest.fetcher import ChunkFetcher, FetchPlan
+from airflow_provider_fansly.ingest.inputs import (
+    batches,
+    check_options,
+    parse_media_offer_ids,
+    resolve_window,
 )
+from airflow_provider_fansly.ingest.policy import permanent_reason
+from airflow_provider_fansly.ingest.summary import RunSummary
+from airflow_provider_fansly.lineage.openlineage import RunLineage, operator_lineage
+from airflow_provider_fansly.links.fansly import LakePageLink
 
 if TYPE_CHECKING:
     from datetime import date
 
+    import pyarrow as pa
     from airflow.providers.openlineage.extractors import OperatorLineage
     from airflow.sdk import Context
     from airflow.sdk.definitions.mappedoperator import OperatorPartial
 
-    from airflow_provider_fansly.schemas import UnknownStatTypes
+    from airflow_provider_fansly.ingest.sink import RowSink
+    from airflow_provider_fansly.storage.commit import TaskCommit
     from airflow_provider_fansly.storage.ledger import Reservation
     from airflow_provider_fansly.storage.location import Location
+    from airflow_provider_fansly.storage.rules import UnknownStatTypes
+    from airflow_provider_fansly.storage.staging import Staging
 
 __all__ = [
     "MediaStatsOperator",
@@ -56,61 +57,6 @@ __all__ = [
     "batches",
     "parse_media_offer_ids",
 ]
-
-_POLICIES = ("warn", "fail", "drop")
-
-
-def parse_media_offer_ids(value: str | Sequence[str]) -> list[str]:
-    """Accept one id, a list, or a JSON / Python list rendered by a template; check each.
-
-    Duplicates are dropped (first one wins) so that no media offer is fetched twice.
-    """
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("["):
-            try:
-                value = json.loads(text)
-            except ValueError:
-                value = ast.literal_eval(text)
-        else:
-            value = [text]
-    ids = list(dict.fromkeys(check_id(v, "media_offer_id") for v in value))
-    if not ids:
-        raise ValueError("media_offer_ids is empty: give at least one media offer id")
-    return ids
-
-
-def batches(value: str | Sequence[str], size: int) -> list[list[str]]:
-    """Cut a list of media offer ids (or its JSON) into batches for dynamic task mapping.
-
-    The ids are sorted first, so each batch holds a contiguous range of ids. A batch's data
-    files then have min/max statistics that no other batch's rows fall into, and Delta's
-    conflict check (which prunes by those statistics) lets batches of one day commit at the
-    same time without retrying. Re-cutting, as a new id shifts the ranges, is safe: each
-    task replaces exactly its own media offers' rows.
-    """
-    if size < 1:
-        raise ValueError(f"batch size must be at least 1, got {size}")
-    ids = sorted(parse_media_offer_ids(value))
-    return [ids[i : i + size] for i in range(0, len(ids), size)]
-
-
-def _lookback_ms(lookback: timedelta | float | str | None) -> int:
-    if lookback is None or lookback == "":
-        return 0
-    try:
-        ms = (
-            int(lookback.total_seconds() * 1000)
-            if isinstance(lookback, timedelta)
-            else int(float(lookback) * DAY_MS)
-        )
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"lookback must be a timedelta or a number of days, got {lookback!r}"
-        ) from None
-    if ms < 0:
-        raise ValueError(f"lookback must not be negative, got {lookback!r}")
-    return ms
 
 
 class MediaStatsOperator(BaseOperator):
@@ -183,26 +129,16 @@ class MediaStatsOperator(BaseOperator):
     ) -> None:
         kwargs.setdefault("outlets", [MEDIA_STATS])
         super().__init__(**kwargs)
-        if not isinstance(period, int) or period <= 0:
-            raise ValueError(f"period must be a positive number of milliseconds, got {period!r}")
-        if unknown_stat_types not in _POLICIES:
-            raise ValueError(
-                f"unknown_stat_types must be one of {_POLICIES}, got {unknown_stat_types!r}"
-            )
-        if max_in_flight < 1:
-            raise ValueError(f"max_in_flight must be at least 1, got {max_in_flight}")
-        if on_gone not in ("skip", "fail"):
-            raise ValueError(f"on_gone must be 'skip' or 'fail', got {on_gone!r}")
-        if on_invalid not in ("fail", "quarantine"):
-            raise ValueError(f"on_invalid must be 'fail' or 'quarantine', got {on_invalid!r}")
-        if not isinstance(resume_max_age, timedelta) or resume_max_age < timedelta(0):
-            raise ValueError(
-                f"resume_max_age must be a timedelta of 0 or more, got {resume_max_age!r}"
-            )
-        if max_rate_limit_wait is not None and not max_rate_limit_wait >= 0:
-            raise ValueError(
-                f"max_rate_limit_wait must be 0 or more seconds, got {max_rate_limit_wait!r}"
-            )
+        check_options(
+            period=period,
+            unknown_stat_types=unknown_stat_types,
+            max_in_flight=max_in_flight,
+            on_gone=on_gone,
+            on_invalid=on_invalid,
+            resume_max_age=resume_max_age,
+            max_rate_limit_wait=max_rate_limit_wait,
+            lookback=lookback,
+        )
         self.account_id = account_id
         self.media_offer_ids = media_offer_ids
         self.output_path = output_path
@@ -210,8 +146,6 @@ class MediaStatsOperator(BaseOperator):
         self.after_date = after_date
         self.before_date = before_date
         self.lookback = lookback
-        if not isinstance(lookback, str):
-            _lookback_ms(lookback)  # refuse a bad value when the DAG is parsed
         self.unknown_stat_types = unknown_stat_types
         self.fansly_conn_id = fansly_conn_id
         self.max_requests = max_requests
@@ -237,24 +171,10 @@ class MediaStatsOperator(BaseOperator):
     # -- the window ----------------------------------------------------------------------------
     def resolve_window(self, context: Context | dict[str, Any]) -> Window:
         """Return ``[after, before)`` in epoch ms, lookback included; refuse impossible ones."""
-        given = [d not in (None, "") for d in (self.after_date, self.before_date)]
-        if any(given):
-            if not all(given):
-                raise ValueError("give both after_date and before_date, or neither")
-            after = to_epoch_ms(self.after_date, "after_date")  # type: ignore[arg-type]
-            before = to_epoch_ms(self.before_date, "before_date")  # type: ignore[arg-type]
-        else:
-            start, end = context.get("data_interval_start"), context.get("data_interval_end")
-            if start is None or end is None:
-                raise ValueError(
-                    "this run has no data interval (a manual run without a logical date?): "
-                    "pass after_date and before_date, or trigger it with a logical date"
-                )
-            after, before = to_epoch_ms(start), to_epoch_ms(end)
-        check_window(after, before, self.period)
-        after -= _lookback_ms(self.lookback)
-        check_window(after, before, self.period)
-        return after, before
+        interval = (context.get("data_interval_start"), context.get("data_interval_end"))
+        return resolve_window(
+            self.after_date, self.before_date, interval, self.lookback, self.period
+        )
 
     # -- the run -----------------------------------------------------------------------------
     def execute(self, context: Context) -> dict[str, Any]:
@@ -310,7 +230,7 @@ class MediaStatsOperator(BaseOperator):
         summary = RunSummary(
             account, len(ids), (after, before), self.period, plan.estimated_requests
         )
-        summary.table = location.table_uri("media_stats")
+        summary.table = location.table_uri(layout.MEDIA_STATS_DIR)
         self._check_budget(summary, hook.max_requests)
         reservation = self._reserve(context, location, hook, summary)
         self.log.info(
@@ -372,52 +292,21 @@ class MediaStatsOperator(BaseOperator):
     ) -> None:
         """Fetch and stage in this try's own folder, then commit. After the commit every try's
         folder of the task goes; after a failure they stay for the retry."""
-        from airflow_provider_fansly.pipeline import RowSink, frozen_heap
-        from airflow_provider_fansly.storage import layout
-        from airflow_provider_fansly.storage.commit import commit_task
-        from airflow_provider_fansly.storage.fetch_log import TaskFetch
+        from airflow_provider_fansly.ingest.sink import frozen_heap
         from airflow_provider_fansly.storage.staging import Staging
 
-        after, before = summary.window
-        run_id, try_number = _attempt(context)
+        _, try_number = _attempt(context)
         staging = Staging(location.store, key, f"try{try_number}")
-        fetched_at = int(time.time() * 1000)
-        sink = RowSink(
-            staging,
-            after,
-            before,
-            self.period,
-            self.unknown_stat_types,
-            fetched_at,
-            quarantine=self.on_invalid == "quarantine",
-        )
+        sink = self._sink(staging, summary)
         requests: Counter[tuple[str, date]] = Counter()
         committed = False
         try:
             with frozen_heap():
-                offers = asyncio.run(fetcher.fetch_and_stage(hook, sink, plan, summary, requests))
-            task = TaskFetch(
-                account_id=summary.account_id,
-                media_offer_ids=[
-                    m for m in ids if m not in summary.gone and m not in summary.invalid
-                ],
-                period=self.period,
-                window=(after, before),
-                run_id=run_id,
-                try_number=try_number,
-                fetched_at_ms=fetched_at,
-            )
-            try:
-                done = commit_task(
-                    location,
-                    staging,
-                    task,
-                    offers,
-                    sink.per_day,
-                    requests,
-                    gone=summary.gone,
-                    invalid=list(summary.invalid),
+                offers = asyncio.run(
+                    fetcher.fetch_and_stage(hook.get_conn(), sink, plan, summary, requests)
                 )
+            try:
+                done = self._commit(context, location, sink, offers, requests, ids, summary)
             except BaseException as error:
                 if permanent_reason(error) is None:
                     fetcher.checkpoint(sink)
@@ -425,8 +314,59 @@ class MediaStatsOperator(BaseOperator):
             committed = True
         finally:
             staging.finish(committed, plan.resume.leftovers)
-        summary.rows, summary.days = sink.rows, len(layout.days_of(after, before))
+        summary.rows, summary.days = sink.rows, len(days_of(*summary.window))
         summary.table_version, summary.commit_conflicts = done.version, done.conflicts
+
+    def _sink(self, staging: Staging, summary: RunSummary) -> RowSink:
+        """The data path of this try: validate each fetched chunk and stage it."""
+        from airflow_provider_fansly.ingest.sink import RowSink
+
+        after, before = summary.window
+        return RowSink(
+            staging,
+            after,
+            before,
+            self.period,
+            self.unknown_stat_types,
+            int(time.time() * 1000),
+            quarantine=self.on_invalid == "quarantine",
+        )
+
+    def _commit(
+        self,
+        context: Context,
+        location: Location,
+        sink: RowSink,
+        offers: pa.Table,
+        requests: Counter[tuple[str, date]],
+        ids: list[str],
+        summary: RunSummary,
+    ) -> TaskCommit:
+        """Commit what the sink staged, then the fetch log that marks the window complete."""
+        from airflow_provider_fansly.storage.commit import commit_task
+        from airflow_provider_fansly.storage.fetch_log import TaskFetch
+
+        run_id, try_number = _attempt(context)
+        left_out = set(summary.gone) | set(summary.invalid)
+        task = TaskFetch(
+            account_id=summary.account_id,
+            media_offer_ids=[m for m in ids if m not in left_out],
+            period=self.period,
+            window=summary.window,
+            run_id=run_id,
+            try_number=try_number,
+            fetched_at_ms=sink.fetched_at,
+        )
+        return commit_task(
+            location,
+            sink.staging,
+            task,
+            offers,
+            sink.per_day,
+            requests,
+            gone=summary.gone,
+            invalid=list(summary.invalid),
+        )
 
     def _reserve(
         self, context: Context, location: Location, hook: FanslyHook, summary: RunSummary
@@ -469,7 +409,7 @@ class MediaStatsOperator(BaseOperator):
         if self.execution_timeout is None:
             return self.max_rate_limit_wait
         half = self.execution_timeout.total_seconds() / 2
-        return min(self.max_rate_limit_wait or HookSettings().max_rate_limit_wait, half)
+        return min(self.max_rate_limit_wait or ClientSettings().max_rate_limit_wait, half)
 
     def _check_budget(self, summary: RunSummary, budget: int | None) -> None:
         if budget is not None and summary.estimated_requests > budget:
@@ -495,8 +435,8 @@ def _attempt(context: Context | dict[str, Any]) -> tuple[str, int]:
 
 def _lineage(api_base_url: str, summary: dict[str, Any]) -> RunLineage:
     """What OpenLineage will need, as plain data: the listener may call it in a forked child."""
-    from airflow_provider_fansly.schemas import rows_schema, rules
     from airflow_provider_fansly.storage.columns import MEDIA_STATS_SCHEMA
+    from airflow_provider_fansly.storage.rules import rows_schema, rules
 
     reports = list(summary["invalid"].values())
     after, before = summary["window"]

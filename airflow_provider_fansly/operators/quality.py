@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 
 from airflow_provider_fansly.assets import QUALITY_RESULTS, table_asset
+from airflow_provider_fansly.client.ids import check_id
+from airflow_provider_fansly.client.windows import DAY_MS, HOUR_MS, day_of, to_epoch_ms
 from airflow_provider_fansly.exceptions import FanslyInputError
-from airflow_provider_fansly.ids import check_id
-from airflow_provider_fansly.lineage import QualityLineage, quality_lineage
-from airflow_provider_fansly.storage.layout import day_of
-from airflow_provider_fansly.windows import DAY_MS, HOUR_MS, to_epoch_ms
+from airflow_provider_fansly.lineage.openlineage import QualityLineage, quality_lineage
+from airflow_provider_fansly.storage.layout import MEDIA_STATS_DIR, QUALITY_RESULTS_DIR
 
 if TYPE_CHECKING:
     from airflow.providers.openlineage.extractors import OperatorLineage
@@ -92,7 +92,7 @@ def _lineage(
     findings did), and the metrics of the rows checked."""
     rows, metrics = view.metrics(["views", "unique_viewers", "interaction_time_ms"])
     return QualityLineage(
-        table_uri=location.table_uri("media_stats"),
+        table_uri=location.table_uri(MEDIA_STATS_DIR),
         results_uri=results,
         assertions=tuple(
             (c.id, all(f.status == "passed" for f in findings if f.check_id == c.id), c.severity)
@@ -188,7 +188,7 @@ class MediaStatsQualityOperator(BaseOperator):
             checks = resolve_checks(self.checks)
             expected = parse_expected(self.expected)
             location = Location.parse(self.output_path)
-            as_of = self._as_of(context, table_asset(location.table_uri("media_stats")).uri)
+            as_of = self._as_of(context, table_asset(location.table_uri(MEDIA_STATS_DIR)).uri)
             start = None if self.start in (None, "") else _day(self.start, "start")
         except (ValueError, FanslyInputError) as error:
             raise AirflowFailException(f"{error} [not retried: a bad argument]") from error
@@ -205,7 +205,7 @@ class MediaStatsQualityOperator(BaseOperator):
         record(location, findings, run_id=run_id, checked_at=now, as_of=as_of, period=self.period)
         self.log.info("Quality of %s up to %s (exclusive):\n%s", location, as_of, report(findings))
         summary = self._summary(findings, checks, view, as_of)
-        results = location.table_uri("quality_results")
+        results = location.table_uri(QUALITY_RESULTS_DIR)
         self._lineage = _lineage(location, results, findings, checks, view)
         context["outlet_events"][QUALITY_RESULTS].add(table_asset(results), extra=summary["counts"])
         failed = [f for f in findings if f.status == "failed"]

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import polars as pl
 
+from airflow_provider_fansly.client.windows import DAY_MS, HOUR_MS
 from airflow_provider_fansly.quality.findings import Finding, Severity, problem
 from airflow_provider_fansly.storage.columns import ROWS_SCHEMA
 from airflow_provider_fansly.storage.layout import GONE
-from airflow_provider_fansly.windows import DAY_MS, HOUR_MS
 
 if TYPE_CHECKING:
     from airflow_provider_fansly.quality.lake import LakeView
@@ -323,7 +323,7 @@ class Invariants(Check):
     batch_rows: int = 400_000
 
     def run(self, inputs: Inputs) -> list[Finding]:
-        from airflow_provider_fansly.schemas import rule_failures
+        from airflow_provider_fansly.storage.rules import rule_failures
 
         columns = [*ROWS_SCHEMA.names, "period_ms", "dt"]
         bad: dict[tuple[str, str, str, date], int] = defaultdict(int)
@@ -361,7 +361,7 @@ class Invariants(Check):
 
 def _table_schema(period: int) -> Any:
     """The in-run rules for one period over any window; uniqueness is its own check."""
-    from airflow_provider_fansly.schemas import rows_schema
+    from airflow_provider_fansly.storage.rules import rows_schema
 
     schema = rows_schema(0, 4_102_444_800_000, period)  # any bucket until 2100
     schema.checks = [c for c in schema.checks if c.name != "one_row_per_key"]

@@ -18,9 +18,9 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from airflow_provider_fansly.storage.delta import (
-    FETCH_LOG,
-    MEDIA_STATS,
-    RESTATEMENTS,
+    FETCH_LOG_TABLE,
+    MEDIA_STATS_TABLE,
+    RESTATEMENTS_TABLE,
     TableSpec,
     open_table,
 )
@@ -66,9 +66,9 @@ class LakeView:
         self, columns: Sequence[str], period: int | None = None, first: date | None = None
     ) -> pl.DataFrame:
         """``media_stats`` rows of a period (this run's by default) in the days, some columns."""
-        dataset = self._dataset(MEDIA_STATS)
+        dataset = self._dataset(MEDIA_STATS_TABLE)
         if dataset is None:
-            return pl.DataFrame(schema={c: MEDIA_STATS.schema.field(c).type for c in columns})
+            return pl.DataFrame(schema={c: MEDIA_STATS_TABLE.schema.field(c).type for c in columns})
         wanted = self._days(self.period if period is None else period, first)
         table = dataset.to_table(columns=list(columns), filter=wanted)
         return pl.DataFrame(pl.from_arrow(table))
@@ -87,7 +87,7 @@ class LakeView:
         """Every ``media_stats`` row of the table (all days and periods), in batches of about
         ``rows`` (a file gives its own small batches; they are gathered, since each call of
         a check has a fixed cost)."""
-        dataset = self._dataset(MEDIA_STATS)
+        dataset = self._dataset(MEDIA_STATS_TABLE)
         if dataset is None:
             return
         gathered: list[pa.RecordBatch] = []
@@ -103,7 +103,7 @@ class LakeView:
 
     def keys(self) -> pl.DataFrame:
         """The key columns of every row of the whole table (the uniqueness check's input)."""
-        dataset = self._dataset(MEDIA_STATS)
+        dataset = self._dataset(MEDIA_STATS_TABLE)
         columns = ["account_id", "media_offer_id", "bucket_start", "stat_type", "period_ms"]
         if dataset is None:
             return pl.DataFrame(schema={c: pl.Utf8 for c in columns})
@@ -117,7 +117,7 @@ class LakeView:
     @cached_property
     def fetch_log(self) -> pl.DataFrame:
         """The fetch log's rows of this period in the days (account, media offer, day, status)."""
-        dataset = self._dataset(FETCH_LOG)
+        dataset = self._dataset(FETCH_LOG_TABLE)
         columns = ["account_id", "media_offer_id", "dt", "status"]
         if dataset is None:
             return pl.DataFrame(
@@ -145,7 +145,7 @@ class LakeView:
 
     def restatements(self) -> pl.DataFrame:
         """What commits of this period restated, for the days."""
-        dataset = self._dataset(RESTATEMENTS)
+        dataset = self._dataset(RESTATEMENTS_TABLE)
         if dataset is None:
             return pl.DataFrame()
         return pl.DataFrame(pl.from_arrow(dataset.to_table(filter=self._days(self.period))))

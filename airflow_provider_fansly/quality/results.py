@@ -9,7 +9,7 @@ import pyarrow as pa
 
 from airflow_provider_fansly.quality.findings import Finding
 from airflow_provider_fansly.storage.columns import QUALITY_RESULTS_SCHEMA
-from airflow_provider_fansly.storage.delta import QUALITY_RESULTS, Commit, append
+from airflow_provider_fansly.storage.delta import QUALITY_RESULTS_TABLE, Commit, append
 from airflow_provider_fansly.storage.location import Location
 
 __all__ = ["record"]
@@ -44,4 +44,6 @@ def record(
         }
         for f in findings
     ]
-    return append(location, QUALITY_RESULTS, pa.Table.from_pylist(rows, QUALITY_RESULTS_SCHEMA))
+    return append(
+        location, QUALITY_RESULTS_TABLE, pa.Table.from_pylist(rows, QUALITY_RESULTS_SCHEMA)
+    )

@@ -15,8 +15,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from airflow_provider_fansly.datapoints import API_COLUMNS, COUNT_COLUMNS, STAT_FIELDS
-from airflow_provider_fansly.models import MediaOffer, MediaStats
+from airflow_provider_fansly.client.datapoints import API_COLUMNS, COUNT_COLUMNS, STAT_FIELDS
+from airflow_provider_fansly.client.models import MediaOffer, MediaStats
 
 __all__ = [
     "API_COLUMNS",

@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from airflow_provider_fansly.storage import layout
 from airflow_provider_fansly.storage.delta import (
-    FETCH_LOG,
+    FETCH_LOG_TABLE,
     append,
     mark_gone,
     merge_media_offers,
@@ -86,7 +86,7 @@ def commit_task(
     if invalid:
         refused = log_rows(replace(done, media_offer_ids=invalid), Counter(), requests, INVALID)
         entries = pa.concat_tables([entries, refused])
-    retried += append(location, FETCH_LOG, entries).retries
+    retried += append(location, FETCH_LOG_TABLE, entries).retries
     return TaskCommit(stats.version, retried)
 
 

@@ -38,12 +38,12 @@ from airflow_provider_fansly.storage.columns import (
 from airflow_provider_fansly.storage.location import Location
 
 __all__ = [
-    "CREDIT_LEDGER",
-    "FETCH_LOG",
-    "MEDIA_OFFERS",
-    "MEDIA_STATS",
-    "QUALITY_RESULTS",
-    "RESTATEMENTS",
+    "CREDIT_LEDGER_TABLE",
+    "FETCH_LOG_TABLE",
+    "MEDIA_OFFERS_TABLE",
+    "MEDIA_STATS_TABLE",
+    "QUALITY_RESULTS_TABLE",
+    "RESTATEMENTS_TABLE",
     "WRITER_PROPERTIES",
     "Commit",
     "ConflictRetry",
@@ -68,12 +68,12 @@ class TableSpec:
     partition_by: tuple[str, ...] = ()
 
 
-MEDIA_STATS = TableSpec(layout.MEDIA_STATS, MEDIA_STATS_SCHEMA, tuple(PARTITION_COLUMNS))
-MEDIA_OFFERS = TableSpec(layout.MEDIA_OFFERS, MEDIA_OFFERS_SCHEMA)
-FETCH_LOG = TableSpec(layout.FETCH_LOG, FETCH_LOG_SCHEMA, ("period_ms",))
-CREDIT_LEDGER = TableSpec(layout.CREDIT_LEDGER, CREDIT_LEDGER_SCHEMA)
-RESTATEMENTS = TableSpec(layout.RESTATEMENTS, RESTATEMENTS_SCHEMA, ("period_ms",))
-QUALITY_RESULTS = TableSpec(layout.QUALITY_RESULTS, QUALITY_RESULTS_SCHEMA)
+MEDIA_STATS_TABLE = TableSpec(layout.MEDIA_STATS_DIR, MEDIA_STATS_SCHEMA, tuple(PARTITION_COLUMNS))
+MEDIA_OFFERS_TABLE = TableSpec(layout.MEDIA_OFFERS_DIR, MEDIA_OFFERS_SCHEMA)
+FETCH_LOG_TABLE = TableSpec(layout.FETCH_LOG_DIR, FETCH_LOG_SCHEMA, ("period_ms",))
+CREDIT_LEDGER_TABLE = TableSpec(layout.CREDIT_LEDGER_DIR, CREDIT_LEDGER_SCHEMA)
+RESTATEMENTS_TABLE = TableSpec(layout.RESTATEMENTS_DIR, RESTATEMENTS_SCHEMA, ("period_ms",))
+QUALITY_RESULTS_TABLE = TableSpec(layout.QUALITY_RESULTS_DIR, QUALITY_RESULTS_SCHEMA)
 #: Snappy, Delta's default: every reader has it, and it writes faster than zstd. Dictionary
 #: encoding only for the ids (few distinct values): delta-rs keeps one Parquet writer per
 #: partition open until the commit, and the counters' dictionary buffers were most of what
@@ -198,12 +198,12 @@ def replace_rows(
             rows(),
             mode="overwrite",
             predicate=predicate,
-            partition_by=list(MEDIA_STATS.partition_by),
+            partition_by=list(MEDIA_STATS_TABLE.partition_by),
             writer_properties=WRITER_PROPERTIES,
             commit_properties=CommitProperties(custom_metadata=metadata),
         )
 
-    return committing(location, MEDIA_STATS, write, "the media_stats commit", retry)
+    return committing(location, MEDIA_STATS_TABLE, write, "the media_stats commit", retry)
 
 
 def merge_media_offers(
@@ -220,7 +220,7 @@ def merge_media_offers(
                 target_alias="t",
             ).when_matched_update_all().when_not_matched_insert_all().execute()
 
-    return committing(location, MEDIA_OFFERS, write, "the media_offers merge", retry)
+    return committing(location, MEDIA_OFFERS_TABLE, write, "the media_offers merge", retry)
 
 
 def mark_gone(
@@ -255,7 +255,7 @@ def mark_gone(
             {"deleted": "s.deleted", "fetched_at": "s.fetched_at"}
         ).when_not_matched_insert_all().execute()
 
-    return committing(location, MEDIA_OFFERS, write, "marking gone media offers", retry)
+    return committing(location, MEDIA_OFFERS_TABLE, write, "marking gone media offers", retry)
 
 
 def append(

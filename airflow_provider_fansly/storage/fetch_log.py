@@ -17,9 +17,9 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from airflow_provider_fansly.storage import layout
+from airflow_provider_fansly.client.windows import day_bounds, days_of
 from airflow_provider_fansly.storage.columns import FETCH_LOG_SCHEMA
-from airflow_provider_fansly.storage.delta import FETCH_LOG, open_table
+from airflow_provider_fansly.storage.delta import FETCH_LOG_TABLE, open_table
 from airflow_provider_fansly.storage.layout import FETCHED, GONE, INVALID
 from airflow_provider_fansly.storage.location import Location
 
@@ -73,8 +73,8 @@ def log_rows(
     after, before = task.window
     records = []
     for media in task.media_offer_ids:
-        for day in layout.days_of(after, before):
-            start, end = layout.day_bounds(day)
+        for day in days_of(after, before):
+            start, end = day_bounds(day)
             records.append(
                 {
                     "account_id": task.account_id,
@@ -100,7 +100,7 @@ def read_log(
 ) -> pl.DataFrame:
     """The fetch log rows of a period (of the days in ``[first, last]`` when given), only the
     columns :func:`media_days` reads."""
-    table = open_table(location, FETCH_LOG)
+    table = open_table(location, FETCH_LOG_TABLE)
     if table is None:
         return pl.DataFrame(pl.from_arrow(FETCH_LOG_SCHEMA.empty_table().select(_COLUMNS)))
     wanted = pc.field("period_ms") == period

@@ -3,11 +3,15 @@
 ::
 
     {output_path}/
-      media_stats/     Delta table, partitioned period_ms=/dt=     the datapoints
-      media_offers/    Delta table                                  one row per media offer
-      fetch_log/       Delta table, partitioned period_ms=         what each task fetched
-      credit_ledger/   Delta table                                  what each try reserved and spent
-      _staging/{key}/{try}/batch-NNNNN.parquet    one try's validated rows, before its commit
+      media_stats/      Delta, partitioned period_ms=/dt=  the datapoints, a row per bucket and type
+      media_offers/     Delta                              a row per media offer: its metadata
+      fetch_log/        Delta, partitioned period_ms=      what each task fetched, per media offer
+                                                           and day: the lake's coverage
+      credit_ledger/    Delta                              what each try reserved and spent
+      restatements/     Delta, partitioned period_ms=      rows a later fetch changed
+      quality_results/  Delta                              each quality run's findings
+      _staging/{key}/{try}/batch-NNNNN.parquet|json        one try's validated rows and their
+                                                           manifest, before its commit
 
 A task owns the rows of its account, its media offers, its period and its window: its commit
 replaces exactly those (:func:`replace_predicate`), whatever files they sit in.
@@ -17,36 +21,33 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 
-from airflow_provider_fansly.windows import DAY_MS
+from airflow_provider_fansly.client.windows import days_of
 
 __all__ = [
-    "CREDIT_LEDGER",
+    "CREDIT_LEDGER_DIR",
     "FETCHED",
-    "FETCH_LOG",
+    "FETCH_LOG_DIR",
     "GONE",
     "INVALID",
-    "MEDIA_OFFERS",
-    "MEDIA_STATS",
-    "QUALITY_RESULTS",
-    "RESTATEMENTS",
-    "STAGING",
-    "day_bounds",
-    "day_of",
-    "days_of",
+    "MEDIA_OFFERS_DIR",
+    "MEDIA_STATS_DIR",
+    "QUALITY_RESULTS_DIR",
+    "RESTATEMENTS_DIR",
+    "STAGING_DIR",
     "replace_predicate",
     "staging_dir",
     "task_key",
 ]
 
-MEDIA_STATS = "media_stats"
-MEDIA_OFFERS = "media_offers"
-FETCH_LOG = "fetch_log"
-CREDIT_LEDGER = "credit_ledger"
-RESTATEMENTS = "restatements"
-QUALITY_RESULTS = "quality_results"
-STAGING = "_staging"
+MEDIA_STATS_DIR = "media_stats"
+MEDIA_OFFERS_DIR = "media_offers"
+FETCH_LOG_DIR = "fetch_log"
+CREDIT_LEDGER_DIR = "credit_ledger"
+RESTATEMENTS_DIR = "restatements"
+QUALITY_RESULTS_DIR = "quality_results"
+STAGING_DIR = "_staging"
 
 #: The fetch log's statuses: fetched whole; answered gone (deleted or not found, nothing
 #: committed); set apart for breaking a data-quality rule (``on_invalid="quarantine"``).
@@ -63,24 +64,7 @@ def task_key(account_id: str, media_offer_ids: Sequence[str], period: int, windo
 
 def staging_dir(key: str, attempt: str) -> str:
     """Return the staging folder of one try of one task (no two tries share one)."""
-    return f"{STAGING}/{key}/{attempt}"
-
-
-def day_of(ms: int) -> date:
-    """Return the UTC date of an epoch-ms instant."""
-    return datetime.fromtimestamp(ms // 1000, tz=timezone.utc).date()
-
-
-def day_bounds(day: date) -> tuple[int, int]:
-    """Return ``[start, end)`` of a UTC day in epoch ms."""
-    start = int(datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp() * 1000)
-    return start, start + DAY_MS
-
-
-def days_of(after: int, before: int) -> list[date]:
-    """Return every UTC day that ``[after, before)`` touches, oldest first."""
-    first = after - after % DAY_MS
-    return [day_of(ms) for ms in range(first, before, DAY_MS)]
+    return f"{STAGING_DIR}/{key}/{attempt}"
 
 
 def _quoted(text: str) -> str:

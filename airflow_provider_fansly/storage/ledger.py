@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 from deltalake import DeltaTable
 
 from airflow_provider_fansly.exceptions import FanslyBudgetExceededError
-from airflow_provider_fansly.storage.delta import CREDIT_LEDGER, append, open_table
+from airflow_provider_fansly.storage.delta import CREDIT_LEDGER_TABLE, append, open_table
 from airflow_provider_fansly.storage.location import Location
 
 __all__ = ["Reservation", "credits_spent", "month_of", "reserve", "settle", "spent_by_day"]
@@ -63,7 +63,7 @@ def _entry(
         "rate_limited": rate_limited,
         "outcome": outcome,
     }
-    return pa.Table.from_pylist([row], schema=CREDIT_LEDGER.schema)
+    return pa.Table.from_pylist([row], schema=CREDIT_LEDGER_TABLE.schema)
 
 
 def reserve(
@@ -91,12 +91,12 @@ def reserve(
         estimate,
     )
     version = append(
-        location, CREDIT_LEDGER, _entry(reservation, RESERVED, estimate, 0, "")
+        location, CREDIT_LEDGER_TABLE, _entry(reservation, RESERVED, estimate, 0, "")
     ).version
     if monthly_credits is None:
         return reservation
     table = DeltaTable(
-        location.table_uri(CREDIT_LEDGER.name),
+        location.table_uri(CREDIT_LEDGER_TABLE.name),
         version=version,
         storage_options=location.storage_options,
     )
@@ -118,7 +118,7 @@ def settle(
     location: Location, reservation: Reservation, sent: int, rate_limited: int, outcome: str
 ) -> None:
     """Record what a try really sent (its reservation then stops counting)."""
-    append(location, CREDIT_LEDGER, _entry(reservation, SPENT, sent, rate_limited, outcome))
+    append(location, CREDIT_LEDGER_TABLE, _entry(reservation, SPENT, sent, rate_limited, outcome))
 
 
 def _counted(entries: pa.Table, month: str) -> pa.Table:
@@ -142,7 +142,7 @@ def _spent(entries: pa.Table, month: str) -> int:
 
 def spent_by_day(location: Location, month: str) -> dict[date, int]:
     """Credits counted as spent in a UTC month, per UTC day an entry was written."""
-    table = open_table(location, CREDIT_LEDGER)
+    table = open_table(location, CREDIT_LEDGER_TABLE)
     if table is None:
         return {}
     counted = _counted(table.to_pyarrow_table(), month)
@@ -156,7 +156,7 @@ def credits_spent(output_path: str, month: str | None = None) -> int:
     """Requests this lake's tasks spent in a UTC month (``YYYY-MM``, default this month),
     failed tries included, plus what running tries reserved."""
     location = Location.parse(output_path)
-    table = open_table(location, CREDIT_LEDGER)
+    table = open_table(location, CREDIT_LEDGER_TABLE)
     if table is None:
         return 0
     return _spent(table.to_pyarrow_table(), month or month_of(datetime.now(timezone.utc)))

@@ -17,6 +17,7 @@ from datetime import date
 import pyarrow as pa
 from deltalake import write_deltalake
 
+from airflow_provider_fansly.client.windows import day_bounds
 from airflow_provider_fansly.exceptions import FanslyLegacyLakeError
 from airflow_provider_fansly.storage import layout
 from airflow_provider_fansly.storage.columns import (
@@ -26,9 +27,9 @@ from airflow_provider_fansly.storage.columns import (
     with_partitions,
 )
 from airflow_provider_fansly.storage.delta import (
-    FETCH_LOG,
-    MEDIA_OFFERS,
-    MEDIA_STATS,
+    FETCH_LOG_TABLE,
+    MEDIA_OFFERS_TABLE,
+    MEDIA_STATS_TABLE,
     WRITER_PROPERTIES,
     TableSpec,
 )
@@ -48,7 +49,9 @@ def is_legacy(store: Store) -> bool:
     """Whether the root holds 0.1 files where the Delta tables belong."""
     if store.exists(_KEYS):
         return True
-    return store.exists(layout.MEDIA_STATS) and not store.exists(f"{layout.MEDIA_STATS}/_delta_log")
+    return store.exists(layout.MEDIA_STATS_DIR) and not store.exists(
+        f"{layout.MEDIA_STATS_DIR}/_delta_log"
+    )
 
 
 def check_not_legacy(location: Location) -> None:
@@ -67,7 +70,7 @@ def convert(output_path: str) -> dict[str, int]:
     location = Location.parse(output_path)
     store = location.store
     if is_legacy(store):
-        for name in (layout.MEDIA_STATS, layout.MEDIA_OFFERS, _KEYS):
+        for name in (layout.MEDIA_STATS_DIR, layout.MEDIA_OFFERS_DIR, _KEYS):
             if store.exists(name):
                 store.move(name, f"{LEGACY_DIR}/{name}")
         log.info("Moved the 0.1 files of %s aside to %s/", location, LEGACY_DIR)
@@ -82,10 +85,10 @@ def convert(output_path: str) -> dict[str, int]:
     rows = pa.RecordBatchReader.from_batches(
         MEDIA_STATS_SCHEMA, _stat_batches(legacy, manifests, covered)
     )
-    _overwrite(location, MEDIA_STATS, rows)
-    _overwrite(location, MEDIA_OFFERS, _media_offers(legacy))
+    _overwrite(location, MEDIA_STATS_TABLE, rows)
+    _overwrite(location, MEDIA_OFFERS_TABLE, _media_offers(legacy))
     entries = _fetch_log(covered)
-    _overwrite(location, FETCH_LOG, entries)
+    _overwrite(location, FETCH_LOG_TABLE, entries)
     return {"fetch_log_rows": entries.num_rows}
 
 
@@ -106,11 +109,11 @@ def _stat_batches(
     covered: dict[tuple[str, int], Counter[tuple[str, date]]],
 ) -> Iterator[pa.RecordBatch]:
     """Every 0.1 data file as Delta rows; note which media offers each day covered."""
-    for period_dir in legacy.listdir(layout.MEDIA_STATS):
+    for period_dir in legacy.listdir(layout.MEDIA_STATS_DIR):
         period = int(period_dir.removeprefix("period_ms="))
-        for day_dir in legacy.listdir(f"{layout.MEDIA_STATS}/{period_dir}"):
+        for day_dir in legacy.listdir(f"{layout.MEDIA_STATS_DIR}/{period_dir}"):
             day = date.fromisoformat(day_dir.removeprefix("dt="))
-            folder = f"{layout.MEDIA_STATS}/{period_dir}/{day_dir}"
+            folder = f"{layout.MEDIA_STATS_DIR}/{period_dir}/{day_dir}"
             for name in legacy.listdir(folder):
                 key = name.removeprefix("part-").removesuffix(".parquet")
                 manifest = manifests.get(key, {})
@@ -125,8 +128,8 @@ def _stat_batches(
 
 def _media_offers(legacy: Store) -> pa.Table:
     tables = [
-        legacy.read_table(f"{layout.MEDIA_OFFERS}/{name}")
-        for name in legacy.listdir(layout.MEDIA_OFFERS)
+        legacy.read_table(f"{layout.MEDIA_OFFERS_DIR}/{name}")
+        for name in legacy.listdir(layout.MEDIA_OFFERS_DIR)
     ]
     if not tables:
         return MEDIA_OFFERS_SCHEMA.empty_table()
@@ -142,7 +145,7 @@ def _fetch_log(covered: dict[tuple[str, int], Counter[tuple[str, date]]]) -> pa.
         for media, day in counts:
             by_day.setdefault(day, []).append(media)
         for day, media_ids in sorted(by_day.items()):
-            start, end = layout.day_bounds(day)
+            start, end = day_bounds(day)
             task = TaskFetch(
                 account_id=account,
                 media_offer_ids=sorted(media_ids),
@@ -153,4 +156,4 @@ def _fetch_log(covered: dict[tuple[str, int], Counter[tuple[str, date]]]) -> pa.
                 fetched_at_ms=now_ms,
             )
             tables.append(log_rows(task, counts, Counter()))
-    return pa.concat_tables(tables) if tables else FETCH_LOG.schema.empty_table()
+    return pa.concat_tables(tables) if tables else FETCH_LOG_TABLE.schema.empty_table()

@@ -19,12 +19,12 @@ from deltalake import DeltaTable
 
 from airflow_provider_fansly.storage import layout
 from airflow_provider_fansly.storage.delta import (
-    CREDIT_LEDGER,
-    FETCH_LOG,
-    MEDIA_OFFERS,
-    MEDIA_STATS,
-    QUALITY_RESULTS,
-    RESTATEMENTS,
+    CREDIT_LEDGER_TABLE,
+    FETCH_LOG_TABLE,
+    MEDIA_OFFERS_TABLE,
+    MEDIA_STATS_TABLE,
+    QUALITY_RESULTS_TABLE,
+    RESTATEMENTS_TABLE,
     WRITER_PROPERTIES,
     TableSpec,
     committing,
@@ -63,12 +63,12 @@ def maintain(
     check_not_legacy(location)
     report = MaintenanceReport()
     for spec in (
-        MEDIA_STATS,
-        MEDIA_OFFERS,
-        FETCH_LOG,
-        CREDIT_LEDGER,
-        RESTATEMENTS,
-        QUALITY_RESULTS,
+        MEDIA_STATS_TABLE,
+        MEDIA_OFFERS_TABLE,
+        FETCH_LOG_TABLE,
+        CREDIT_LEDGER_TABLE,
+        RESTATEMENTS_TABLE,
+        QUALITY_RESULTS_TABLE,
     ):
         if open_table(location, spec) is None:
             continue
@@ -121,14 +121,14 @@ def sweep_staging(location: Location, max_age: timedelta) -> int:
     store = location.store
     cutoff = time.time() - max_age.total_seconds()
     swept = 0
-    for key in store.listdir(layout.STAGING):
-        for attempt in store.listdir(f"{layout.STAGING}/{key}"):
+    for key in store.listdir(layout.STAGING_DIR):
+        for attempt in store.listdir(f"{layout.STAGING_DIR}/{key}"):
             folder = layout.staging_dir(key, attempt)
             if store.newest_change(folder) < cutoff:
                 store.remove(folder)
                 swept += 1
-        if not store.listdir(f"{layout.STAGING}/{key}"):
-            store.remove(f"{layout.STAGING}/{key}")
+        if not store.listdir(f"{layout.STAGING_DIR}/{key}"):
+            store.remove(f"{layout.STAGING_DIR}/{key}")
     if swept:
         log.info("Swept %d abandoned staging folder(s) older than %s", swept, max_age)
     return swept

@@ -15,7 +15,12 @@ import pyarrow.compute as pc
 from deltalake import DeltaTable, QueryBuilder
 
 from airflow_provider_fansly.storage.columns import RESTATED_COLUMNS, RESTATEMENTS_SCHEMA
-from airflow_provider_fansly.storage.delta import MEDIA_STATS, RESTATEMENTS, Commit, append
+from airflow_provider_fansly.storage.delta import (
+    MEDIA_STATS_TABLE,
+    RESTATEMENTS_TABLE,
+    Commit,
+    append,
+)
 from airflow_provider_fansly.storage.location import Location
 
 __all__ = ["day_totals", "record_restatements"]
@@ -27,7 +32,7 @@ def day_totals(location: Location, predicate: str, version: int) -> pa.Table:
     """Totals per media offer and day of the ``media_stats`` rows ``predicate`` selects at
     ``version``."""
     table = DeltaTable(
-        location.table_uri(MEDIA_STATS.name),
+        location.table_uri(MEDIA_STATS_TABLE.name),
         version=version,
         storage_options=location.storage_options,
     )
@@ -78,7 +83,7 @@ def record_restatements(
         "run_id": pa.array([run_id] * n, pa.string()),
         "table_version": pa.array([version] * n, pa.int64()),
     }
-    return append(location, RESTATEMENTS, pa.table(columns).cast(RESTATEMENTS_SCHEMA))
+    return append(location, RESTATEMENTS_TABLE, pa.table(columns).cast(RESTATEMENTS_SCHEMA))
 
 
 def _pair(old: pa.Table, new: pa.Table) -> pa.Table:

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from airflow_provider_fansly.models import MediaOffer
+from airflow_provider_fansly.client.models import MediaOffer
 from airflow_provider_fansly.storage import layout
-from airflow_provider_fansly.storage.staging import Piece
+from airflow_provider_fansly.storage.staging import STAGING_FORMAT, Piece
 from airflow_provider_fansly.storage.store import Store
 
 __all__ = ["Resume", "Reused"]
@@ -52,7 +52,7 @@ class Resume:
         after ``oldest_ms``, the newest where two overlap."""
         found: list[Reused] = []
         media: dict[str, MediaOffer] = {}
-        attempts = store.listdir(f"{layout.STAGING}/{key}")
+        attempts = store.listdir(f"{layout.STAGING_DIR}/{key}")
         for attempt in attempts:
             folder = layout.staging_dir(key, attempt)
             for name in store.listdir(folder):
@@ -61,9 +61,23 @@ class Resume:
                 parquet = f"{folder}/{name.removesuffix('.json')}.parquet"
                 try:
                     manifest = store.read_json(f"{folder}/{name}")
+                    if manifest.get("format") != STAGING_FORMAT:
+                        log.info(
+                            "Not reusing %s/%s: staged in format %s, this release reads %s",
+                            folder,
+                            name,
+                            manifest.get("format", "0.4"),
+                            STAGING_FORMAT,
+                        )
+                        continue
                     read = [Reused(Piece.from_json(p), parquet) for p in manifest["pieces"]]
                     offers = [MediaOffer(**m) for m in manifest["media"]]
-                except (ValueError, KeyError, TypeError) as error:  # cut short by a kill
+                except (
+                    ValueError,
+                    KeyError,
+                    TypeError,
+                    AttributeError,
+                ) as error:  # cut short by a kill
                     log.warning("Ignoring the unreadable staging manifest %s: %s", name, error)
                     continue
                 found.extend(read)

@@ -8,7 +8,8 @@ never write into each other's files.
 
 Each file ``batch-NNNNN.parquet`` is followed by ``batch-NNNNN.json``, its manifest: the
 pieces (media offer, bucket range, requests, fetched at) the file holds in full, and their
-media metadata. A manifest is written last, so its presence means the file is complete; a
+media metadata, and the staging format it was written in (:data:`STAGING_FORMAT`). A manifest
+is written last, so its presence means the file is complete; a
 retry of the same task reads the manifests of earlier tries (:mod:`.resume`) and buys only
 what they lack. Staged files are invisible to readers of the Delta tables; maintenance sweeps
 folders a dead try left.
@@ -16,23 +17,39 @@ folders a dead try left.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
-from airflow_provider_fansly.models import MediaOffer
+from airflow_provider_fansly.client.models import MediaOffer
 from airflow_provider_fansly.storage import layout
 from airflow_provider_fansly.storage.columns import MEDIA_STATS_SCHEMA
 from airflow_provider_fansly.storage.store import Store
 
-__all__ = ["SPILL_ROWS", "Piece", "Staging"]
+__all__ = ["SPILL_ROWS", "STAGING_FORMAT", "Piece", "Staging"]
 
 _READ_BATCH_ROWS = 131_072
 SPILL_ROWS = 400_000
+#: Bump when what a manifest says, or how, changes.
+_MANIFEST_VERSION = 2
+
+
+def _format() -> str:
+    """The manifest version and a digest of what a staged file relies on: the Parquet schema
+    of its rows and the fields of the media metadata beside them."""
+    media = [(f.name, str(f.type)) for f in fields(MediaOffer)]
+    shape = f"{MEDIA_STATS_SCHEMA.to_string(show_schema_metadata=False)}|{media}"
+    return f"{_MANIFEST_VERSION}:{hashlib.sha256(shape.encode()).hexdigest()[:12]}"
+
+
+#: What a manifest is written in. A retry reuses only files of its own format: a release that
+#: changes the rows or the metadata buys the pieces of an older one again, never misreads them.
+STAGING_FORMAT = _format()
 
 
 @dataclass(frozen=True)
@@ -106,6 +123,7 @@ class Staging:
         self.store.write_json(
             f"{name}.json",
             {
+                "format": STAGING_FORMAT,
                 "rows": item.table.num_rows,
                 "pieces": [p.to_json() for p in item.pieces],
                 "media": [asdict(m) for m in item.media],
@@ -152,4 +170,4 @@ class Staging:
         self.held.clear()
         self.extra = None
         if committed and (self.files or leftovers):
-            self.store.remove(f"{layout.STAGING}/{self.key}")
+            self.store.remove(f"{layout.STAGING_DIR}/{self.key}")

@@ -12,8 +12,8 @@ import hashlib
 import time
 from typing import Any
 
-from airflow_provider_fansly.datapoints import API_COLUMNS
-from airflow_provider_fansly.windows import DAY_MS, HOUR_MS
+from airflow_provider_fansly.client.datapoints import API_COLUMNS
+from airflow_provider_fansly.client.windows import DAY_MS, HOUR_MS
 
 __all__ = [
     "ANOMALIES",

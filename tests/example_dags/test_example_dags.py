@@ -12,8 +12,8 @@ import pytest
 from airflow.dag_processing.dagbag import DagBag
 from airflow.sdk import DAG
 
+from airflow_provider_fansly.client.windows import DAY_MS, HOUR_MS
 from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT, Emulator
-from airflow_provider_fansly.windows import DAY_MS, HOUR_MS
 from tests.conftest import ROOT, LogText
 from tests.lake import days, lake_rows, truth
 

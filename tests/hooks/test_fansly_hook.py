@@ -8,10 +8,10 @@ import time
 import pytest
 
 from airflow_provider_fansly import exceptions as exc
+from airflow_provider_fansly.client.windows import DAY_MS, HOUR_MS
 from airflow_provider_fansly.hooks.fansly import FanslyHook
 from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT, DEFAULT_KEY, Emulator
 from airflow_provider_fansly.testing.synthetic import expected_rows
-from airflow_provider_fansly.windows import DAY_MS, HOUR_MS
 from tests.conftest import FAST_RETRIES, LogText, connection_json
 
 D0 = 1_771_286_400_000  # 2026-02-17T00:00Z (m1 has stats that day)

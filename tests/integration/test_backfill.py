@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from airflow_provider_fansly.windows import DAY_MS
+from airflow_provider_fansly.client.windows import DAY_MS
 from tests.conftest import ROOT
 from tests.lake import days
 

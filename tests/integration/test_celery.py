@@ -22,8 +22,8 @@ from typing import Any
 import httpx
 import pytest
 
+from airflow_provider_fansly.client.windows import DAY_MS
 from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT, DEFAULT_KEY
-from airflow_provider_fansly.windows import DAY_MS
 from devtools.stack import AirflowStack, connection_env, emulator_process, redis_server
 from tests.conftest import ROOT
 from tests.lake import days, lake_rows, truth

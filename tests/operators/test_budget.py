@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from fansly_probe import build_dag
 
+from airflow_provider_fansly.client.windows import DAY_MS, HOUR_MS, MAX_BUCKETS_PER_REQUEST
 from airflow_provider_fansly.testing.emulator import Emulator
-from airflow_provider_fansly.windows import DAY_MS, HOUR_MS, MAX_BUCKETS_PER_REQUEST
 from tests.conftest import LogText
 from tests.lake import snapshot
 

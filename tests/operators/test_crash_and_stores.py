@@ -16,8 +16,8 @@ import pytest
 from deltalake import DeltaTable
 from fansly_probe import build_dag
 
+from airflow_provider_fansly.client.windows import DAY_MS, HOUR_MS
 from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT, Emulator
-from airflow_provider_fansly.windows import DAY_MS, HOUR_MS
 from devtools.workers import finish, start_worker
 from tests.lake import lake_rows, snapshot, table, truth
 

@@ -11,12 +11,12 @@ import pytest
 from fansly_probe import build_dag
 
 from airflow_provider_fansly.cli import main as fansly_lake
+from airflow_provider_fansly.client.windows import DAY_MS
 from airflow_provider_fansly.credits import backfill_cost, credits_spent
 from airflow_provider_fansly.exceptions import FanslyBudgetExceededError
 from airflow_provider_fansly.storage.ledger import reserve
 from airflow_provider_fansly.storage.location import Location
 from airflow_provider_fansly.testing.emulator import Emulator
-from airflow_provider_fansly.windows import DAY_MS
 from tests.conftest import FAST_RETRIES, LogText, connection_json
 from tests.lake import snapshot, table
 

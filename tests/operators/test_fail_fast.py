@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from fansly_probe import build_dag
 
+from airflow_provider_fansly.client.windows import DAY_MS
 from airflow_provider_fansly.testing.emulator import Emulator
-from airflow_provider_fansly.windows import DAY_MS
 from tests.conftest import LogText
 
 D0 = 1_767_225_600_000  # 2026-01-01T00:00Z

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from fansly_probe import build_dag
 
+from airflow_provider_fansly.client.windows import DAY_MS
 from airflow_provider_fansly.coverage import coverage_gaps
 from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT, Emulator
-from airflow_provider_fansly.windows import DAY_MS
 from tests.conftest import LogText
 from tests.lake import lake_rows, snapshot, table, truth
 

@@ -12,10 +12,10 @@ from airflow.sdk import DAG
 from deltalake import DeltaTable
 from fansly_probe import build_dag
 
+from airflow_provider_fansly.client.windows import DAY_MS, HOUR_MS
 from airflow_provider_fansly.coverage import coverage_gaps
 from airflow_provider_fansly.storage.columns import MEDIA_STATS_SCHEMA
 from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT, Emulator
-from airflow_provider_fansly.windows import DAY_MS, HOUR_MS
 from tests.conftest import LogText
 from tests.lake import days, lake_rows, snapshot, table, truth
 

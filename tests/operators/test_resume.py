@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from fansly_probe import build_dag
 
+from airflow_provider_fansly.client.windows import HOUR_MS, request_count
 from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT, Emulator
-from airflow_provider_fansly.windows import HOUR_MS, request_count
 from tests.conftest import LogText
 from tests.lake import lake_rows, table, truth
 

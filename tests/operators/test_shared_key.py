@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from airflow_provider_fansly.client.windows import HOUR_MS, request_count
 from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT, Emulator, EmulatorConfig
-from airflow_provider_fansly.windows import HOUR_MS, request_count
 from devtools.workers import finish, start_worker
 from tests.lake import lake_rows, truth
 

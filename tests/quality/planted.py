@@ -12,10 +12,15 @@ from typing import Any
 
 import pyarrow as pa
 
-from airflow_provider_fansly.storage.delta import FETCH_LOG, MEDIA_STATS, TableSpec, append
+from airflow_provider_fansly.client.windows import DAY_MS, HOUR_MS
+from airflow_provider_fansly.storage.delta import (
+    FETCH_LOG_TABLE,
+    MEDIA_STATS_TABLE,
+    TableSpec,
+    append,
+)
 from airflow_provider_fansly.storage.location import Location
 from airflow_provider_fansly.testing.synthetic import hour_share
-from airflow_provider_fansly.windows import DAY_MS, HOUR_MS
 
 AS_OF = date(2026, 3, 1)  # exclusive: the last day checked is 2026-02-28
 DAYS = 28
@@ -92,8 +97,8 @@ def clean_lake(lake: Path, skip: set[tuple[str, str, date]] = frozenset()) -> No
                     continue
                 stats += [stat_row(account, media, day(n), k) for k in STAT_TYPES]
                 log.append(log_row(account, media, day(n)))
-    write(lake, MEDIA_STATS, stats)
-    write(lake, FETCH_LOG, log)
+    write(lake, MEDIA_STATS_TABLE, stats)
+    write(lake, FETCH_LOG_TABLE, log)
 
 
 def hourly_rows(account: str, media: str, d: date, factor: float = 1.0) -> list[dict[str, Any]]:

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from fansly_probe import build_dag
 
+from airflow_provider_fansly.client.windows import DAY_MS, HOUR_MS
 from airflow_provider_fansly.quality import Inputs, resolve_checks, run_checks
 from airflow_provider_fansly.quality.lake import LakeView
 from airflow_provider_fansly.storage.location import Location
 from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT, Emulator
 from airflow_provider_fansly.testing.synthetic import anomaly_day
-from airflow_provider_fansly.windows import DAY_MS, HOUR_MS
 
 pytestmark = pytest.mark.usefixtures("airflow_db", "fansly_conn")
 

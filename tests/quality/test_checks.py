@@ -11,12 +11,16 @@ from pathlib import Path
 
 import pytest
 
+from airflow_provider_fansly.client.windows import DAY_MS
 from airflow_provider_fansly.quality import Inputs, resolve_checks, run_checks
 from airflow_provider_fansly.quality.findings import Finding
 from airflow_provider_fansly.quality.lake import LakeView
-from airflow_provider_fansly.storage.delta import FETCH_LOG, MEDIA_STATS, RESTATEMENTS
+from airflow_provider_fansly.storage.delta import (
+    FETCH_LOG_TABLE,
+    MEDIA_STATS_TABLE,
+    RESTATEMENTS_TABLE,
+)
 from airflow_provider_fansly.storage.location import Location
-from airflow_provider_fansly.windows import DAY_MS
 from tests.quality.planted import (
     ACCOUNTS,
     AS_OF,
@@ -73,7 +77,7 @@ def test_a_missing_day_is_an_error_when_old_and_a_warning_when_young(tmp_path: P
 def test_a_gone_media_offer_is_reported_apart_not_as_gaps(tmp_path: Path) -> None:
     gone = {("acct_a", "a3", day(n)) for n in (1, 2, 3)}
     clean_lake(tmp_path, skip=gone)
-    write(tmp_path, FETCH_LOG, [log_row(a, m, d, status="gone") for a, m, d in gone])
+    write(tmp_path, FETCH_LOG_TABLE, [log_row(a, m, d, status="gone") for a, m, d in gone])
     (finding,) = problems(check(tmp_path))
     assert (finding.check_id, finding.status, finding.account_id, finding.media_offer_id) == (
         "completeness", "warned", "acct_a", "a3",
@@ -100,8 +104,8 @@ def test_a_zero_day_after_an_active_fortnight_is_a_drop(tmp_path: Path) -> None:
         stat_row("acct_a", m, day(1), k, views=0, unique_viewers=0, interaction_time_ms=0)
         for m in ACCOUNTS["acct_a"] for k in (0, 1, 2)
     ]  # fmt: skip
-    write(tmp_path, MEDIA_STATS, zeros)
-    write(tmp_path, FETCH_LOG, [log_row("acct_a", m, day(1)) for m in ACCOUNTS["acct_a"]])
+    write(tmp_path, MEDIA_STATS_TABLE, zeros)
+    write(tmp_path, FETCH_LOG_TABLE, [log_row("acct_a", m, day(1)) for m in ACCOUNTS["acct_a"]])
     (finding,) = problems(check(tmp_path))
     assert (finding.check_id, finding.status, finding.account_id, finding.day) == (
         "volume_anomaly", "warned", "acct_a", day(1),
@@ -112,9 +116,11 @@ def test_a_zero_day_after_an_active_fortnight_is_a_drop(tmp_path: Path) -> None:
 def test_a_spike_is_flagged_with_its_z_score_and_baseline(tmp_path: Path) -> None:
     clean_lake(tmp_path, skip={("acct_b", "b2", day(3))})
     write(
-        tmp_path, MEDIA_STATS, [stat_row("acct_b", "b2", day(3), k, views=5000) for k in (0, 1, 2)]
+        tmp_path,
+        MEDIA_STATS_TABLE,
+        [stat_row("acct_b", "b2", day(3), k, views=5000) for k in (0, 1, 2)],
     )
-    write(tmp_path, FETCH_LOG, [log_row("acct_b", "b2", day(3))])
+    write(tmp_path, FETCH_LOG_TABLE, [log_row("acct_b", "b2", day(3))])
     (finding,) = problems(check(tmp_path))
     assert (finding.check_id, finding.account_id, finding.day) == (
         "volume_anomaly",
@@ -127,7 +133,7 @@ def test_a_spike_is_flagged_with_its_z_score_and_baseline(tmp_path: Path) -> Non
 
 def test_a_row_repeated_in_another_file_breaks_uniqueness(tmp_path: Path) -> None:
     clean_lake(tmp_path)
-    write(tmp_path, MEDIA_STATS, [stat_row("acct_a", "a1", day(7), 1)])  # a second commit
+    write(tmp_path, MEDIA_STATS_TABLE, [stat_row("acct_a", "a1", day(7), 1)])  # a second commit
     (finding,) = problems(check(tmp_path))
     assert where(finding) == (
         "uniqueness", "failed", "acct_a", "a1", day(7),
@@ -138,8 +144,8 @@ def test_a_row_repeated_in_another_file_breaks_uniqueness(tmp_path: Path) -> Non
 def test_a_broken_rule_in_the_table_breaks_invariants(tmp_path: Path) -> None:
     clean_lake(tmp_path, skip={("acct_a", "a5", day(4))})
     bad = [stat_row("acct_a", "a5", day(4), k, unique_viewers=500) for k in (0, 1, 2)]
-    write(tmp_path, MEDIA_STATS, bad)
-    write(tmp_path, FETCH_LOG, [log_row("acct_a", "a5", day(4))])
+    write(tmp_path, MEDIA_STATS_TABLE, bad)
+    write(tmp_path, FETCH_LOG_TABLE, [log_row("acct_a", "a5", day(4))])
     (finding,) = problems(check(tmp_path))
     assert where(finding) == (
         "invariants", "failed", "acct_a", "a5", day(4),
@@ -149,8 +155,8 @@ def test_a_broken_rule_in_the_table_breaks_invariants(tmp_path: Path) -> None:
 
 def test_hourly_numbers_that_disagree_with_the_daily_ones_are_flagged(tmp_path: Path) -> None:
     clean_lake(tmp_path)
-    write(tmp_path, MEDIA_STATS, hourly_rows("acct_a", "a4", day(5)))  # agrees: not flagged
-    write(tmp_path, MEDIA_STATS, hourly_rows("acct_a", "a1", day(6), factor=1.3))
+    write(tmp_path, MEDIA_STATS_TABLE, hourly_rows("acct_a", "a4", day(5)))  # agrees: not flagged
+    write(tmp_path, MEDIA_STATS_TABLE, hourly_rows("acct_a", "a1", day(6), factor=1.3))
     (finding,) = problems(check(tmp_path))
     assert where(finding) == (
         "hourly_vs_daily", "warned", "acct_a", "a1", day(6),
@@ -162,7 +168,7 @@ def test_a_restated_week_is_reported_per_day_with_its_age(tmp_path: Path) -> Non
     clean_lake(tmp_path)
     week = [restatement_row("acct_a", "a1", day(n), 1000, 1300, age=2) for n in range(8, 15)]
     small = [restatement_row("acct_b", "b1", day(n), 1000, 1010, age=1) for n in range(8, 15)]
-    write(tmp_path, RESTATEMENTS, week + small)
+    write(tmp_path, RESTATEMENTS_TABLE, week + small)
     findings = problems(check(tmp_path))
     assert scopes(findings) == [
         ("restatement", "warned", "acct_a", "a1", day(n)) for n in range(14, 7, -1)

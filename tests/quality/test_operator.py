@@ -11,7 +11,7 @@ from deltalake import DeltaTable
 from fansly_quality_probe import build_dag
 
 from airflow_provider_fansly.assets import QUALITY_RESULTS
-from airflow_provider_fansly.windows import DAY_MS, HOUR_MS
+from airflow_provider_fansly.client.windows import DAY_MS, HOUR_MS
 from tests.conftest import LogText
 from tests.quality.planted import ACCOUNTS, AS_OF, clean_lake, day
 

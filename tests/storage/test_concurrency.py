@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_fansly.client.windows import DAY_MS, HOUR_MS
 from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT, Emulator
-from airflow_provider_fansly.windows import DAY_MS, HOUR_MS
 from devtools.workers import finish, start_worker
 from tests.lake import lake_rows, table, truth
 

@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 from fansly_probe import build_dag
 
+from airflow_provider_fansly.client.windows import DAY_MS
 from airflow_provider_fansly.coverage import coverage_gaps
 from airflow_provider_fansly.exceptions import FanslyLegacyLakeError
 from airflow_provider_fansly.storage.columns import ROWS_SCHEMA
@@ -20,7 +21,6 @@ from airflow_provider_fansly.storage.location import Location
 from airflow_provider_fansly.storage.maintenance import maintain
 from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT, Emulator
 from airflow_provider_fansly.testing.synthetic import expected_rows
-from airflow_provider_fansly.windows import DAY_MS
 from tests.conftest import LogText
 from tests.lake import lake_rows, snapshot, truth
 

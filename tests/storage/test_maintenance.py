@@ -12,12 +12,12 @@ import pytest
 from deltalake import DeltaTable
 from fansly_maintenance_probe import build_dag
 
+from airflow_provider_fansly.client.windows import DAY_MS
 from airflow_provider_fansly.operators.maintenance import LakeMaintenanceOperator
 from airflow_provider_fansly.operators.media_stats import MediaStatsOperator
 from airflow_provider_fansly.storage.location import Location
 from airflow_provider_fansly.storage.maintenance import maintain
 from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT, Emulator
-from airflow_provider_fansly.windows import DAY_MS
 from devtools.workers import finish, start_worker
 from tests.lake import lake_rows, truth
 

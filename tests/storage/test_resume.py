@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from airflow_provider_fansly.client.windows import DAY_MS
 from airflow_provider_fansly.storage.columns import MEDIA_STATS_SCHEMA
 from airflow_provider_fansly.storage.resume import Resume
 from airflow_provider_fansly.storage.staging import Piece, Staging
 from airflow_provider_fansly.storage.store import Store
-from airflow_provider_fansly.windows import DAY_MS
 
 D0 = 1_767_225_600_000  # 2026-01-01T00:00Z
 KEY = "k" * 16

@@ -11,8 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from airflow_provider_fansly.client.windows import DAY_MS, HOUR_MS
 from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT, DEFAULT_KEY, Emulator
-from airflow_provider_fansly.windows import DAY_MS, HOUR_MS
 
 D0 = 1_771_200_000_000
 KEY = {"x-api-key": DEFAULT_KEY}

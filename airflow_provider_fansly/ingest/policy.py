@@ -1,0 +1,45 @@
+"""What a failed task's retry can change: the task-level policy over the client's retry rules.
+
+The client already retried each request within its bounds; this decides whether Airflow's
+own retry of the whole task may help, since a retry re-buys what was not staged.
+"""
+
+from __future__ import annotations
+
+from airflow_provider_fansly.client.retry import is_retryable
+from airflow_provider_fansly.exceptions import (
+    FanslyBudgetExceededError,
+    FanslyCommitConflictError,
+    FanslyDataError,
+    FanslyGoneError,
+    FanslyInputError,
+    FanslyLakeError,
+    FanslyRequestError,
+)
+
+__all__ = ["permanent_reason"]
+
+_PERMANENT: tuple[tuple[type[Exception], str], ...] = (
+    (FanslyInputError, "the task's arguments are wrong; fix them"),
+    (FanslyBudgetExceededError, "the budget is the same on every try; see the figures"),
+    (FanslyDataError, "the API would send the same numbers again"),
+    (FanslyGoneError, "the account or the window is refused, not a media offer; check them"),
+    (FanslyLakeError, "the lake must be fixed first"),
+)
+
+
+def permanent_reason(error: BaseException) -> str | None:
+    """Say why a failed task must not be retried by Airflow, or ``None`` if a retry may help.
+
+    A retry re-buys every request, so only failures that can pass are left to Airflow's
+    retries: 429s, 5xx, transport errors, truncated answers and lost commit races.
+    """
+    if isinstance(error, FanslyCommitConflictError):
+        return None
+    if isinstance(error, FanslyRequestError):
+        return (
+            None
+            if is_retryable(error, attempt=2)
+            else "the API answers this request the same way every time"
+        )
+    return next((why for kind, why in _PERMANENT if isinstance(error, kind)), None)

@@ -1,0 +1,143 @@
+"""The data path of a run: fetched chunks -> validated batches -> staged files of one try.
+
+Rows wait in one bounded place only: a validation batch (about 400,000 rows, ~35 MB: pandera's
+fixed cost per call is amortised over many chunks). Each validated batch is staged at once,
+so memory depends on the media offers per chunk, not on the window's length.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date
+
+import pyarrow as pa
+
+from airflow_provider_fansly.client.models import MediaOffer, MediaStats
+from airflow_provider_fansly.storage.columns import stats_table, with_partitions
+from airflow_provider_fansly.storage.rules import (
+    UnknownStatTypes,
+    rows_schema,
+    validate_by_media_offer,
+    validate_table,
+)
+from airflow_provider_fansly.storage.staging import Piece, Staging
+
+__all__ = ["VALIDATION_BATCH_ROWS", "RowSink", "frozen_heap"]
+
+VALIDATION_BATCH_ROWS = 400_000
+
+
+@contextmanager
+def frozen_heap() -> Iterator[None]:
+    """Hide the objects that exist before the data path from the garbage collector.
+
+    A task process holds a few hundred thousand objects of Airflow, pandas and pyarrow; every
+    full collection (frequent while answers are parsed) would re-scan them all, at a cost
+    larger than the data path's own. Freezing them is what ``gc.freeze`` is for; the objects
+    the run creates are still collected as usual.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+class RowSink:
+    """Take each fetched chunk, validate in batches, stage every validated batch."""
+
+    def __init__(
+        self,
+        staging: Staging,
+        after: int,
+        before: int,
+        period: int,
+        policy: UnknownStatTypes,
+        fetched_at_ms: int,
+        quarantine: bool = False,
+    ) -> None:
+        self.staging = staging
+        self.quarantine = quarantine
+        #: media offers whose rows broke a rule, set apart (``quarantine``), with their report
+        self.invalid: dict[str, str] = {}
+        self.period = period
+        self.schema = rows_schema(after, before, period)
+        self.policy = policy
+        self.fetched_at = fetched_at_ms
+        self.pending: list[pa.Table] = []
+        self.pieces: list[Piece] = []
+        self.reused_rows = 0
+        self.media: dict[str, MediaOffer] = {}
+        #: staged rows per (media offer, UTC day), for the fetch log
+        self.per_day: Counter[tuple[str, date]] = Counter()
+
+    @property
+    def rows(self) -> int:
+        """Rows the commit will hold: staged, and reused from earlier tries."""
+        return sum(self.per_day.values())
+
+    def add(self, results: Sequence[MediaStats]) -> dict[int, int]:
+        """Take the results of one chunk; return unknown stat types validated so far."""
+        self.pending.append(stats_table(results, self.fetched_at))
+        self.pieces.extend(
+            Piece(r.media_offer_id, r.after, r.before, r.requests, self.fetched_at) for r in results
+        )
+        self.media.update((m.id, m) for r in results for m in r.media)
+        if sum(t.num_rows for t in self.pending) < VALIDATION_BATCH_ROWS:
+            return {}
+        return self._validate()
+
+    def finish(self) -> dict[int, int]:
+        """Validate and stage what is left; return unknown stat types validated."""
+        return self._validate()
+
+    def checkpoint(self) -> int:
+        """Validate what is pending and write every held row to staging, for a retry to reuse.
+
+        Return the pieces (media offer x chunk) written.
+        """
+        self._validate()
+        return self.staging.checkpoint()
+
+    def reuse(self, tables: Iterable[pa.Table]) -> None:
+        """Count rows an earlier try staged and this one commits (validated already)."""
+        for table in map(self.staging.keep, tables):
+            self._count(table)
+            self.reused_rows += table.num_rows
+
+    def _validate(self) -> dict[int, int]:
+        if not self.pending:
+            return {}
+        table = pa.concat_tables(self.pending)
+        pieces, self.pieces, self.pending = self.pieces, [], []
+        media = [self.media[m] for m in {p.media_offer_id for p in pieces} if m in self.media]
+        if self.quarantine:
+            table, unknown, failed = validate_by_media_offer(table, self.schema, self.policy)
+            self._set_apart(failed)
+            pieces = [p for p in pieces if p.media_offer_id not in self.invalid]
+        else:
+            table, unknown = validate_table(table, self.schema, self.policy)
+        staged = with_partitions(table, self.period)
+        self.staging.add(staged, pieces, media)
+        self._count(staged)
+        return unknown
+
+    def _set_apart(self, failed: dict[str, str]) -> None:
+        """Leave media offers out of the commit, their rows staged earlier included."""
+        if not failed:
+            return
+        self.invalid.update(failed)
+        self.staging.exclude |= set(failed)
+        for key in [k for k in self.per_day if k[0] in failed]:
+            del self.per_day[key]
+
+    def _count(self, table: pa.Table) -> None:
+        if not table.num_rows:
+            return
+        grouped = table.group_by(["media_offer_id", "dt"]).aggregate([("stat_type", "count")])
+        names = ("media_offer_id", "dt", "stat_type_count")
+        for media, day, rows in zip(*(grouped[n].to_pylist() for n in names), strict=True):
+            self.per_day[(media, day)] += rows

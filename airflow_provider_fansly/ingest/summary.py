@@ -1,0 +1,37 @@
+"""RunSummary: what one task did, counted as it goes and returned to XCom as a small dict."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from airflow_provider_fansly.client.windows import DATAPOINT_LIMIT
+
+__all__ = ["RunSummary"]
+
+
+@dataclass
+class RunSummary:
+    """What one run did; returned to XCom as a small dict."""
+
+    account_id: str
+    media_offers: int
+    window: tuple[int, int]
+    period_ms: int
+    estimated_requests: int
+    #: The ``media_stats`` table's URI (no credentials).
+    table: str = ""
+    datapoint_limit: int = DATAPOINT_LIMIT
+    cut_answers: int = 0
+    reused_requests: int = 0
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    rows: int = 0
+    days: int = 0
+    table_version: int | None = None
+    commit_conflicts: int = 0
+    validation_warnings: int = 0
+    gone: list[str] = field(default_factory=list)
+    invalid: dict[str, str] = field(default_factory=dict)
+    unknown_stat_types: dict[str, int] = field(default_factory=dict)
+    unknown_fields: list[str] = field(default_factory=list)

@@ -1,0 +1,1 @@
+"""Lineage as plain data, turned into OpenLineage facets only when the listener asks."""

@@ -1,0 +1,1 @@
+"""Operator extra links: the buttons Airflow shows on a task (provider convention)."""

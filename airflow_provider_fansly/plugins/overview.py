@@ -1,0 +1,168 @@
+"""What the page shows beside the calendar: the quality runs, the credits, the tables.
+
+Each reads one small table of the lake (``quality_results``, ``credit_ledger``) or a Delta
+log, never ``media_stats``' data files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Any
+
+import polars as pl
+
+from airflow_provider_fansly.storage.delta import (
+    CREDIT_LEDGER_TABLE,
+    FETCH_LOG_TABLE,
+    MEDIA_STATS_TABLE,
+    QUALITY_RESULTS_TABLE,
+    RESTATEMENTS_TABLE,
+    open_table,
+)
+from airflow_provider_fansly.storage.ledger import spent_by_day
+from airflow_provider_fansly.storage.location import Location
+
+__all__ = ["Credits", "credits", "quality", "tables"]
+
+_WORST = {"passed": 0, "warned": 1, "failed": 2}
+_MAINTENANCE = {"OPTIMIZE": "compacted", "VACUUM END": "vacuumed"}
+TABLES = (
+    MEDIA_STATS_TABLE,
+    FETCH_LOG_TABLE,
+    CREDIT_LEDGER_TABLE,
+    RESTATEMENTS_TABLE,
+    QUALITY_RESULTS_TABLE,
+)
+
+
+def quality(location: Location, runs: int = 10) -> list[dict[str, Any]]:
+    """Per period: its latest run's checks (status, observed against threshold) and the
+    statuses of each check over its last ``runs`` runs, oldest first."""
+    table = open_table(location, QUALITY_RESULTS_TABLE)
+    if table is None:
+        return []
+    columns = ["run_id", "checked_at", "period_ms", "check_id", "severity", "status",
+               "observed", "threshold", "message"]  # fmt: skip
+    found = pl.DataFrame(pl.from_arrow(table.to_pyarrow_table(columns=columns)))
+    found = found.with_columns(rank=pl.col("status").replace_strict(_WORST, return_dtype=pl.Int8))
+    return [
+        _period_quality(found.filter(pl.col("period_ms") == period), period, runs)
+        for period in sorted(found["period_ms"].unique().to_list())
+    ]
+
+
+def _period_quality(found: pl.DataFrame, period: int, runs: int) -> dict[str, Any]:
+    """One period's latest run and history."""
+    ordered = found.group_by("run_id").agg(pl.col("checked_at").max()).sort("checked_at")
+    recent = ordered.tail(runs)
+    latest = recent.row(-1, named=True)
+    worst = (
+        found.filter(pl.col("run_id") == latest["run_id"])
+        .sort("rank", "observed", descending=True, nulls_last=True)
+        .group_by("check_id", maintain_order=True)
+        .agg(
+            pl.col("status").first(),
+            pl.col("severity").first(),
+            pl.col("observed").first(),
+            pl.col("threshold").first(),
+            pl.col("message").first(),
+            (pl.col("rank") > 0).sum().alias("findings"),
+        )
+        .sort("check_id")
+    )
+    history = (
+        found.join(recent.select("run_id"), on="run_id", how="semi")
+        .group_by("run_id", "check_id")
+        .agg(pl.col("rank").max())
+        .join(recent, on="run_id")
+        .sort("checked_at")
+    )
+    names = {v: k for k, v in _WORST.items()}
+    return {
+        "period_ms": period,
+        "run_id": latest["run_id"],
+        "checked_at": latest["checked_at"].isoformat(),
+        "checks": worst.to_dicts(),
+        "history": {
+            check: [names[r] for r in group["rank"].to_list()]
+            for (check,), group in history.group_by("check_id", maintain_order=True)
+        },
+        "runs": recent["checked_at"].dt.to_string("%Y-%m-%d %H:%M").to_list(),
+    }
+
+
+@dataclass(frozen=True)
+class Credits:
+    """What a month spent, per day, against the monthly budget (``None``: no budget set)."""
+
+    month: str
+    per_day: dict[date, int]
+    budget: int | None
+
+    @property
+    def spent(self) -> int:
+        """The month's total."""
+        return sum(self.per_day.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON the endpoint answers."""
+        left = None if self.budget is None else max(0, self.budget - self.spent)
+        return {
+            "month": self.month,
+            "spent": self.spent,
+            "budget": self.budget,
+            "left": left,
+            "per_day": {d.isoformat(): n for d, n in self.per_day.items()},
+        }
+
+
+def credits(location: Location, month: str, budget: int | None) -> Credits:
+    """The credits the lake's tasks spent in a UTC month (``YYYY-MM``)."""
+    return Credits(month, spent_by_day(location, month), budget)
+
+
+def tables(location: Location, commits: int = 5) -> list[dict[str, Any]]:
+    """Per table: its version, its newest commits and when maintenance last touched it."""
+    described = []
+    for spec in TABLES:
+        table = open_table(location, spec)
+        if table is None:
+            continue
+        history = table.history(200)
+        described.append(
+            {
+                "table": spec.name,
+                "version": table.version(),
+                "commits": [_commit(entry) for entry in history[:commits]],
+                "maintenance": _maintenance(history),
+            }
+        )
+    return described
+
+
+def _when(entry: dict[str, Any]) -> str:
+    return datetime.fromtimestamp(entry["timestamp"] / 1000, tz=timezone.utc).isoformat()
+
+
+def _commit(entry: dict[str, Any]) -> dict[str, Any]:
+    """One commit: version, time, operation, rows added, and the run and account behind it."""
+    metrics = entry.get("operationMetrics") or {}
+    return {
+        "version": entry.get("version"),
+        "at": _when(entry),
+        "operation": entry.get("operation"),
+        "rows": metrics.get("num_added_rows"),
+        "run_id": entry.get("fansly.run_id"),
+        "account_id": entry.get("fansly.account_id"),
+    }
+
+
+def _maintenance(history: list[dict[str, Any]]) -> dict[str, str]:
+    """The newest time each maintenance operation ran, among the commits read."""
+    done: dict[str, str] = {}
+    for entry in history:
+        name = _MAINTENANCE.get(entry.get("operation", ""))
+        if name and name not in done:
+            done[name] = _when(entry)
+    return done

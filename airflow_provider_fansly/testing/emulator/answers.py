@@ -1,0 +1,103 @@
+"""The vendor's answers as the emulator builds them: both envelopes, errors, the dataset."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any
+
+from airflow_provider_fansly.client.datapoints import STAT_FIELDS
+from airflow_provider_fansly.client.windows import DATAPOINT_LIMIT
+from airflow_provider_fansly.testing.synthetic import FAR_PAST_MS, bucket_stats, media_entry
+
+__all__ = ["dataset", "day_numbers", "envelope", "error", "graph_error", "platform"]
+
+
+def _now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def envelope(status: int, message: str, data: Any) -> dict[str, Any]:
+    return {"statusCode": status, "message": message, "data": data, "timestamp": _now_iso()}
+
+
+def platform(response: Any) -> dict[str, Any]:
+    return envelope(
+        200, "Success", {"status_code": 200, "data": {"success": True, "response": response}}
+    )
+
+
+_ERRORS = {
+    400: "Invalid request parameters",
+    401: "Invalid or missing API key",
+    402: "Insufficient credits. Please upgrade your plan or wait for renewal.",
+    403: "Forbidden: this key may not access this account",
+    404: "Account not found",
+    429: "Rate limit exceeded. Please wait before making more requests.",
+    500: "Internal server error",
+}
+
+
+def error(status: int, message: str | None = None) -> dict[str, Any]:
+    return envelope(status, message or _ERRORS.get(status, "Error"), None)
+
+
+def graph_error(wrap: str) -> tuple[int, dict[str, Any]]:
+    platform = {"success": False, "error": {"code": 99, "message": "error getting graph"}}
+    if wrap == "outer":
+        return 500, envelope(500, "error getting graph", None)
+    return 200, envelope(200, "Success", {"status_code": 500, "data": platform})
+
+
+def _buckets(after: int, before: int, period: int, limit: int) -> list[int]:
+    """Bucket starts the API answers for [after, before], newest first, at most ``limit``."""
+    last = before // period * period
+    first = -(-after // period) * period
+    count = min(limit, max(0, (last - first) // period + 1))
+    return [last - i * period for i in range(count)]
+
+
+def dataset(
+    account: str,
+    media: str,
+    after: int,
+    before: int,
+    period: int,
+    limit: int = DATAPOINT_LIMIT,
+    now_ms: int | None = None,
+    anomaly_days: frozenset[int] | None = None,
+) -> dict[str, Any]:
+    """Build the ``response`` the platform gives for one media offer and window (asked at
+    ``now_ms``, default now)."""
+    if before < FAR_PAST_MS:
+        zero = dict.fromkeys(STAT_FIELDS, 0)
+        points = [{"timestamp": before // period * period, "stats": [{"type": 1, **zero}]}]
+    else:
+        points = []
+        for ts in _buckets(after, before, period, limit):
+            stats = bucket_stats(account, media, period, ts, now_ms, anomaly_days)
+            if stats is not None:
+                points.append({"timestamp": ts, "stats": stats})
+    return {
+        "dataset": {
+            "period": period,
+            "dateBefore": before // period * period,
+            "dateAfter": after,
+            "datapointLimit": limit,
+            "datapoints": points,
+            "topFypTags": [],
+            "datasetMediaOfferId": media,
+        },
+        "aggregationData": {
+            "accountMedia": [media_entry(account, media)],
+            "accountMediaBundles": [],
+            "tags": [],
+            "creatorMediaOfferLocations": [],
+        },
+    }
+
+
+def day_numbers(days: list[str] | None) -> frozenset[int] | None:
+    """ISO dates as day numbers since the epoch (``None`` stays ``None``)."""
+    if days is None:
+        return None
+    return frozenset((date.fromisoformat(d) - date(1970, 1, 1)).days for d in days)
