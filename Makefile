@@ -32,6 +32,7 @@ lint: bootstrap
 	$(RUN) ruff check airflow_provider_fansly tests dags benchmarks scripts devtools
 	$(RUN) ruff format --check airflow_provider_fansly tests dags benchmarks scripts devtools
 	$(RUN) mypy
+	$(RUN) lint-imports
 
 bench: bootstrap
 	$(RUN) python -m benchmarks

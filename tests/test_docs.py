@@ -120,3 +120,33 @@ def test_the_quickstart_runs_from_a_wheel_against_the_emulator(
         ).stdout
     )  # fmt: skip
     assert str(venv / "venv") in site  # the code that ran is the wheel's, not this checkout
+
+
+#: Fails any import of Airflow in the process it is prepended to.
+_NO_AIRFLOW = """
+import sys
+
+class _NoAirflow:
+    def find_spec(self, name, path=None, target=None):
+        if name == "airflow" or name.startswith("airflow."):
+            raise ImportError(f"{name}: the client must work without Airflow")
+
+sys.meta_path.insert(0, _NoAirflow())
+"""
+
+
+def test_the_client_alone_fetches_a_window_without_airflow(emu: Emulator) -> None:
+    """docs/architecture.md's script, with Airflow unimportable, gets the emulator's buckets."""
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    (block,) = re.findall(r"```python\n(.*?)```", text.split("## The client alone\n", 1)[1], re.S)
+    assert "http://127.0.0.1:8765" in block
+    script = _NO_AIRFLOW + block.replace("http://127.0.0.1:8765", emu.url)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    after, before = (int(n.replace("_", "")) for n in re.findall(r"\d[\d_]{9,}", block))
+    buckets = {row[1] for row in truth(DEFAULT_ACCOUNT, ["m1"], after, before, DAY_MS)}
+    assert buckets, "the documented window has no stats in the emulator"
+    assert done.stdout.strip() == f"{len(buckets)} buckets with stats, 1 request(s)"
+    assert emu.state.counts["served"] == 1

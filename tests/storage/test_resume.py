@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pyarrow as pa
@@ -9,7 +10,7 @@ import pyarrow as pa
 from airflow_provider_fansly.client.windows import DAY_MS
 from airflow_provider_fansly.storage.columns import MEDIA_STATS_SCHEMA
 from airflow_provider_fansly.storage.resume import Resume
-from airflow_provider_fansly.storage.staging import Piece, Staging
+from airflow_provider_fansly.storage.staging import STAGING_FORMAT, Piece, Staging
 from airflow_provider_fansly.storage.store import Store
 
 D0 = 1_767_225_600_000  # 2026-01-01T00:00Z
@@ -88,3 +89,19 @@ def test_a_manifest_cut_short_by_a_kill_is_ignored_not_fatal(tmp_path: Path) -> 
     resume = Resume.load(store, KEY, oldest_ms=0)
     assert resume.take("m1", D0, D0 + 4 * DAY_MS)  # the readable try's pieces still count
     assert not resume.take("m1", D0 + 4 * DAY_MS, D0 + 5 * DAY_MS)
+
+
+def test_pieces_staged_in_another_format_are_bought_again_not_misread(tmp_path: Path) -> None:
+    """A 0.4 manifest (no format) or another release's is skipped; this release's is read."""
+    store = Store(str(tmp_path))
+    stage(store, "try1", "m1", range(0, 3), fetched_at=1000)
+    stage(store, "try2", "m2", range(0, 3), fetched_at=1000)
+    (manifest,) = [p for p in tmp_path.rglob("*.json") if "try1" in str(p)]
+    old = json.loads(manifest.read_text())
+    assert old.pop("format") == STAGING_FORMAT
+    manifest.write_text(json.dumps(old))  # as 0.4 wrote it
+    resume = Resume.load(store, KEY, oldest_ms=0)
+    assert not resume.take("m1", D0, D0 + 3 * DAY_MS)  # bought again
+    assert resume.take("m2", D0, D0 + 3 * DAY_MS)  # this release's own
+    manifest.write_text(json.dumps({**old, "format": "9:0123456789ab"}))
+    assert not Resume.load(store, KEY, oldest_ms=0).take("m1", D0, D0 + 3 * DAY_MS)
