@@ -34,7 +34,9 @@ class FanslyHook(BaseHook):
         and its extras the fields of :class:`~..client.settings.ClientSettings`.
     :param max_requests: a budget of requests for this hook's life (overrides the extra).
     :param max_rate_limit_wait: the most seconds one request waits out 429s (overrides the
-        extra).
+        extra; ``0`` fails on the first 429).
+    :param rate_limit_wait_cap: an upper bound on that wait, whichever set it (a task keeps it
+        within its ``execution_timeout``).
     """
 
     conn_name_attr = "fansly_conn_id"
@@ -48,11 +50,13 @@ class FanslyHook(BaseHook):
         *,
         max_requests: int | None = None,
         max_rate_limit_wait: float | None = None,
+        rate_limit_wait_cap: float | None = None,
     ) -> None:
         super().__init__()
         self.fansly_conn_id = fansly_conn_id
         self._max_requests = max_requests
         self._max_rate_limit_wait = max_rate_limit_wait
+        self._rate_limit_wait_cap = rate_limit_wait_cap
         #: what this hook has sent, readable even when the connection could not be read
         self.counters = RequestCounters()
 
@@ -76,6 +80,9 @@ class FanslyHook(BaseHook):
             settings = replace(settings, max_requests=self._max_requests)
         if self._max_rate_limit_wait is not None:
             settings = replace(settings, max_rate_limit_wait=self._max_rate_limit_wait)
+        if self._rate_limit_wait_cap is not None:
+            wait = min(settings.max_rate_limit_wait, self._rate_limit_wait_cap)
+            settings = replace(settings, max_rate_limit_wait=wait)
         return settings
 
     @cached_property

@@ -20,7 +20,6 @@ from airflow.sdk import AssetAlias, BaseOperator
 
 from airflow_provider_fansly.assets import MEDIA_STATS, batch_extra, resolves, table_asset
 from airflow_provider_fansly.client.ids import check_id
-from airflow_provider_fansly.client.settings import ClientSettings
 from airflow_provider_fansly.client.windows import DAY_MS, Window, days_of, iso_utc
 from airflow_provider_fansly.exceptions import FanslyBudgetExceededError, FanslyInputError
 from airflow_provider_fansly.hooks.fansly import FanslyHook
@@ -88,7 +87,8 @@ class MediaStatsOperator(BaseOperator):
         within this age, and buys only the rest; older answers are bought again, as recent
         stats still move.
     :param max_rate_limit_wait: the most seconds one request waits out 429s (default: the
-        connection's, 900 s); kept within half the task's ``execution_timeout`` when it has one.
+        connection's ``max_rate_limit_wait``, else 900 s; ``0`` fails on the first 429). Either
+        way it is kept within half the task's ``execution_timeout`` when it has one.
 
     Its outlet is the :data:`~airflow_provider_fansly.assets.MEDIA_STATS` alias, mapped or not:
     each commit attaches the lake's ``media_stats`` Asset with what it wrote as the event's
@@ -213,7 +213,8 @@ class MediaStatsOperator(BaseOperator):
         hook = FanslyHook(
             self.fansly_conn_id,
             max_requests=self.max_requests,
-            max_rate_limit_wait=self._rate_limit_wait(),
+            max_rate_limit_wait=self.max_rate_limit_wait,
+            rate_limit_wait_cap=self._rate_limit_wait_cap(),
         )
         location = Location.parse(self.output_path)
         check_not_legacy(location)
@@ -404,12 +405,12 @@ class MediaStatsOperator(BaseOperator):
                 error,
             )
 
-    def _rate_limit_wait(self) -> float | None:
-        """The 429 wait per request, within half the execution timeout (``None``: the hook's)."""
+    def _rate_limit_wait_cap(self) -> float | None:
+        """Half the task's ``execution_timeout``, the most one request may wait out 429s (so
+        the task fails with the API's answer, not a timeout); ``None`` without a timeout."""
         if self.execution_timeout is None:
-            return self.max_rate_limit_wait
-        half = self.execution_timeout.total_seconds() / 2
-        return min(self.max_rate_limit_wait or ClientSettings().max_rate_limit_wait, half)
+            return None
+        return self.execution_timeout.total_seconds() / 2
 
     def _check_budget(self, summary: RunSummary, budget: int | None) -> None:
         if budget is not None and summary.estimated_requests > budget:
