@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
+from airflow_provider_fansly.storage.retention import check_retention
+
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
@@ -21,7 +23,8 @@ class LakeMaintenanceOperator(BaseOperator):
     :param compact_after_days: compact only days at least this old (UTC): days the DAGs still
         re-fetch (their ``lookback``) are left alone so compaction never meets a routine batch.
     :param retention: how long removed files (and files dead writers left) stay for time
-        travel before vacuum deletes them.
+        travel before vacuum deletes them; at least one hour, so that vacuum never deletes
+        the files of a commit another task is writing.
     :param staging_max_age: staging folders untouched this long belong to dead tries.
     """
 
@@ -40,8 +43,9 @@ class LakeMaintenanceOperator(BaseOperator):
         super().__init__(**kwargs)
         if compact_after_days < 1:
             raise ValueError(f"compact_after_days must be at least 1, got {compact_after_days}")
-        if retention < timedelta(0) or staging_max_age < timedelta(0):
-            raise ValueError("retention and staging_max_age must not be negative")
+        if staging_max_age < timedelta(0):
+            raise ValueError(f"staging_max_age must not be negative, got {staging_max_age}")
+        check_retention(retention)
         self.output_path = output_path
         self.compact_after_days = compact_after_days
         self.retention = retention

@@ -10,6 +10,7 @@ uncommitted, once they are older than ``retention``: a running task's files are 
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
@@ -32,6 +33,7 @@ from airflow_provider_fansly.storage.delta import (
 )
 from airflow_provider_fansly.storage.legacy import check_not_legacy
 from airflow_provider_fansly.storage.location import Location
+from airflow_provider_fansly.storage.retention import check_retention
 
 __all__ = ["MaintenanceReport", "maintain", "sweep_staging"]
 
@@ -60,6 +62,7 @@ def maintain(
     staging_max_age: timedelta = timedelta(days=1),
 ) -> MaintenanceReport:
     """Compact, vacuum and checkpoint every table of the lake; sweep abandoned staging."""
+    check_retention(retention)
     check_not_legacy(location)
     report = MaintenanceReport()
     for spec in (
@@ -100,7 +103,7 @@ def _compact(location: Location, spec: TableSpec, before: date) -> int:
 def _vacuum(table: DeltaTable, name: str, retention: timedelta) -> int:
     """Delete files no version within ``retention`` needs, and files no commit ever named."""
     deleted = table.vacuum(
-        retention_hours=int(retention.total_seconds() // 3600),
+        retention_hours=math.ceil(retention.total_seconds() / 3600),
         dry_run=False,
         enforce_retention_duration=False,
         full=True,

@@ -85,3 +85,25 @@ def test_maintenance_while_a_writer_commits_to_the_same_days(
 def test_bad_settings_are_refused_when_the_dag_is_parsed(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="compact_after_days must be at least 1"):
         LakeMaintenanceOperator(task_id="m", output_path=str(tmp_path), compact_after_days=0)
+
+
+def test_a_retention_under_an_hour_is_refused_and_deletes_nothing(tmp_path: Path) -> None:
+    """Vacuum deletes unnamed files older than the retention: a writer's files before its
+    commit are such files, so a retention of minutes could delete a commit in the making."""
+    lake = tmp_path / "lake"
+    fill(lake, 1)
+    rows = lake_rows(lake)
+    writing = lake / "media_stats" / "period_ms=86400000" / "dt=2026-01-01" / "part-writing.parquet"
+    writing.write_bytes(b"a writer's file, its commit not made yet")
+    os.utime(writing, (time.time() - 40 * 60,) * 2)  # written 40 minutes ago
+    with pytest.raises(ValueError, match="retention must be at least 1:00:00"):
+        maintain(
+            Location.parse(str(lake)),
+            compact_before=pendulum.date(2027, 1, 1),
+            retention=timedelta(minutes=30),
+        )
+    with pytest.raises(ValueError, match="retention must be at least"):
+        LakeMaintenanceOperator(task_id="m", output_path=str(lake), retention=timedelta(0))
+    maintain(Location.parse(str(lake)), compact_before=pendulum.date(2027, 1, 1),
+             retention=timedelta(hours=1))  # fmt: skip
+    assert writing.exists() and lake_rows(lake) == rows
