@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import multiprocessing
+import time
+import uuid
 from concurrent.futures import ProcessPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fansly_probe import build_dag
@@ -14,7 +17,7 @@ from airflow_provider_fansly.cli import main as fansly_lake
 from airflow_provider_fansly.client.windows import DAY_MS
 from airflow_provider_fansly.credits import backfill_cost, credits_spent
 from airflow_provider_fansly.exceptions import FanslyBudgetExceededError
-from airflow_provider_fansly.storage.ledger import reserve
+from airflow_provider_fansly.storage.ledger import Reservation, month_of, reserve, settle
 from airflow_provider_fansly.storage.location import Location
 from airflow_provider_fansly.testing.emulator import Emulator
 from tests.conftest import FAST_RETRIES, LogText, connection_json
@@ -71,9 +74,32 @@ def test_failed_tries_are_in_the_ledger_with_every_send(
     assert credits_spent(str(tmp_path)) == fansly_conn.state.counts["requests"]
 
 
-def _reserve(lake: str) -> bool:
+_BARRIER: Any = None
+
+
+def _keep_barrier(barrier: Any) -> None:
+    global _BARRIER
+    _BARRIER = barrier
+
+
+def _check_then_append(location: Location, **asked: Any) -> None:
+    """A deliberately non-atomic reservation: read what is spent, then append. Tasks starting
+    together all read before any appends, so all pass: the race the ledger must not have."""
+    spent = credits_spent(location.output_path)
+    time.sleep(0.5)
+    if spent + asked["estimate"] > asked["monthly_credits"]:
+        raise FanslyBudgetExceededError("over budget")
+    reservation = Reservation(uuid.uuid4().hex, month_of(datetime.now(timezone.utc)), *(
+        asked[k] for k in ("account_id", "task", "run_id", "try_number", "estimate")
+    ))  # fmt: skip
+    settle(location, reservation, asked["estimate"], 0, "")
+
+
+def _reserve_at_once(lake: str, naive: bool) -> bool:
+    """Wait for the other processes, then reserve 4 of a budget of 10."""
+    _BARRIER.wait(timeout=120)
     try:
-        reserve(
+        (_check_then_append if naive else reserve)(
             Location.parse(lake),
             account_id="a",
             task="t",
@@ -87,9 +113,21 @@ def _reserve(lake: str) -> bool:
     return True
 
 
-def test_tasks_starting_together_cannot_all_pass_the_same_check(tmp_path: Path) -> None:
-    with ProcessPoolExecutor(4, mp_context=multiprocessing.get_context("spawn")) as pool:
-        passed = list(pool.map(_reserve, [str(tmp_path)] * 4))
+@pytest.mark.parametrize("naive", [False, True], ids=["the-ledger", "check-then-append"])
+def test_tasks_starting_together_cannot_all_pass_the_same_check(
+    tmp_path: Path, naive: bool
+) -> None:
+    """Four processes released by one barrier reserve 4 credits each of 10: two fit. The
+    check-then-append variant shows the test sees the race when there is one."""
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(4)
+    with ProcessPoolExecutor(
+        4, mp_context=ctx, initializer=_keep_barrier, initargs=(barrier,)
+    ) as pool:
+        passed = list(pool.map(_reserve_at_once, [str(tmp_path)] * 4, [naive] * 4))
+    if naive:
+        assert passed.count(True) > 2  # the race: more pass than the budget holds
+        return
     assert sorted(passed) == [False, False, True, True]  # 2 x 4 fit in 10, a third does not
     assert credits_spent(str(tmp_path)) == 8
 
