@@ -17,6 +17,8 @@ from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT, DEFAULT_KE
 # barrier: a folder; with its snapshot loaded, the task waits before its first media_stats
 # write until `parties` tasks arrived there, so that every commit starts from the same
 # snapshot and they really race.
+# merge_barrier: the same for the media_offers merge, its snapshot loaded; metadata_tries: how
+# many tries that merge gets (as if many more tasks were merging).
 WORKER = """
 import json, os, signal, sys, threading, time
 from pathlib import Path
@@ -32,18 +34,32 @@ if args["kill_on_new_data_file"]:
                 os.kill(os.getpid(), signal.SIGKILL)
             time.sleep(0.001)
     threading.Thread(target=watch, daemon=True).start()
+def gate_at(folder):
+    gate = Path(folder)
+    (gate / str(os.getpid())).touch()
+    deadline = time.monotonic() + 60
+    while len(list(gate.iterdir())) < args["parties"] and time.monotonic() < deadline:
+        time.sleep(0.005)
 if args["barrier"]:
     real, waited = delta.write_deltalake, []
     def write_deltalake(table, *a, **kw):
         if kw.get("mode") == "overwrite" and not waited:  # the first media_stats try only
             waited.append(True)
-            gate = Path(args["barrier"])
-            (gate / str(os.getpid())).touch()
-            deadline = time.monotonic() + 60
-            while len(list(gate.iterdir())) < args["parties"] and time.monotonic() < deadline:
-                time.sleep(0.005)
+            gate_at(args["barrier"])
         return real(table, *a, **kw)
     delta.write_deltalake = write_deltalake
+if args.get("merge_barrier"):
+    from deltalake import DeltaTable
+    real_merge, merged = DeltaTable.merge, []
+    def merge(self, *a, **kw):
+        if not merged:
+            merged.append(True)
+            gate_at(args["merge_barrier"])
+        return real_merge(self, *a, **kw)
+    DeltaTable.merge = merge
+if args.get("metadata_tries"):
+    import airflow_provider_fansly.storage.commit as commit
+    commit.METADATA_RETRY = delta.ConflictRetry(max_tries=args["metadata_tries"])
 summary = MediaStatsOperator(
     task_id="worker", account_id=args["account"], media_offer_ids=args["ids"],
     output_path=args["lake"], after_date=args["after"], before_date=args["before"],
@@ -67,6 +83,8 @@ def start_worker(
     env: dict[str, str] | None = None,
     max_in_flight: int = 2,
     extra: dict[str, Any] | None = None,
+    merge_barrier: Path | None = None,
+    metadata_tries: int | None = None,
 ) -> subprocess.Popen[bytes]:
     """Start one task in a new process against the emulator."""
     args = {
@@ -80,6 +98,8 @@ def start_worker(
         "barrier": str(barrier) if barrier else None,
         "parties": parties,
         "max_in_flight": max_in_flight,
+        "merge_barrier": str(merge_barrier) if merge_barrier else None,
+        "metadata_tries": metadata_tries,
     }
     conn = {"conn_type": "fansly", "host": emu.url, "password": DEFAULT_KEY, "extra": extra or {}}
     return subprocess.Popen(

@@ -30,6 +30,8 @@ class RunSummary:
     days: int = 0
     table_version: int | None = None
     commit_conflicts: int = 0
+    #: ``False`` when ``media_offers`` kept conflicting after the data commit (see the log)
+    media_offers_updated: bool = True
     validation_warnings: int = 0
     gone: list[str] = field(default_factory=list)
     invalid: dict[str, str] = field(default_factory=dict)

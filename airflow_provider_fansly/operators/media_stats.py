@@ -317,6 +317,7 @@ class MediaStatsOperator(BaseOperator):
             staging.finish(committed, plan.resume.leftovers)
         summary.rows, summary.days = sink.rows, len(days_of(*summary.window))
         summary.table_version, summary.commit_conflicts = done.version, done.conflicts
+        summary.media_offers_updated = done.media_offers_updated
 
     def _sink(self, staging: Staging, summary: RunSummary) -> RowSink:
         """The data path of this try: validate each fetched chunk and stage it."""

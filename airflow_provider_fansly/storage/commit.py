@@ -4,6 +4,11 @@ The order matters for what a crash leaves. The data commit is the one that count
 atomic across every partition; the ``media_offers`` merge and the fetch log append follow.
 A task that dies after the data commit leaves rows the fetch log does not claim yet: coverage
 reports the days as a gap and the rerun replaces the same rows, so nothing is doubled.
+
+Once the data is committed the task must not fail for its metadata: every task merges into
+the one ``media_offers`` table, so with many tasks at once those merges conflict often. They
+retry patiently (:data:`METADATA_RETRY`); when even that runs out, the task logs which
+metadata waits for the next fetch and goes on to its fetch log.
 """
 
 from __future__ import annotations
@@ -16,9 +21,11 @@ from datetime import date
 
 import pyarrow as pa
 
+from airflow_provider_fansly.exceptions import FanslyCommitConflictError
 from airflow_provider_fansly.storage import layout
 from airflow_provider_fansly.storage.delta import (
     FETCH_LOG_TABLE,
+    ConflictRetry,
     append,
     mark_gone,
     merge_media_offers,
@@ -29,21 +36,26 @@ from airflow_provider_fansly.storage.location import Location
 from airflow_provider_fansly.storage.restatements import record_restatements
 from airflow_provider_fansly.storage.staging import Staging
 
-__all__ = ["METADATA_KEYS", "TaskCommit", "commit_task"]
+__all__ = ["METADATA_KEYS", "METADATA_RETRY", "TaskCommit", "commit_task"]
 
 log = logging.getLogger(__name__)
 
 #: What a task records with its commit (``fansly.<key>`` in Delta's commit info), in the
 #: order ``fansly-lake history`` shows it.
 METADATA_KEYS = ("run_id", "try_number", "window", "period_ms", "account_id", "media_offers")
+#: How patiently the ``media_offers`` merge and gone flags retry a conflict (about two minutes
+#: of jittered waits at most), after the data commit.
+METADATA_RETRY = ConflictRetry(max_tries=40, max_delay=5.0)
 
 
 @dataclass(frozen=True)
 class TaskCommit:
-    """The ``media_stats`` version a task committed and the conflicts it retried on the way."""
+    """The ``media_stats`` version a task committed and the conflicts it retried on the way;
+    whether ``media_offers`` took its metadata (``False``: it waits for the next fetch)."""
 
     version: int
     conflicts: int
+    media_offers_updated: bool = True
 
 
 def commit_task(
@@ -76,18 +88,43 @@ def commit_task(
     metadata = {f"fansly.{k}": str(v) for k, v in zip(METADATA_KEYS, values, strict=True)}
     stats = replace_rows(location, staging.reader, predicate, metadata)
     _restatements(location, predicate, stats.version, task)
-    retried = stats.retries + merge_media_offers(location, offers).retries
+    merged = _metadata(location, offers, task, gone, stats.version)
     done = replace(task, table_version=stats.version)
     entries = log_rows(done, rows, requests)
     if gone:
-        retried += mark_gone(location, task.account_id, list(gone), task.fetched_at_ms).retries
         missing = log_rows(replace(done, media_offer_ids=gone), Counter(), Counter(), GONE)
         entries = pa.concat_tables([entries, missing])
     if invalid:
         refused = log_rows(replace(done, media_offer_ids=invalid), Counter(), requests, INVALID)
         entries = pa.concat_tables([entries, refused])
-    retried += append(location, FETCH_LOG_TABLE, entries).retries
-    return TaskCommit(stats.version, retried)
+    retried = stats.retries + (merged or 0) + append(location, FETCH_LOG_TABLE, entries).retries
+    return TaskCommit(stats.version, retried, media_offers_updated=merged is not None)
+
+
+def _metadata(
+    location: Location, offers: pa.Table, task: TaskFetch, gone: Sequence[str], version: int
+) -> int | None:
+    """Merge the task's media metadata and flag its gone media offers; return the conflicts
+    retried, or ``None`` when they ran out (logged: the data is committed, so is the task)."""
+    try:
+        retried = merge_media_offers(location, offers, METADATA_RETRY).retries
+        if gone:
+            flagged = mark_gone(
+                location, task.account_id, list(gone), task.fetched_at_ms, METADATA_RETRY
+            )
+            retried += flagged.retries
+    except FanslyCommitConflictError as error:
+        log.warning(
+            "media_stats version %d is committed, but media_offers kept conflicting with other "
+            "tasks' merges: the metadata of %d media offer(s) of %s updates with their next "
+            "fetch (%s)",
+            version,
+            offers.num_rows + len(gone),
+            task.account_id,
+            error,
+        )
+        return None
+    return retried
 
 
 def _restatements(location: Location, predicate: str, version: int, task: TaskFetch) -> None:

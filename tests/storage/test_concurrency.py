@@ -92,3 +92,28 @@ def test_concurrent_tasks_leave_every_row_exactly_once(
     assert logged.num_rows == sum(
         len(t[0]) * len({*range(t[1] // DAY_MS, -(-t[2] // DAY_MS))}) for t in tasks
     )
+
+
+def test_tasks_whose_metadata_merge_runs_out_of_retries_still_succeed(
+    tmp_path: Path, fansly_conn: Emulator
+) -> None:
+    """Four batches merge into media_offers from one snapshot with a single try each: all but
+    one conflict for good, after their data committed. Each task still succeeds, its rows and
+    fetch log land, and its summary says its metadata waits for the next fetch."""
+    lake, gate = tmp_path / "lake", tmp_path / "merge-barrier"
+    gate.mkdir()
+    batches = [IDS[i : i + 2] for i in range(0, 6, 2)] + [["c6", "c7"]]
+    workers = [
+        start_worker(lake, fansly_conn, D0, D0 + DAY_MS, ids=ids, merge_barrier=gate,
+                     parties=len(batches), metadata_tries=1)
+        for ids in batches
+    ]  # fmt: skip
+    summaries = [finish(w) for w in workers]
+    every = [m for ids in batches for m in ids]
+    assert lake_rows(lake) == truth(DEFAULT_ACCOUNT, every, D0, D0 + DAY_MS, DAY_MS)
+    assert table(lake, "fetch_log").num_rows == len(every)
+    updated = [s["media_offers_updated"] for s in summaries]
+    assert updated.count(True) >= 1 and updated.count(False) >= 1
+    merged = {r["media_offer_id"] for r in table(lake, "media_offers").to_pylist()}
+    for ids, ok in zip(batches, updated, strict=True):
+        assert set(ids) <= merged if ok else not set(ids) & merged
