@@ -291,13 +291,14 @@ class MediaStatsOperator(BaseOperator):
         ids: list[str],
         summary: RunSummary,
     ) -> None:
-        """Fetch and stage in this try's own folder, then commit. After the commit every try's
-        folder of the task goes; after a failure they stay for the retry."""
+        """Fetch and stage in this try's own folder, then commit. After the commit this try's
+        folder and those it reused go; after a failure they stay for the retry."""
         from airflow_provider_fansly.ingest.sink import frozen_heap
         from airflow_provider_fansly.storage.staging import Staging
 
         _, try_number = _attempt(context)
         staging = Staging(location.store, key, f"try{try_number}")
+        staging.hold(plan.resume.folders)
         sink = self._sink(staging, summary)
         requests: Counter[tuple[str, date]] = Counter()
         committed = False
@@ -314,7 +315,7 @@ class MediaStatsOperator(BaseOperator):
                 raise
             committed = True
         finally:
-            staging.finish(committed, plan.resume.leftovers)
+            staging.finish(committed)
         summary.rows, summary.days = sink.rows, len(days_of(*summary.window))
         summary.table_version, summary.commit_conflicts = done.version, done.conflicts
         summary.media_offers_updated = done.media_offers_updated

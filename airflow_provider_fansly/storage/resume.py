@@ -10,6 +10,7 @@ bucket range, not by chunk, so a changed chunk size still finds them.
 from __future__ import annotations
 
 import logging
+import posixpath
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -43,8 +44,6 @@ class Resume:
     pieces: dict[str, list[Reused]] = field(default_factory=dict)
     media: dict[str, MediaOffer] = field(default_factory=dict)
     taken: list[Reused] = field(default_factory=list)
-    #: whether earlier tries left any staging folder (to remove after the commit)
-    leftovers: bool = False
 
     @classmethod
     def load(cls, store: Store, key: str, oldest_ms: int) -> Resume:
@@ -97,7 +96,7 @@ class Resume:
                 len(found),
                 sum(len(v) for v in pieces.values()),
             )
-        return cls(store, dict(pieces), media, leftovers=bool(attempts))
+        return cls(store, dict(pieces), media)
 
     def take(self, media_offer_id: str, after: int, before: int) -> bool:
         """Reuse the staged buckets of ``[after, before)`` if earlier tries hold all of them."""
@@ -111,6 +110,11 @@ class Resume:
             return False
         self.taken.extend(parts)
         return True
+
+    @property
+    def folders(self) -> set[str]:
+        """The staging folders of the pieces taken so far."""
+        return {posixpath.dirname(r.file) for r in self.taken}
 
     @property
     def media_offer_ids(self) -> set[str]:

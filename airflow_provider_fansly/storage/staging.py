@@ -13,11 +13,17 @@ is written last, so its presence means the file is complete; a
 retry of the same task reads the manifests of earlier tries (:mod:`.resume`) and buys only
 what they lack. Staged files are invisible to readers of the Delta tables; maintenance sweeps
 folders a dead try left.
+
+Two tries of one task can run at once (a zombie and its retry). A try that reuses another's
+folder marks it (``{folder}/_readers/{its own folder}``) before it fetches; after its commit a
+try removes its own folder and the folders it reused, except those another try still reads.
+It never removes a folder it does not know: a live try's folder is that try's own business.
 """
 
 from __future__ import annotations
 
 import hashlib
+import posixpath
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, fields
@@ -31,9 +37,11 @@ from airflow_provider_fansly.storage import layout
 from airflow_provider_fansly.storage.columns import MEDIA_STATS_SCHEMA
 from airflow_provider_fansly.storage.store import Store
 
-__all__ = ["SPILL_ROWS", "STAGING_FORMAT", "Piece", "Staging"]
+__all__ = ["READERS", "SPILL_ROWS", "STAGING_FORMAT", "Piece", "Staging"]
 
 _READ_BATCH_ROWS = 131_072
+#: The folder, inside a try's folder, where the tries reusing its pieces mark themselves.
+READERS = "_readers"
 SPILL_ROWS = 400_000
 #: Bump when what a manifest says, or how, changes.
 _MANIFEST_VERSION = 2
@@ -95,6 +103,20 @@ class Staging:
         self.extra: Callable[[], Iterable[pa.Table]] | None = None
         #: media offers whose rows stay out of the commit (set apart as invalid)
         self.exclude: set[str] = set()
+        #: other tries' folders this try reuses pieces of (marked as read)
+        self.reading: set[str] = set()
+
+    @property
+    def name(self) -> str:
+        """This try's folder name, which marks the folders it reads."""
+        return posixpath.basename(self.dir)
+
+    def hold(self, folders: Iterable[str]) -> None:
+        """Mark other tries' folders as read by this try until it finishes, so that no try
+        that commits meanwhile removes the pieces this one will commit."""
+        for folder in set(folders) - {self.dir}:
+            self.store.write_json(f"{folder}/{READERS}/{self.name}", {})
+            self.reading.add(folder)
 
     def add(
         self, table: pa.Table, pieces: Sequence[Piece] = (), media: Sequence[MediaOffer] = ()
@@ -162,12 +184,19 @@ class Staging:
         for table in self.extra() if self.extra else ():
             yield table.cast(MEDIA_STATS_SCHEMA)
 
-    def finish(self, committed: bool, leftovers: bool = False) -> None:
-        """Drop the rows held in memory. After the commit, remove every try's folder of this
-        task (what they staged is in the table now), when this try wrote files or earlier
-        tries left ``leftovers``; after a failure keep them for the retry.
-        """
+    def finish(self, committed: bool) -> None:
+        """Drop the rows held in memory and this try's marks. After the commit, remove this
+        try's folder and the folders it reused (their pieces are in the table now), unless
+        another try still reads one; after a failure keep this try's folder for the retry."""
         self.held.clear()
         self.extra = None
-        if committed and (self.files or leftovers):
-            self.store.remove(f"{layout.STAGING_DIR}/{self.key}")
+        for folder in self.reading:
+            self.store.remove(f"{folder}/{READERS}/{self.name}")
+        if not committed:
+            return
+        for folder in sorted({self.dir} | self.reading):
+            if not self.store.listdir(f"{folder}/{READERS}"):
+                self.store.remove(folder)
+        task = f"{layout.STAGING_DIR}/{self.key}"
+        if not self.store.listdir(task):
+            self.store.remove(task)

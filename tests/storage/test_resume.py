@@ -105,3 +105,26 @@ def test_pieces_staged_in_another_format_are_bought_again_not_misread(tmp_path: 
     assert resume.take("m2", D0, D0 + 3 * DAY_MS)  # this release's own
     manifest.write_text(json.dumps({**old, "format": "9:0123456789ab"}))
     assert not Resume.load(store, KEY, oldest_ms=0).take("m1", D0, D0 + 3 * DAY_MS)
+
+
+def test_a_zombie_and_its_retry_never_remove_each_others_pieces(tmp_path: Path) -> None:
+    """The zombie (try 1) staged m1; its retry (try 2) reuses that and stages m2; the zombie
+    commits first and cleans up. The retry still commits both, then leaves nothing behind."""
+    store = Store(str(tmp_path))
+    zombie = Staging(store, KEY, "try1")
+    zombie.add(rows("m1", range(0, 3), 1000), [Piece("m1", D0, D0 + 3 * DAY_MS, 1, 1000)])
+    zombie.checkpoint()
+    resume = Resume.load(store, KEY, oldest_ms=0)
+    assert resume.take("m1", D0, D0 + 3 * DAY_MS)
+    retry = Staging(store, KEY, "try2")
+    retry.hold(resume.folders)
+    retry.add(rows("m2", range(0, 3), 2000), [Piece("m2", D0, D0 + 3 * DAY_MS, 1, 2000)])
+    retry.checkpoint()  # the retry's own live folder
+    zombie.finish(committed=True)
+    assert (tmp_path / zombie.dir).exists()  # the retry reads it: held
+    assert (tmp_path / retry.dir).exists()  # the retry's own: never the zombie's to remove
+    retry.extra = resume.tables
+    committed = pa.Table.from_batches(list(retry.reader()))
+    assert sorted(committed["media_offer_id"].to_pylist()) == ["m1"] * 3 + ["m2"] * 3
+    retry.finish(committed=True)
+    assert not (tmp_path / "_staging" / KEY).exists()
