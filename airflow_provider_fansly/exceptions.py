@@ -19,7 +19,8 @@ from "try again later" from "the vendor is broken" without parsing messages::
     │                                       media offer or period, buckets outside the window
     ├── FanslyInputError            the task's own arguments are wrong (ids, window); also a
     │                               ``ValueError``
-    ├── FanslyBudgetExceededError   the run's request budget (``max_requests``) would be passed
+    ├── FanslyBudgetExceededError   a try's ``max_requests`` or the month's credits would be
+    │                               passed (``during_run``: used up while fetching)
     ├── FanslyDataError             fetched rows broke a data-quality rule (see ``schemas``)
     ├── FanslyGoneError             every media offer of a task answered "gone": the account
     │                               or the window is the problem, not the media
@@ -186,7 +187,16 @@ class FanslyInputError(FanslyError, ValueError):
 
 
 class FanslyBudgetExceededError(FanslyError):
-    """The run would send more requests than its ``max_requests`` budget allows."""
+    """A budget would be passed: the try's ``max_requests``, or the month's credits.
+
+    ``during_run`` is true when a try used its ``max_requests`` up while fetching (retries and
+    429s count): what it fetched is staged, and its retry, which reuses it, needs fewer. A
+    refusal before any request is the same on every try.
+    """
+
+    def __init__(self, message: str, *, during_run: bool = False) -> None:
+        self.during_run = during_run
+        super().__init__(message)
 
 
 class FanslyDataError(FanslyError):

@@ -129,6 +129,7 @@ class RequestEngine:
         policy = policy or self.policy
         tries = Tries()
         for _ in range(policy.max_sends):
+            self._check_budget(ctx)  # before waiting for a slot the budget cannot pay for
             yield from self._pace()
             self._spend(ctx)
             reply = yield Send(route, params)
@@ -158,12 +159,17 @@ class RequestEngine:
                 return
         raise FanslyError("pacing did not find a free slot in 100,000 tries")
 
-    def _spend(self, ctx: RequestContext) -> None:
+    def _check_budget(self, ctx: RequestContext) -> None:
         budget = self.settings.max_requests
         if budget is not None and self.counters.requests >= budget:
             raise FanslyBudgetExceededError(
-                f"the request budget max_requests={budget} is used up; not sending {ctx.describe()}"
+                f"this try's request budget max_requests={budget} is used up (retries and 429s "
+                f"count); not sending {ctx.describe()}",
+                during_run=True,
             )
+
+    def _spend(self, ctx: RequestContext) -> None:
+        self._check_budget(ctx)
         self.counters.add(requests=1)
 
     def _interpret(self, reply: Any, ctx: RequestContext, parse: _Parse[T]) -> T:

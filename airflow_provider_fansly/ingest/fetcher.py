@@ -27,11 +27,11 @@ from airflow_provider_fansly.client.windows import (
     split_window,
 )
 from airflow_provider_fansly.exceptions import (
+    FanslyBudgetExceededError,
     FanslyDataError,
     FanslyGoneError,
     FanslyRequestError,
 )
-from airflow_provider_fansly.ingest.policy import permanent_reason
 from airflow_provider_fansly.ingest.summary import RunSummary
 
 if TYPE_CHECKING:
@@ -98,7 +98,8 @@ class ChunkFetcher:
         """Fetch every chunk (the next one already in flight) into the sink; return the
         media metadata table. ``requests`` counts answers per media offer and day.
 
-        On a failure, what was fetched and validated is checkpointed for the retry.
+        On any failure, what was fetched and validated is checkpointed, for Airflow's retry
+        or a clear to reuse.
         """
         from airflow_provider_fansly.storage.columns import media_offers_table
 
@@ -121,9 +122,11 @@ class ChunkFetcher:
                 self._checkpoint_now_and_then(sink)
             self._note_unknown_types(sink.finish(), summary)
         except BaseException as error:
-            if permanent_reason(error) is None:  # a retry will come: leave it this try's work
-                self._take(_finished(current + upcoming), sink, summary, requests)
-                self.checkpoint(sink)
+            if isinstance(error, FanslyBudgetExceededError):  # no more can be sent: let
+                await _settle(current + upcoming)  # the answers on their way land
+            # answers are paid for: stage them for the retry, or a clear after a fix
+            self._take(_finished(current + upcoming), sink, summary, requests)
+            self.checkpoint(sink)
             raise
         finally:
             _cancel(upcoming)
@@ -339,12 +342,21 @@ class ChunkFetcher:
 
 
 async def _gather(tasks: list[asyncio.Task[MediaStats | None]]) -> list[MediaStats | None]:
-    """Wait for every task; on the first failure cancel the rest and raise it."""
+    """Wait for every task; on the first failure cancel the rest and raise it (a used-up
+    budget cancels nothing: what is in flight is paid for, and nothing more can be sent)."""
     try:
         return list(await asyncio.gather(*tasks))
+    except FanslyBudgetExceededError:
+        raise
     except BaseException:
         _cancel(tasks)
         raise
+
+
+async def _settle(tasks: list[asyncio.Task[MediaStats | None]]) -> None:
+    """Wait until every task has its answer or its error."""
+    if tasks:
+        await asyncio.wait(tasks)
 
 
 def _finished(tasks: list[asyncio.Task[MediaStats | None]]) -> list[MediaStats]:

@@ -21,7 +21,7 @@ __all__ = ["permanent_reason"]
 
 _PERMANENT: tuple[tuple[type[Exception], str], ...] = (
     (FanslyInputError, "the task's arguments are wrong; fix them"),
-    (FanslyBudgetExceededError, "the budget is the same on every try; see the figures"),
+    (FanslyBudgetExceededError, "the run needs more than the budget on every try; see the figures"),
     (FanslyDataError, "the API would send the same numbers again"),
     (FanslyGoneError, "the account or the window is refused, not a media offer; check them"),
     (FanslyLakeError, "the lake must be fixed first"),
@@ -31,11 +31,14 @@ _PERMANENT: tuple[tuple[type[Exception], str], ...] = (
 def permanent_reason(error: BaseException) -> str | None:
     """Say why a failed task must not be retried by Airflow, or ``None`` if a retry may help.
 
-    A retry re-buys every request, so only failures that can pass are left to Airflow's
-    retries: 429s, 5xx, transport errors, truncated answers and lost commit races.
+    A retry buys again what the failed try did not stage, so only failures that can pass are
+    left to Airflow's retries: 429s, 5xx, transport errors, truncated answers, lost commit
+    races, and a ``max_requests`` used up while fetching (the retry reuses what was bought).
     """
     if isinstance(error, FanslyCommitConflictError):
         return None
+    if isinstance(error, FanslyBudgetExceededError) and error.during_run:
+        return None  # what it bought is staged: the retry needs fewer requests
     if isinstance(error, FanslyRequestError):
         return (
             None

@@ -309,9 +309,8 @@ class MediaStatsOperator(BaseOperator):
                 )
             try:
                 done = self._commit(context, location, sink, offers, requests, ids, summary)
-            except BaseException as error:
-                if permanent_reason(error) is None:
-                    fetcher.checkpoint(sink)
+            except BaseException:
+                fetcher.checkpoint(sink)  # the answers are paid for, whatever comes next
                 raise
             committed = True
         finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -10,9 +11,9 @@ import pytest
 from fansly_probe import build_dag
 
 from airflow_provider_fansly.client.windows import DAY_MS, HOUR_MS, MAX_BUCKETS_PER_REQUEST
-from airflow_provider_fansly.testing.emulator import Emulator
+from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT, Emulator
 from tests.conftest import LogText
-from tests.lake import snapshot
+from tests.lake import lake_rows, snapshot, truth
 
 D0 = 1_767_225_600_000  # 2026-01-01T00:00Z
 pytestmark = pytest.mark.usefixtures("airflow_db", "fansly_conn")
@@ -109,6 +110,37 @@ def test_retries_that_reach_the_budget_stop_cleanly_and_publish_nothing(
         max_in_flight=1,
     ).test()
     assert dr.state == "failed"
-    assert "the request budget max_requests=3 is used up" in logs()
+    assert "this try's request budget max_requests=3 is used up" in logs()
     assert fansly_conn.state.counts["requests"] == 3
     assert snapshot(tmp_path) == before
+
+
+def test_a_budget_used_up_mid_run_keeps_what_it_bought_and_the_retry_buys_the_rest(
+    tmp_path: Path, fansly_conn: Emulator, logs: LogText
+) -> None:
+    """12 media offers, max_requests=12, two 503s: the first try's retries use the budget up
+    with 10 answers bought. They are staged, and Airflow's retry buys only the other two."""
+    ids = [f"b{i:02d}" for i in range(12)]
+    for media in ("b03", "b07"):
+        fansly_conn.add_faults({"kind": "server_error", "media": media})
+    dr = build_dag(
+        media_offer_ids=ids,
+        output_path=str(tmp_path),
+        after_date=D0,
+        before_date=D0 + DAY_MS,
+        max_requests=12,
+        retries=1,
+        retry_delay=timedelta(0),
+    ).test()
+    assert dr.state == "success"
+    (ti,) = dr.get_task_instances()
+    assert ti.try_number == 2  # Airflow retried: the budget ran out while fetching
+    text = logs()
+    assert "this try's request budget max_requests=12 is used up" in text
+    assert "not retried:" not in text
+    served = fansly_conn.state.counts["served"]
+    assert fansly_conn.state.counts["requests"] == 12 + 2  # try 1: 12 sends; try 2: 2
+    assert served == 12  # every answer bought once
+    assert lake_rows(tmp_path) == truth(DEFAULT_ACCOUNT, ids, D0, D0 + DAY_MS, DAY_MS)
+    summary = ti.xcom_pull(task_ids="fetch")
+    assert (summary["requests"], summary["reused_requests"]) == (2, 10)
