@@ -22,8 +22,8 @@ from "try again later" from "the vendor is broken" without parsing messages::
     ├── FanslyBudgetExceededError   a try's ``max_requests`` or the month's credits would be
     │                               passed (``during_run``: used up while fetching)
     ├── FanslyDataError             fetched rows broke a data-quality rule (see ``schemas``)
-    ├── FanslyGoneError             every media offer of a task answered "gone": the account
-    │                               or the window is the problem, not the media
+    ├── FanslyGoneError             every media offer of a task answered "gone" and the key
+    │                               no longer lists the account
     └── FanslyLakeError             the lake cannot take the commit; nothing was written
         ├── FanslyCommitConflictError   concurrent commits kept winning past the retry bound
         └── FanslyLegacyLakeError       a lake of the old plain-Parquet layout: convert it first
@@ -208,7 +208,7 @@ class FanslyDataError(FanslyError):
 
 
 class FanslyGoneError(FanslyError):
-    """Every media offer of the task answered gone (deleted, or not found)."""
+    """Every media offer of the task answered gone, and the key no longer lists the account."""
 
 
 class FanslyLakeError(FanslyError):

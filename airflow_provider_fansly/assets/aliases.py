@@ -107,7 +107,9 @@ def run_extra(summaries: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         },
         "days": sorted({d for e in extras for d in e["days"]}),
         **{name: sum(e[name] for e in extras) for name in _SUMMED},
-        "table_version": max(e["table_version"] for e in extras),
+        "table_version": max(
+            (e["table_version"] for e in extras if e["table_version"] is not None), default=None
+        ),
         "gone": sorted({m for e in extras for m in e["gone"]}),
         "invalid": sorted({m for e in extras for m in e["invalid"]}),
     }

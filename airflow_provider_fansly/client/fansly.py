@@ -101,6 +101,15 @@ class FanslyClient:
         """Return the accounts connected to this key (``GET /api/fansly/accounts``)."""
         return self._drive(self.engine.accounts(retry=retry))
 
+    async def alist_accounts(self, *, retry: bool = True) -> list[Any]:
+        """Async :meth:`list_accounts`."""
+        return await self._adrive(self.engine.accounts(retry=retry))
+
+    async def ais_connected(self, account_id: str) -> bool:
+        """Whether this key still lists ``account_id`` among its connected accounts (one
+        request, ``GET /api/fansly/accounts``)."""
+        return any(_names(entry, account_id) for entry in await self.alist_accounts())
+
     # -- the drivers ---------------------------------------------------------------------------
     def _options(self) -> dict[str, Any]:
         return {
@@ -175,3 +184,10 @@ class FanslyClient:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
+
+
+def _names(entry: Any, account_id: str) -> bool:
+    """Whether one entry of the accounts list is ``account_id`` (an id, or an object with it)."""
+    if isinstance(entry, dict):
+        return account_id in (entry.get("id"), entry.get("accountId"), entry.get("account_id"))
+    return bool(entry == account_id)

@@ -133,7 +133,9 @@ class ChunkFetcher:
             await client.aclose()
         self._reuse(plan.resume, sink, summary, requests)
         involved = asked | plan.resume.media_offer_ids
-        self._note_gone(gone, len(involved), summary)
+        if gone and len(gone) == len(involved):
+            await self._check_account(client, summary, next(iter(gone.values())))
+        self._note_gone(gone, summary)
         self._note_invalid(sink.invalid, len(involved) - len(gone), summary)
         media = {**plan.resume.media, **sink.media}
         offers = [media[m] for m in sorted(set(media) & involved - set(sink.invalid))]
@@ -196,19 +198,31 @@ class ChunkFetcher:
                 sink.staging.dir,
             )
 
-    def _note_gone(
-        self, gone: dict[str, FanslyRequestError], media_offers: int, summary: RunSummary
+    async def _check_account(
+        self, client: FanslyClient, summary: RunSummary, first: FanslyRequestError
     ) -> None:
-        """Record the media offers answered gone; all of them gone is about the account."""
+        """Every media offer answered gone: ask whether the account itself is (one request,
+        counted in the estimate, the budget and the ledger); raise if it is."""
+        summary.estimated_requests += 1
+        self.log.info(
+            "Every media offer of this task (%d) answered gone: asking the API whether account "
+            "%s is still connected to the key (1 more request)",
+            summary.media_offers,
+            summary.account_id,
+        )
+        if not await client.ais_connected(summary.account_id):
+            raise FanslyGoneError(
+                f"account {summary.account_id!r} is not among the accounts connected to this "
+                f"key, and every media offer of this task ({summary.media_offers}) answered "
+                f"gone; nothing was committed. Reconnect the account or remove it from the "
+                f"DAG. First answer: {first}"
+            ) from first
+
+    def _note_gone(self, gone: dict[str, FanslyRequestError], summary: RunSummary) -> None:
+        """Record the media offers answered gone (deleted, or not found), and log them."""
         if not gone:
             return
         first = next(iter(gone.values()))
-        if len(gone) == media_offers:
-            raise FanslyGoneError(
-                f"every media offer of this task ({media_offers}) answered gone, so the account "
-                f"or the window is refused, not a media offer; nothing was committed. First "
-                f"answer: {first}"
-            ) from first
         summary.gone = sorted(gone)
         self.log.warning(
             "%d media offer(s) answered gone (deleted, or not found) and were skipped; their "

@@ -78,7 +78,9 @@ class MediaStatsOperator(BaseOperator):
     :param max_in_flight: media offers fetched at once (under the hook's pacing).
     :param on_gone: a media offer the API answers gone (deleted, or not found) while others
         answer: ``"skip"`` commits the others and records it (fetch log, ``media_offers``,
-        summary, a warning), its history untouched; ``"fail"`` fails the task.
+        summary, a warning), its history untouched; ``"fail"`` fails the task. When every
+        media offer answers gone, one more request asks whether the account is still
+        connected: if so they are recorded and the task succeeds, else it fails.
     :param on_invalid: rows that break a data-quality rule: ``"fail"`` fails the task with
         nothing published; ``"quarantine"`` publishes the other media offers and sets the bad
         one apart (its history untouched; the fetch log, the summary and a warning carry its
@@ -263,6 +265,9 @@ class MediaStatsOperator(BaseOperator):
         """Attach the lake's Asset to the MEDIA_STATS alias, when it is an outlet of this task
         and Airflow already links the two (the first link is the run-level task's to make)."""
         if not any(isinstance(o, AssetAlias) and o.name == MEDIA_STATS.name for o in self.outlets):
+            return
+        if summary["table_version"] is None:
+            self.log.info("No asset event for this batch: it committed nothing to media_stats")
             return
         asset = table_asset(summary["table"])
         if not resolves(MEDIA_STATS, asset):
@@ -456,8 +461,13 @@ def _lineage(api_base_url: str, summary: dict[str, Any]) -> RunLineage:
 
 
 def _describe(summary: RunSummary) -> str:
+    version = (
+        "nothing to media_stats (every media offer answered gone)"
+        if summary.table_version is None
+        else f"media_stats version {summary.table_version}"
+    )
     return (
-        f"media_stats version {summary.table_version}: {summary.rows} row(s) over "
+        f"{version}: {summary.rows} row(s) over "
         f"{summary.days} day(s), {summary.commit_conflicts} commit conflict(s) retried; "
         f"{summary.requests} request(s) ({summary.estimated_requests} estimated), "
         f"{summary.retries} retried, {summary.validation_warnings} validation warning(s)"

@@ -50,10 +50,11 @@ METADATA_RETRY = ConflictRetry(max_tries=40, max_delay=5.0)
 
 @dataclass(frozen=True)
 class TaskCommit:
-    """The ``media_stats`` version a task committed and the conflicts it retried on the way;
-    whether ``media_offers`` took its metadata (``False``: it waits for the next fetch)."""
+    """The ``media_stats`` version a task committed (``None``: every media offer answered
+    gone, nothing to replace) and the conflicts it retried on the way; whether
+    ``media_offers`` took its metadata (``False``: it waits for the next fetch)."""
 
-    version: int
+    version: int | None
     conflicts: int
     media_offers_updated: bool = True
 
@@ -74,9 +75,24 @@ def commit_task(
     validation) are outside the commit's predicate, so their history stays; gone ones are
     flagged in ``media_offers``; the fetch log records each with its status.
     """
-    predicate = layout.replace_predicate(
-        task.account_id, task.media_offer_ids, task.period, *task.window
-    )
+    version, retried = None, 0
+    if task.media_offer_ids:  # else every media offer answered gone: nothing to replace
+        version, retried = _replace(location, staging, task)
+    merged = _metadata(location, offers, task, gone, version)
+    done = replace(task, table_version=version)
+    entries = log_rows(done, rows, requests)
+    if gone:
+        missing = log_rows(replace(done, media_offer_ids=gone), Counter(), Counter(), GONE)
+        entries = pa.concat_tables([entries, missing])
+    if invalid:
+        refused = log_rows(replace(done, media_offer_ids=invalid), Counter(), requests, INVALID)
+        entries = pa.concat_tables([entries, refused])
+    retried += (merged or 0) + append(location, FETCH_LOG_TABLE, entries).retries
+    return TaskCommit(version, retried, media_offers_updated=merged is not None)
+
+
+def _replace(location: Location, staging: Staging, task: TaskFetch) -> tuple[int, int]:
+    """Replace the task's rows in ``media_stats`` in one commit; record what it restated."""
     values = (
         task.run_id,
         task.try_number,
@@ -86,23 +102,20 @@ def commit_task(
         len(task.media_offer_ids),
     )
     metadata = {f"fansly.{k}": str(v) for k, v in zip(METADATA_KEYS, values, strict=True)}
+    predicate = layout.replace_predicate(
+        task.account_id, task.media_offer_ids, task.period, *task.window
+    )
     stats = replace_rows(location, staging.reader, predicate, metadata)
     _restatements(location, predicate, stats.version, task)
-    merged = _metadata(location, offers, task, gone, stats.version)
-    done = replace(task, table_version=stats.version)
-    entries = log_rows(done, rows, requests)
-    if gone:
-        missing = log_rows(replace(done, media_offer_ids=gone), Counter(), Counter(), GONE)
-        entries = pa.concat_tables([entries, missing])
-    if invalid:
-        refused = log_rows(replace(done, media_offer_ids=invalid), Counter(), requests, INVALID)
-        entries = pa.concat_tables([entries, refused])
-    retried = stats.retries + (merged or 0) + append(location, FETCH_LOG_TABLE, entries).retries
-    return TaskCommit(stats.version, retried, media_offers_updated=merged is not None)
+    return stats.version, stats.retries
 
 
 def _metadata(
-    location: Location, offers: pa.Table, task: TaskFetch, gone: Sequence[str], version: int
+    location: Location,
+    offers: pa.Table,
+    task: TaskFetch,
+    gone: Sequence[str],
+    version: int | None,
 ) -> int | None:
     """Merge the task's media metadata and flag its gone media offers; return the conflicts
     retried, or ``None`` when they ran out (logged: the data is committed, so is the task)."""

@@ -136,3 +136,29 @@ def test_quality_dag_passes_on_what_was_fetched_and_fails_on_an_old_gap(
     oldest = date.today() - timedelta(days=7)
     assert f"FAILED  completeness [{DEFAULT_ACCOUNT} / {oldest}]" in text
     assert "3 media offer(s) never fetched for this day, 7 day(s) ago" in text
+
+
+def test_a_batch_whose_media_offers_are_all_gone_succeeds_beside_a_healthy_one(
+    dagbag: DagBag, variables: Path, fansly_conn: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A creator deleted her oldest posts: the sorted ids cut them into one batch of their
+    own. That batch records them gone and succeeds, so the run's update still fires."""
+    ids = ["a1", "a2", "b1", "b2"]
+    monkeypatch.setenv("AIRFLOW_VAR_FANSLY_MEDIA_OFFER_IDS", json.dumps(ids))
+    monkeypatch.setenv("AIRFLOW_VAR_FANSLY_BATCH_SIZE", "2")
+    fansly_conn.config.deleted_media = {"a1", "a2"}
+    day = date(2026, 3, 10)
+    dr = run(dagbag.get_dag("fansly_media_stats_daily"), day)
+    assert dr.state == "success"
+    states = {(ti.task_id, ti.map_index): ti.state for ti in dr.get_task_instances()}
+    assert states == {
+        ("media_offer_batches", -1): "success",
+        ("media_stats", 0): "success",
+        ("media_stats", 1): "success",
+        ("lake_updated", -1): "success",
+    }
+    after = ms(day) - 3 * DAY_MS
+    assert lake_rows(variables) == truth(DEFAULT_ACCOUNT, ["b1", "b2"], after, ms(day), DAY_MS)
+    updated = dr.get_task_instances()[-1].xcom_pull(task_ids="lake_updated")
+    (extra,) = updated.values()
+    assert extra["gone"] == ["a1", "a2"] and extra["batches"] == 2

@@ -68,12 +68,39 @@ def test_on_gone_fail_fails_fast_and_commits_nothing(
     assert "error getting graph" in logs() and snapshot(tmp_path) == before
 
 
-def test_every_media_offer_gone_is_about_the_account_and_fails_fast(
+def test_every_media_offer_gone_on_an_account_the_key_no_longer_lists_fails_fast(
     tmp_path: Path, fansly_conn: Emulator, logs: LogText
 ) -> None:
-    fansly_conn.config.deleted_media = set(IDS)
-    dr = run(tmp_path, D0, D0 + 3 * DAY_MS, retries=2)
+    dr = run(tmp_path, D0, D0 + 3 * DAY_MS, retries=2, account_id="fansly_disconnected")
     assert dr.state == "failed" and dr.get_task_instances()[0].try_number == 1
     text = logs()
-    assert "every media offer of this task (3) answered gone" in text and "not retried:" in text
+    assert "'fansly_disconnected' is not among the accounts connected" in text
+    assert "not retried:" in text
     assert not (tmp_path / "media_stats").exists()
+    assert fansly_conn.state.counts["requests"] == len(IDS) + 1  # a 404 each, then the probe
+
+
+def test_every_media_offer_gone_on_a_connected_account_is_recorded_and_succeeds(
+    tmp_path: Path, fansly_conn: Emulator, logs: LogText
+) -> None:
+    """A creator deleted every post of one batch (sorted ids cut contiguous ranges): the
+    account answers for itself with one request, and the batch succeeds with nothing to
+    replace."""
+    assert run(tmp_path, D0, D0 + 3 * DAY_MS).state == "success"
+    before = lake_rows(tmp_path)
+    fansly_conn.config.deleted_media = set(IDS)
+    fansly_conn.state.reset()
+    dr = run(tmp_path, D0 + DAY_MS, D0 + 3 * DAY_MS, retries=2)
+    assert dr.state == "success"
+    summary = dr.get_task_instances()[0].xcom_pull(task_ids="fetch")
+    assert summary["gone"] == IDS and summary["table_version"] is None
+    assert summary["estimated_requests"] == len(IDS) + 1  # the probe counted in
+    assert summary["requests"] == 2 * len(IDS) + 1  # each gone answer asked once more
+    assert lake_rows(tmp_path) == before  # their history is kept
+    gone = [r for r in table(tmp_path, "fetch_log").to_pylist() if r["status"] == "gone"]
+    assert len(gone) == 2 * len(IDS)  # each media offer, each day of the window
+    deleted = {
+        r["media_offer_id"]: r["deleted"] for r in table(tmp_path, "media_offers").to_pylist()
+    }
+    assert all(deleted[m] for m in IDS)
+    assert "nothing to media_stats (every media offer answered gone)" in logs()
