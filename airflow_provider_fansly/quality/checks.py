@@ -371,7 +371,11 @@ def _table_schema(period: int) -> Any:
 @dataclass(frozen=True)
 class HourlyVsDaily(Check):
     """Where a day has both periods: hourly sums of the additive counts within ``tolerance``
-    (relative) of the daily numbers, and hourly unique viewers summed never below daily."""
+    (relative) of the daily numbers, and hourly unique viewers summed never below daily.
+
+    A media offer's day is compared only when the fetch log shows all 24 of its hours fetched:
+    hours never fetched (an hourly backfill from noon) are completeness's business.
+    """
 
     id: ClassVar[str] = "hourly_vs_daily"
     severity: Severity = "warn"
@@ -385,13 +389,17 @@ class HourlyVsDaily(Check):
         sums = [pl.col(c).sum() for c in columns[3:]]
         hourly = view.stats(columns, period=HOUR_MS).group_by(keys).agg(sums)
         daily = view.stats(columns, period=DAY_MS).group_by(keys).agg(sums)
-        both = daily.join(hourly, on=keys, suffix="_hourly")
+        joined = daily.join(hourly, on=keys, suffix="_hourly")
+        both = joined.join(view.whole_days(HOUR_MS), on=keys, how="semi")
         found = []
         for r in both.sort(keys).to_dicts():
             worst = max(self.ADDITIVE, key=lambda c: _relative(r[f"{c}_hourly"], r[c]))
             off = _relative(r[f"{worst}_hourly"], r[worst])
             if off > self.tolerance:
-                message = f"hourly {worst} sum to {r[worst + '_hourly']}, daily says {r[worst]}"
+                message = (
+                    f"hourly {worst} sum to {r[worst + '_hourly']} over all 24 hours, daily "
+                    f"says {r[worst]}"
+                )
                 found.append(self._finding(r, message, off))
             elif r["unique_viewers_hourly"] < r["unique_viewers"]:
                 below = r["unique_viewers"] - r["unique_viewers_hourly"]
@@ -400,7 +408,15 @@ class HourlyVsDaily(Check):
                     f"below the daily {r['unique_viewers']}"
                 )
                 found.append(self._finding(r, message, float(below), threshold=0.0))
-        return _capped(found)
+        return _capped(found) or [self._compared(both.height, joined.height - both.height)]
+
+    def _compared(self, compared: int, partial: int) -> Finding:
+        """The pass, saying what was compared and what was left out."""
+        message = (
+            f"{compared} media offer day(s) with all 24 hours fetched agree with the daily "
+            f"numbers; {partial} day(s) fetched hourly only in part were not compared"
+        )
+        return Finding(self.id, "passed", self.severity, message, observed=float(compared))
 
     def _finding(
         self, r: dict[str, Any], message: str, observed: float, threshold: float | None = None

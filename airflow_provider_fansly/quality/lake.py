@@ -24,7 +24,14 @@ from airflow_provider_fansly.storage.delta import (
     TableSpec,
     open_table,
 )
-from airflow_provider_fansly.storage.fetch_log import FETCHED, GONE, Coverage, covered_days
+from airflow_provider_fansly.storage.fetch_log import (
+    FETCHED,
+    GONE,
+    Coverage,
+    covered_days,
+    media_days,
+    read_log,
+)
 from airflow_provider_fansly.storage.location import Location
 
 __all__ = ["LakeView"]
@@ -113,6 +120,12 @@ class LakeView:
     def coverage(self) -> Coverage:
         """(account, media offer, day) -> fetched or gone, from the fetch log, in the days."""
         return covered_days(self.location, self.period, self.first, self.last)
+
+    def whole_days(self, period: int) -> pl.DataFrame:
+        """(account, media offer, dt) of the days whose buckets of ``period`` were all fetched
+        (one window or several parts covering the whole day; gone ones left out)."""
+        held = media_days(read_log(self.location, period, self.first, self.last))
+        return held.filter(pl.col("fetched")).select("account_id", "media_offer_id", "dt")
 
     @cached_property
     def fetch_log(self) -> pl.DataFrame:

@@ -82,6 +82,15 @@ def log_row(
     }
 
 
+def hourly_log(account: str, media: str, d: date, hours: range = range(24)) -> dict[str, Any]:
+    """The fetch log row of an hourly task that fetched ``hours`` of a day."""
+    return {
+        **log_row(account, media, d, period=HOUR_MS),
+        "window_start": _at(d, hours.start),
+        "window_end": _at(d, hours.stop) if hours.stop < 24 else _at(d + timedelta(days=1)),
+    }
+
+
 def write(lake: Path, spec: TableSpec, rows: list[dict[str, Any]]) -> None:
     """Append rows to one of the lake's tables (a commit of its own)."""
     append(Location.parse(str(lake)), spec, pa.Table.from_pylist(rows, spec.schema))
@@ -101,15 +110,17 @@ def clean_lake(lake: Path, skip: set[tuple[str, str, date]] = frozenset()) -> No
     write(lake, FETCH_LOG_TABLE, log)
 
 
-def hourly_rows(account: str, media: str, d: date, factor: float = 1.0) -> list[dict[str, Any]]:
-    """The 24 hourly rows of a day, split as the emulator splits them: their sums equal the
-    daily rows' (times ``factor``)."""
+def hourly_rows(
+    account: str, media: str, d: date, factor: float = 1.0, hours: range = range(24)
+) -> list[dict[str, Any]]:
+    """The hourly rows of a day (all 24 by default), split as the emulator splits them: the
+    24 hours' sums equal the daily rows' (times ``factor``)."""
     counts = ("views", "preview_views", "interaction_time_ms", "preview_interaction_time_ms",
               "unique_viewers", "preview_unique_viewers")  # fmt: skip
     rows = []
     for kind in STAT_TYPES:
         daily = stat_row(account, media, d, kind)
-        for hour in range(24):
+        for hour in hours:
             shares = {c: hour_share(int(daily[c] * factor), hour) for c in counts}
             rows.append({**daily, **shares, "bucket_start": _at(d, hour), "period_ms": HOUR_MS})
     return rows

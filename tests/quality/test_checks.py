@@ -26,6 +26,7 @@ from tests.quality.planted import (
     AS_OF,
     clean_lake,
     day,
+    hourly_log,
     hourly_rows,
     log_row,
     restatement_row,
@@ -157,11 +158,41 @@ def test_hourly_numbers_that_disagree_with_the_daily_ones_are_flagged(tmp_path: 
     clean_lake(tmp_path)
     write(tmp_path, MEDIA_STATS_TABLE, hourly_rows("acct_a", "a4", day(5)))  # agrees: not flagged
     write(tmp_path, MEDIA_STATS_TABLE, hourly_rows("acct_a", "a1", day(6), factor=1.3))
+    write(tmp_path, FETCH_LOG_TABLE, [hourly_log("acct_a", "a4", day(5)),
+                                      hourly_log("acct_a", "a1", day(6))])  # fmt: skip
     (finding,) = problems(check(tmp_path))
     assert where(finding) == (
         "hourly_vs_daily", "warned", "acct_a", "a1", day(6),
     )  # fmt: skip
     assert 0.25 < finding.observed < 0.35
+
+
+def test_a_day_fetched_hourly_only_from_noon_is_not_compared_and_hides_nothing(
+    tmp_path: Path,
+) -> None:
+    """An hourly backfill that starts at noon: a1's day holds 12 hours, so its hourly sums are
+    half the daily ones; that is no disagreement. a2's day, all 24 hours fetched and 30% off
+    the daily numbers, is still flagged."""
+    afternoon = range(12, 24)
+    clean_lake(tmp_path)
+    write(tmp_path, MEDIA_STATS_TABLE, hourly_rows("acct_a", "a1", day(6), hours=afternoon))
+    write(tmp_path, MEDIA_STATS_TABLE, hourly_rows("acct_a", "a2", day(6), factor=1.3))
+    write(tmp_path, FETCH_LOG_TABLE, [hourly_log("acct_a", "a1", day(6), afternoon),
+                                      hourly_log("acct_a", "a2", day(6))])  # fmt: skip
+    findings = [f for f in check(tmp_path) if f.check_id == "hourly_vs_daily"]
+    assert [where(f) for f in problems(findings)] == [
+        ("hourly_vs_daily", "warned", "acct_a", "a2", day(6)),
+    ]
+    clean = tmp_path / "clean"
+    clean_lake(clean)
+    write(clean, MEDIA_STATS_TABLE, hourly_rows("acct_a", "a1", day(6), hours=afternoon))
+    write(clean, MEDIA_STATS_TABLE, hourly_rows("acct_a", "a2", day(7)))
+    write(clean, FETCH_LOG_TABLE, [hourly_log("acct_a", "a1", day(6), afternoon),
+                                   hourly_log("acct_a", "a2", day(7))])  # fmt: skip
+    (passed,) = [f for f in check(clean) if f.check_id == "hourly_vs_daily"]
+    assert passed.status == "passed"
+    assert passed.message.startswith("1 media offer day(s) with all 24 hours fetched agree")
+    assert "1 day(s) fetched hourly only in part were not compared" in passed.message
 
 
 def test_a_restated_week_is_reported_per_day_with_its_age(tmp_path: Path) -> None:
