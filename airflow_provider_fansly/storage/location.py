@@ -9,13 +9,17 @@ registered as secrets (masked in logs) and never shown by ``repr``.
 from __future__ import annotations
 
 import os
+import threading
+import time
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 from airflow_provider_fansly.storage.store import Store
 
-__all__ = ["Location"]
+__all__ = ["Credentials", "Location"]
+
+_SECRET_WORDS = ("SECRET", "KEY", "TOKEN")
 
 _REMOTE = ("s3", "s3a", "gs", "gcs", "abfs", "abfss", "az")
 
@@ -28,7 +32,12 @@ class Location:
     root_uri: str
     protocol: str
     conn_id: str | None
-    storage_options: dict[str, str] = field(repr=False, compare=False)
+    credentials: Credentials = field(repr=False, compare=False)
+
+    @property
+    def storage_options(self) -> dict[str, str]:
+        """What delta-rs needs to reach the store, resolved again once they expire."""
+        return self.credentials.options()
 
     @classmethod
     def parse(cls, output_path: str) -> Location:
@@ -39,11 +48,12 @@ class Location:
         protocol = path.protocol if isinstance(path.protocol, str) else path.protocol[0]
         if protocol in _REMOTE:
             root = f"{protocol}://{path.bucket}/{path.key}".rstrip("/")
-            options = _storage_options(protocol, path.conn_id)
+            credentials = Credentials(protocol, path.conn_id)
+            credentials.options()  # a bad connection fails here, before any work
         else:
             root = os.path.abspath(path.path).rstrip("/") or "/"
-            options = {}
-        return cls(str(output_path), root, protocol, path.conn_id, options)
+            credentials = Credentials(protocol, None)
+        return cls(str(output_path), root, protocol, path.conn_id, credentials)
 
     def table_uri(self, name: str) -> str:
         """Return the URI of one table (or folder) under the root."""
@@ -58,19 +68,49 @@ class Location:
         return self.root_uri
 
 
-def _storage_options(protocol: str, conn_id: str | None) -> dict[str, str]:
+class Credentials:
+    """A connection's storage options, kept until they expire, then resolved again.
+
+    Temporary credentials (an assumed role, a web identity) expire, and a long task commits at
+    its end: each use of :attr:`Location.storage_options` asks here, and gets options valid for
+    at least :attr:`MARGIN` more seconds. Options without an expiry (static keys, the store's
+    own credential chain) are resolved once.
+    """
+
+    #: resolve again this long before the expiry the store gave
+    MARGIN = 300.0
+
+    def __init__(self, protocol: str, conn_id: str | None) -> None:
+        self.protocol = protocol
+        self.conn_id = conn_id
+        self._options: dict[str, str] | None = None
+        self._expires: float | None = None
+        self._lock = threading.Lock()
+
+    def options(self) -> dict[str, str]:
+        """The storage options, fresh for at least :attr:`MARGIN` seconds."""
+        with self._lock:
+            stale = self._expires is not None and time.time() >= self._expires - self.MARGIN
+            if self._options is None or stale:
+                self._options, self._expires = _storage_options(self.protocol, self.conn_id)
+            return dict(self._options)
+
+
+def _storage_options(protocol: str, conn_id: str | None) -> tuple[dict[str, str], float | None]:
     """delta-rs storage options from the Airflow connection ``conn_id`` (empty: the default
-    credential chain of the store, e.g. ``AWS_*`` variables or an instance role)."""
+    credential chain of the store, e.g. ``AWS_*`` variables or an instance role), and when
+    they expire (epoch seconds; ``None``: never)."""
     if conn_id is None:
-        return {}
+        return {}, None
+    expires: float | None = None
     if protocol.startswith("s3"):
-        options = _s3_options(conn_id)
+        options, expires = _s3_options(conn_id)
     elif protocol.startswith("g"):
         options = _gcs_options(conn_id)
     else:
         options = _azure_options(conn_id)
-    _mask({k: v for k, v in options.items() if "SECRET" in k.upper() or "KEY" in k.upper()})
-    return options
+    _mask({k: v for k, v in options.items() if any(w in k.upper() for w in _SECRET_WORDS)})
+    return options, expires
 
 
 def _mask(secrets: dict[str, str]) -> None:
@@ -80,11 +120,13 @@ def _mask(secrets: dict[str, str]) -> None:
         mask_secret(value)
 
 
-def _s3_options(conn_id: str) -> dict[str, str]:
+def _s3_options(conn_id: str) -> tuple[dict[str, str], float | None]:
     from airflow.providers.amazon.aws.hooks.base_aws import AwsGenericHook
 
     hook: Any = AwsGenericHook(aws_conn_id=conn_id, client_type="s3")
-    creds = hook.get_credentials()
+    live = hook.get_session().get_credentials()  # refreshable when the role is assumed
+    creds = live.get_frozen_credentials()
+    expiry = getattr(live, "_expiry_time", None)  # botocore's RefreshableCredentials
     config = hook.conn_config
     options = {
         "AWS_ACCESS_KEY_ID": creds.access_key,
@@ -95,7 +137,8 @@ def _s3_options(conn_id: str) -> dict[str, str]:
     }
     if str(config.endpoint_url or "").startswith("http://"):
         options["AWS_ALLOW_HTTP"] = "true"
-    return {k: str(v) for k, v in options.items() if v}
+    expires = expiry.timestamp() if expiry is not None else None
+    return {k: str(v) for k, v in options.items() if v}, expires
 
 
 def _gcs_options(conn_id: str) -> dict[str, str]:

@@ -46,3 +46,44 @@ def test_s3_takes_the_named_connections_credentials_and_never_shows_them(
         "AWS_ALLOW_HTTP": "true",
     }
     assert "very-secret-key" not in repr(location) and "very-secret-key" not in str(location)
+
+
+def test_temporary_credentials_are_resolved_again_before_they_expire(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An assumed role's keys expire; a long task's commit at its end must get new ones."""
+    import airflow_provider_fansly.storage.location as location_module
+
+    issued: list[float] = []
+    now = [1_000_000.0]
+
+    def assumed_role(conn_id: str) -> tuple[dict[str, str], float]:
+        issued.append(now[0])
+        key = f"key-{len(issued)}"
+        return {"AWS_ACCESS_KEY_ID": key, "AWS_SESSION_TOKEN": f"t-{key}"}, now[0] + 3600
+
+    monkeypatch.setattr(location_module, "_s3_options", assumed_role)
+    monkeypatch.setattr(location_module.time, "time", lambda: now[0])
+    location = Location.parse("s3://role_conn@bucket/lake")
+    assert location.storage_options["AWS_ACCESS_KEY_ID"] == "key-1"
+    now[0] += 3000  # 10 minutes before the expiry: still good
+    assert location.storage_options["AWS_ACCESS_KEY_ID"] == "key-1"
+    now[0] += 400  # within the margin
+    assert location.storage_options["AWS_ACCESS_KEY_ID"] == "key-2"
+    assert len(issued) == 2
+
+
+def test_static_credentials_are_resolved_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import airflow_provider_fansly.storage.location as location_module
+
+    calls: list[str] = []
+
+    def static(conn_id: str) -> tuple[dict[str, str], None]:
+        calls.append(conn_id)
+        return {"AWS_ACCESS_KEY_ID": "AKIA"}, None
+
+    monkeypatch.setattr(location_module, "_s3_options", static)
+    location = Location.parse("s3://static_conn@bucket/lake")
+    for _ in range(3):
+        assert location.storage_options == {"AWS_ACCESS_KEY_ID": "AKIA"}
+    assert calls == ["static_conn"]
