@@ -3,7 +3,7 @@
 fansly-lake convert OUTPUT_PATH      convert a 0.1 plain-Parquet lake to Delta tables
 fansly-lake history OUTPUT_PATH      the newest commits of media_stats, newest first
 fansly-lake credits OUTPUT_PATH      credits this lake's tasks spent in a month
-fansly-lake cost OUTPUT_PATH ...     what a backfill will cost against what is left
+fansly-lake cost OUTPUT_PATH ...     what a backfill will cost, and against --monthly-credits
 """
 
 from __future__ import annotations

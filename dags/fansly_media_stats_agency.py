@@ -9,7 +9,7 @@ catchup); history comes from ``airflow backfill create`` (docs/backfilling.md).
 What it needs:
 - Variable ``fansly_accounts``: JSON ``{"<account id>": ["<media offer id>", ...], ...}``;
 - Variable ``fansly_output_path``; the ``fansly_default`` connection; optionally
-  ``FANSLY_POOL`` as for ``fansly_media_stats_daily``.
+  ``fansly_batch_size`` (default 50) and ``FANSLY_POOL`` as for ``fansly_media_stats_daily``.
 """
 
 from __future__ import annotations
@@ -42,15 +42,16 @@ with DAG(
 ) as dag:
 
     @task(pool="default_pool")
-    def account_batches(accounts: str) -> list[dict[str, Any]]:
-        """Expand ``{account: [media offers]}`` into one operator call per account batch."""
+    def account_batches(accounts: str, size: str) -> list[dict[str, Any]]:
+        """Expand ``{account: [media offers]}`` into one operator call per account batch
+        (50 media offers by default)."""
         parsed = json.loads(accounts)
         if not isinstance(parsed, dict) or not parsed:
             raise ValueError("Variable fansly_accounts must be a JSON object {account: [ids]}")
         return [
             {"account_id": account, "media_offer_ids": batch}
             for account, ids in parsed.items()
-            for batch in batches(ids, 50)
+            for batch in batches(ids, int(size))
         ]
 
     fetched = MediaStatsOperator.partial(
@@ -58,5 +59,9 @@ with DAG(
         output_path="{{ var.value.fansly_output_path }}",
         lookback="{{ 0 if dag_run.run_type == 'backfill' else 2 }}",
         max_active_tis_per_dag=4,
-    ).expand_kwargs(account_batches("{{ var.value.fansly_accounts }}"))
+    ).expand_kwargs(
+        account_batches(
+            "{{ var.value.fansly_accounts }}", "{{ var.value.get('fansly_batch_size', 50) }}"
+        )
+    )
     MediaStatsUpdatedOperator(task_id="lake_updated", summaries=fetched.output, pool="default_pool")

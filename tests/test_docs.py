@@ -19,7 +19,7 @@ import pytest
 
 from airflow_provider_fansly.client.windows import DAY_MS
 from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT, DEFAULT_KEY, Emulator
-from tests.conftest import ROOT
+from tests.conftest import ROOT, connection_json
 from tests.lake import lake_rows, truth
 
 QUICKSTART = ROOT / "docs" / "quickstart.md"
@@ -150,3 +150,129 @@ def test_the_client_alone_fetches_a_window_without_airflow(emu: Emulator) -> Non
     assert buckets, "the documented window has no stats in the emulator"
     assert done.stdout.strip() == f"{len(buckets)} buckets with stats, 1 request(s)"
     assert emu.state.counts["served"] == 1
+
+
+#: Where a block is run by a test of its own.
+_RUN_ELSEWHERE = {
+    "quickstart.md": "test_the_quickstart_runs_from_a_wheel_against_the_emulator",
+    "architecture.md": "test_the_client_alone_fetches_a_window_without_airflow",
+}
+
+
+def _doc_blocks() -> list[tuple[str, int, str, str, str | None]]:
+    """Every fenced block of docs/ and the README: (file, line, language, body, why not run)."""
+    found = []
+    for path in [*sorted((ROOT / "docs").glob("*.md")), ROOT / "README.md"]:
+        text = path.read_text()
+        pattern = r"(?:<!-- not run: (?P<why>[^>]*?) -->\n)?```(?P<lang>\w*)\n(?P<body>.*?)```"
+        for match in re.finditer(pattern, text, flags=re.S):
+            line = text[: match.start("lang")].count("\n") + 1
+            found.append((path.name, line, match["lang"], match["body"], match["why"]))
+    return found
+
+
+def test_every_code_block_of_the_docs_parses() -> None:
+    """Python compiles, shell passes ``bash -n``, JSON loads: no block is a syntax error."""
+    broken = []
+    for name, line, lang, body, _ in _doc_blocks():
+        where = f"{name}:{line} ({lang})"
+        if lang == "python":
+            try:
+                compile(body, where, "exec")
+            except SyntaxError as error:
+                broken.append(f"{where}: {error}")
+        elif lang == "bash":
+            done = subprocess.run(["bash", "-n"], input=body, capture_output=True, text=True)
+            if done.returncode:
+                broken.append(f"{where}: {done.stderr.strip()}")
+        elif lang == "json":
+            try:
+                json.loads(body)
+            except ValueError as error:
+                broken.append(f"{where}: {error}")
+    assert not broken, "\n".join(broken)
+
+
+@pytest.fixture(scope="module")
+def doc_lake(tmp_path_factory: pytest.TempPathFactory, emulator_server: Emulator) -> Path:
+    """A folder holding ``lake/``, two days of the emulator's data, for the reading recipes."""
+    from airflow_provider_fansly.operators.media_stats import MediaStatsOperator
+
+    folder = tmp_path_factory.mktemp("docs")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AIRFLOW_CONN_FANSLY_DEFAULT", connection_json(emulator_server.url))
+        MediaStatsOperator(
+            task_id="docs",
+            account_id=DEFAULT_ACCOUNT,
+            media_offer_ids=["m1", "m2"],
+            output_path=str(folder / "lake"),
+            after_date=D0,
+            before_date=D0 + 2 * DAY_MS,
+        ).execute({})  # type: ignore[arg-type]
+    return folder
+
+
+@pytest.mark.parametrize(
+    "block",
+    [b for b in _doc_blocks() if b[2] == "python" and b[0] not in _RUN_ELSEWHERE],
+    ids=lambda b: f"{b[0]}:{b[1]}",
+)
+def test_every_runnable_python_block_of_the_docs_runs(
+    block: tuple[str, int, str, str, str | None], doc_lake: Path, emu: Emulator
+) -> None:
+    """Each block as a user pastes it, against the emulator and a small lake; the few that
+    cannot run here say why (``<!-- not run: ... -->`` before them)."""
+    name, line, _, body, why = block
+    if why is not None:
+        assert len(why) > 10, f"{name}:{line} says too little of why it is not run"
+        return
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW_CONN")}
+    env["AIRFLOW_CONN_FANSLY_DEFAULT"] = connection_json(emu.url)
+    done = subprocess.run(
+        [sys.executable, "-c", body],
+        cwd=doc_lake,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, f"{name}:{line}\n{done.stderr[-3000:]}"
+
+
+def _parameters(cls: type) -> list[str]:
+    import inspect
+
+    signature = inspect.signature(cls.__init__)  # type: ignore[misc]
+    return [p for p in signature.parameters if p not in ("self", "kwargs")]
+
+
+@pytest.mark.parametrize(
+    ("module", "name", "page"),
+    [
+        ("media_stats", "MediaStatsOperator", "operator.md"),
+        ("updated", "MediaStatsUpdatedOperator", "operator.md"),
+        ("maintenance", "LakeMaintenanceOperator", "operator.md"),
+        ("quality", "MediaStatsQualityOperator", "data-quality.md"),
+    ],
+)
+def test_every_operator_parameter_is_in_the_reference(module: str, name: str, page: str) -> None:
+    import importlib
+
+    cls = getattr(importlib.import_module(f"airflow_provider_fansly.operators.{module}"), name)
+    text = (ROOT / "docs" / page).read_text()
+    missing = [p for p in _parameters(cls) if f"`{p}`" not in text and f"{p}=" not in text]
+    assert not missing, f"{name} parameters missing from docs/{page}: {missing}"
+
+
+def test_every_connection_extra_is_in_the_reference() -> None:
+    from dataclasses import fields
+
+    from airflow_provider_fansly import get_provider_info
+    from airflow_provider_fansly.client.settings import ClientSettings
+
+    text = (ROOT / "docs" / "connection.md").read_text()
+    extras = [f.name for f in fields(ClientSettings) if f.name not in ("base_url", "api_key")]
+    assert extras and not [e for e in extras if f"| `{e}` | extra |" not in text]
+    (conn,) = get_provider_info()["connection-types"]
+    labels = [field["label"] for field in conn["conn-fields"].values()]
+    assert not [label for label in labels if f"*{label}*" not in text]

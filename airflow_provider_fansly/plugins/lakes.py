@@ -3,9 +3,11 @@
 ``fansly_lakes`` is a JSON object, one entry per lake, the first one the default::
 
     {"main": {"path": "s3://aws_default@bucket/fansly", "monthly_credits": 100000,
-              "dag_id": "fansly_media_stats_daily", "accounts": {"acct": ["m1", "m2"]}}}
+              "dag_ids": {"daily": "fansly_media_stats_daily"},
+              "accounts": {"acct": ["m1", "m2"]}}}
 
-Only ``path`` is required. Without the Variable, the example DAGs' ``fansly_output_path``
+Only ``path`` is required; ``dag_ids`` names, per period (``daily``, ``hourly``), the DAG the
+page's command runs for a gap (by default the example DAGs). Without the Variable, the example DAGs' ``fansly_output_path``
 is the one lake, named ``default``, expecting ``fansly_accounts`` when that is set. A lake's
 budget is its ``monthly_credits``, else the one of its connection (``conn_id``, default
 ``fansly_default``). The browser names a lake, never a path the server would open.
