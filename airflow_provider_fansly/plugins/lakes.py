@@ -7,8 +7,9 @@
               "accounts": {"acct": ["m1", "m2"]}}}
 
 Only ``path`` is required; ``dag_ids`` names, per period (``daily``, ``hourly``), the DAG the
-page's command runs for a gap (by default the example DAGs). Without the Variable, the example DAGs' ``fansly_output_path``
-is the one lake, named ``default``, expecting ``fansly_accounts`` when that is set. A lake's
+page's command runs for a gap (by default the example DAGs). Without the Variable, the
+example DAGs' ``fansly_output_path`` is the one lake, named ``default``, expecting
+``fansly_accounts`` when that is set. A lake's
 budget is its ``monthly_credits``, else the one of its connection (``conn_id``, default
 ``fansly_default``). The browser names a lake, never a path the server would open.
 """
