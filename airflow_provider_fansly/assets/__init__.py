@@ -7,7 +7,7 @@ from airflow_provider_fansly.assets.aliases import (
     MEDIA_STATS_UPDATED,
     QUALITY_RESULTS,
     batch_extra,
-    resolves,
+    claimant,
     run_extra,
     table_asset,
 )
@@ -17,7 +17,7 @@ __all__ = [
     "MEDIA_STATS_UPDATED",
     "QUALITY_RESULTS",
     "batch_extra",
-    "resolves",
+    "claimant",
     "run_extra",
     "table_asset",
 ]

@@ -13,12 +13,13 @@ per producing run, not once per batch.
 Airflow 3.3.2 records an alias's first event for an asset (creating the asset and linking it
 to the alias) without guarding against a second task doing the same at the same moment: one
 of them is then marked failed after it succeeded. So a batch attaches its event only once
-the alias already resolves to the lake (:func:`resolves`); until then the run-level task,
-which runs one at a time per DAG, makes that first event through both aliases.
+the lake records that the first event is made (:mod:`..storage.asset_links`); until then
+the run-level task that wins the lake's claim makes it, through both aliases.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import PurePosixPath
 from typing import Any
@@ -32,7 +33,7 @@ __all__ = [
     "MEDIA_STATS_UPDATED",
     "QUALITY_RESULTS",
     "batch_extra",
-    "resolves",
+    "claimant",
     "run_extra",
     "table_asset",
 ]
@@ -56,22 +57,12 @@ def table_asset(table_uri: str) -> Asset:
     return Asset(uri=uri, name=uri, group="fansly")
 
 
-def resolves(alias: AssetAlias, asset: Asset) -> bool:
-    """Whether Airflow already resolves ``alias`` to ``asset`` (asked from a running task).
-
-    Asked the way the Task SDK resolves alias inlets; any failure to ask counts as "not yet",
-    which only defers a batch's event to the run-level one.
-    """
-    try:
-        from airflow.sdk.execution_time.comms import AssetsByAliasResult, GetAssetsByAlias
-        from airflow.sdk.execution_time.task_runner import SUPERVISOR_COMMS
-
-        answer = SUPERVISOR_COMMS.send(GetAssetsByAlias(alias_name=alias.name))
-    except Exception:
-        return False
-    if not isinstance(answer, AssetsByAliasResult):
-        return False
-    return any(a.uri == asset.uri and a.name == asset.name for a in answer.assets)
+def claimant(context: Mapping[str, Any]) -> str:
+    """Who this try of this task instance is, for a claim in the lake (unique per call)."""
+    ti = context.get("ti")
+    names = (getattr(ti, "dag_id", "-"), getattr(ti, "task_id", "-"), getattr(ti, "map_index", -1))
+    tries = (context.get("run_id", "-"), getattr(ti, "try_number", 0))
+    return f"{names[0]}.{names[1]}[{names[2]}] {tries[0]} try {tries[1]} {uuid.uuid4().hex[:8]}"
 
 
 def batch_extra(summary: Mapping[str, Any]) -> dict[str, Any]:

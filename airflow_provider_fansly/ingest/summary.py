@@ -20,6 +20,8 @@ class RunSummary:
     estimated_requests: int
     #: The ``media_stats`` table's URI (no credentials).
     table: str = ""
+    #: The lake as the task was given it (a connection id perhaps, never a secret).
+    output_path: str = ""
     datapoint_limit: int = DATAPOINT_LIMIT
     cut_answers: int = 0
     reused_requests: int = 0

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from airflow.sdk import AssetAlias, BaseOperator
 
-from airflow_provider_fansly.assets import MEDIA_STATS, batch_extra, resolves, table_asset
+from airflow_provider_fansly.assets import MEDIA_STATS, batch_extra, table_asset
 from airflow_provider_fansly.client.ids import check_id
 from airflow_provider_fansly.client.windows import DAY_MS, Window, days_of, iso_utc
 from airflow_provider_fansly.exceptions import FanslyBudgetExceededError, FanslyInputError
@@ -234,6 +234,7 @@ class MediaStatsOperator(BaseOperator):
             account, len(ids), (after, before), self.period, plan.estimated_requests
         )
         summary.table = location.table_uri(layout.MEDIA_STATS_DIR)
+        summary.output_path = self.output_path
         self._check_budget(summary, hook.max_requests)
         reservation = self._reserve(context, location, hook, summary)
         self.log.info(
@@ -257,20 +258,23 @@ class MediaStatsOperator(BaseOperator):
             self._settle(location, reservation, hook, outcome)
         self.log.info("Committed %s", _describe(summary))
         result = asdict(summary)
-        self._announce(context, result)
+        self._announce(context, location, result)
         self._lineage = _lineage(hook.settings.base_url, result)
         return result
 
-    def _announce(self, context: Context, summary: dict[str, Any]) -> None:
+    def _announce(self, context: Context, location: Location, summary: dict[str, Any]) -> None:
         """Attach the lake's Asset to the MEDIA_STATS alias, when it is an outlet of this task
-        and Airflow already links the two (the first link is the run-level task's to make)."""
+        and the lake records that Airflow links the two (the first link is the run-level
+        task's to make)."""
+        from airflow_provider_fansly.storage.asset_links import is_linked
+
         if not any(isinstance(o, AssetAlias) and o.name == MEDIA_STATS.name for o in self.outlets):
             return
         if summary["table_version"] is None:
             self.log.info("No asset event for this batch: it committed nothing to media_stats")
             return
         asset = table_asset(summary["table"])
-        if not resolves(MEDIA_STATS, asset):
+        if not is_linked(location, asset.uri):
             self.log.info(
                 "No asset event for this batch: %s is not yet linked to alias %s; the run's "
                 "update links it (Airflow cannot make that first link from tasks in parallel)",

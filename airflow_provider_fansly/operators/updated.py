@@ -16,7 +16,7 @@ from airflow.sdk import BaseOperator
 from airflow_provider_fansly.assets import (
     MEDIA_STATS,
     MEDIA_STATS_UPDATED,
-    resolves,
+    claimant,
     run_extra,
     table_asset,
 )
@@ -35,9 +35,12 @@ class MediaStatsUpdatedOperator(BaseOperator):
         window, days written, rows, requests and the newest table version.
 
     With the default ``all_success`` trigger rule it runs only when every batch committed, so
-    a run with a failed batch announces nothing until the batch is cleared and succeeds. One
-    runs at a time per DAG (``max_active_tis_per_dag=1``): the first event for a new lake also
-    links it to the batches' alias, which Airflow cannot do from two tasks at once.
+    a run with a failed batch announces nothing until the batch is cleared and succeeds.
+
+    A new lake's first event also links the lake's asset to both aliases, which Airflow cannot
+    do from two tasks at once: across every DAG writing the lake, one task claims it in the
+    lake (:mod:`..storage.asset_links`) and makes it; another that meets it at that moment
+    announces nothing this once. Once Airflow recorded it, every task emits freely.
     """
 
     template_fields = ("summaries",)
@@ -57,21 +60,47 @@ class MediaStatsUpdatedOperator(BaseOperator):
         if not by_table:
             raise ValueError("no batch summaries to announce: did the fetch tasks run?")
         announced = {}
-        for table, summaries in by_table.items():
+        for summaries in by_table.values():
             extra = run_extra(summaries)
-            asset = table_asset(table)
-            context["outlet_events"][MEDIA_STATS_UPDATED].add(asset, extra=extra)
-            if not resolves(MEDIA_STATS, asset):
-                context["outlet_events"][MEDIA_STATS].add(asset, extra=extra)
-            self.log.info(
-                "%s updated by %d batch(es): %d row(s) over %d day(s), %d request(s), "
-                "table version %s",
-                asset.uri,
-                extra["batches"],
-                extra["rows"],
-                len(extra["days"]),
-                extra["requests"],
-                extra["table_version"],
-            )
-            announced[asset.uri] = extra
+            if self._announce(context, summaries[0], extra):
+                announced[table_asset(summaries[0]["table"]).uri] = extra
         return announced
+
+    def _announce(self, context: Context, first: Mapping[str, Any], extra: dict[str, Any]) -> bool:
+        """Emit the run's event for one lake; the lake's first one only if this task claims it."""
+        from airflow_provider_fansly.storage.asset_links import claim, is_linked, record_linked
+        from airflow_provider_fansly.storage.location import Location
+
+        asset = table_asset(first["table"])
+        location = Location.parse(first["output_path"])
+        if is_linked(location, asset.uri):
+            context["outlet_events"][MEDIA_STATS_UPDATED].add(asset, extra=extra)
+        else:
+            me = claimant(context)
+            if not claim(location, asset.uri, me):
+                self.log.warning(
+                    "Not announcing this run's update of %s: another task is making this "
+                    "new lake's first asset event right now (Airflow cannot make it from two "
+                    "tasks at once); from the next run on every update is announced",
+                    asset.uri,
+                )
+                return False
+            context["outlet_events"][MEDIA_STATS_UPDATED].add(asset, extra=extra)
+            context["outlet_events"][MEDIA_STATS].add(asset, extra=extra)
+            self._on_success(lambda _: record_linked(location, asset.uri, me))
+        self.log.info(
+            "%s updated by %d batch(es): %d row(s) over %d day(s), %d request(s), table version %s",
+            asset.uri,
+            extra["batches"],
+            extra["rows"],
+            len(extra["days"]),
+            extra["requests"],
+            extra["table_version"],
+        )
+        return True
+
+    def _on_success(self, callback: Any) -> None:
+        """Run ``callback`` once Airflow has recorded this task's success (and its events)."""
+        given: Any = self.on_success_callback
+        kept = [] if given is None else list(given) if isinstance(given, list) else [given]
+        self.on_success_callback = [*kept, callback]

@@ -228,3 +228,15 @@ def media_offers_table(
         for o in offers
     ]
     return pa.Table.from_pylist(rows, schema=MEDIA_OFFERS_SCHEMA)
+
+
+#: The ``asset_links`` Delta table: which task makes a new lake's first Airflow asset event
+#: (``claim``), and that Airflow recorded it (``linked``), so no two tasks make it at once.
+ASSET_LINKS_SCHEMA = pa.schema(
+    [
+        pa.field("asset_uri", pa.string(), nullable=False),
+        pa.field("kind", pa.string(), nullable=False),
+        pa.field("claimant", pa.string(), nullable=False),
+        pa.field("at", TIMESTAMP, nullable=False),
+    ]
+)

@@ -27,6 +27,7 @@ from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundErr
 from airflow_provider_fansly.exceptions import FanslyCommitConflictError, FanslyLakeError
 from airflow_provider_fansly.storage import layout
 from airflow_provider_fansly.storage.columns import (
+    ASSET_LINKS_SCHEMA,
     CREDIT_LEDGER_SCHEMA,
     FETCH_LOG_SCHEMA,
     MEDIA_OFFERS_SCHEMA,
@@ -38,6 +39,7 @@ from airflow_provider_fansly.storage.columns import (
 from airflow_provider_fansly.storage.location import Location
 
 __all__ = [
+    "ASSET_LINKS_TABLE",
     "CREDIT_LEDGER_TABLE",
     "FETCH_LOG_TABLE",
     "MEDIA_OFFERS_TABLE",
@@ -74,6 +76,7 @@ FETCH_LOG_TABLE = TableSpec(layout.FETCH_LOG_DIR, FETCH_LOG_SCHEMA, ("period_ms"
 CREDIT_LEDGER_TABLE = TableSpec(layout.CREDIT_LEDGER_DIR, CREDIT_LEDGER_SCHEMA)
 RESTATEMENTS_TABLE = TableSpec(layout.RESTATEMENTS_DIR, RESTATEMENTS_SCHEMA, ("period_ms",))
 QUALITY_RESULTS_TABLE = TableSpec(layout.QUALITY_RESULTS_DIR, QUALITY_RESULTS_SCHEMA)
+ASSET_LINKS_TABLE = TableSpec(layout.ASSET_LINKS_DIR, ASSET_LINKS_SCHEMA)
 #: Snappy, Delta's default: every reader has it, and it writes faster than zstd. Dictionary
 #: encoding only for the ids (few distinct values): delta-rs keeps one Parquet writer per
 #: partition open until the commit, and the counters' dictionary buffers were most of what

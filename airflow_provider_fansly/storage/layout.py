@@ -10,6 +10,8 @@
       credit_ledger/    Delta                              what each try reserved and spent
       restatements/     Delta, partitioned period_ms=      rows a later fetch changed
       quality_results/  Delta                              each quality run's findings
+      asset_links/      Delta                              who makes the lake's first Airflow
+                                                           asset event, and that it is made
       _staging/{key}/{try}/batch-NNNNN.parquet|json        one try's validated rows and their
                                                            manifest, before its commit
 
@@ -26,6 +28,7 @@ from datetime import datetime, timezone
 from airflow_provider_fansly.client.windows import days_of
 
 __all__ = [
+    "ASSET_LINKS_DIR",
     "CREDIT_LEDGER_DIR",
     "FETCHED",
     "FETCH_LOG_DIR",
@@ -47,6 +50,7 @@ FETCH_LOG_DIR = "fetch_log"
 CREDIT_LEDGER_DIR = "credit_ledger"
 RESTATEMENTS_DIR = "restatements"
 QUALITY_RESULTS_DIR = "quality_results"
+ASSET_LINKS_DIR = "asset_links"
 STAGING_DIR = "_staging"
 
 #: The fetch log's statuses: fetched whole; answered gone (deleted or not found, nothing

@@ -15,7 +15,7 @@ from airflow.serialization.serialized_objects import DagSerialization
 
 from airflow_provider_fansly.assets import MEDIA_STATS, MEDIA_STATS_UPDATED
 from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT
-from tests.conftest import ROOT
+from tests.conftest import ROOT, LogText
 
 pytestmark = pytest.mark.usefixtures("airflow_db", "fansly_conn")
 FETCHING = ("fansly_media_stats_daily", "fansly_media_stats_hourly", "fansly_media_stats_agency")
@@ -153,3 +153,36 @@ def test_each_batch_and_the_run_emit_the_lake_asset_with_extra(
     assert whole["rows"] == batch["rows"] + other["rows"]
     assert whole["requests"] == 3 and whole["accounts"] == [DEFAULT_ACCOUNT]
     assert whole["table_version"] == max(batch["table_version"], other["table_version"])
+
+
+def test_a_run_that_meets_another_dags_first_event_announces_nothing_and_succeeds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, logs: LogText
+) -> None:
+    """The hourly DAG's run-level task holds the new lake's claim (its first event is being
+    made): the daily DAG's first run lands its rows, emits no event through either alias, and
+    succeeds; once the hourly's event is recorded, the daily's next run emits as usual."""
+    from airflow_provider_fansly.storage.asset_links import claim, record_linked
+    from airflow_provider_fansly.storage.location import Location
+
+    monkeypatch.setenv("AIRFLOW_VAR_FANSLY_ACCOUNT_ID", DEFAULT_ACCOUNT)
+    monkeypatch.setenv("AIRFLOW_VAR_FANSLY_MEDIA_OFFER_IDS", json.dumps(["e1", "e2"]))
+    monkeypatch.setenv("AIRFLOW_VAR_FANSLY_OUTPUT_PATH", str(tmp_path))
+    uri = (tmp_path / "media_stats").as_uri()
+    location = Location.parse(str(tmp_path))
+    assert claim(location, uri, "fansly_media_stats_hourly.lake_updated[-1] run try 1")
+    dag = DagBag(dag_folder=str(ROOT / "dags")).get_dag("fansly_media_stats_daily")
+    assert dag is not None
+
+    first = dag.test(logical_date=pendulum.datetime(2026, 3, 9, tz="UTC"))
+    assert first.state == "success"
+    assert _events(uri, first.run_id) == {}
+    assert "another task is making this new lake's first asset event" in logs()
+    assert (tmp_path / "media_stats" / "_delta_log").exists()  # the data landed all the same
+
+    record_linked(location, uri, "fansly_media_stats_hourly.lake_updated[-1] run try 1")
+    second = dag.test(logical_date=pendulum.datetime(2026, 3, 10, tz="UTC"))
+    assert second.state == "success"
+    assert set(_events(uri, second.run_id)) == {
+        ("media_stats", 0),
+        ("lake_updated", -1),
+    }
