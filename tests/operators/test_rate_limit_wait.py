@@ -17,6 +17,24 @@ D0 = 1_767_225_600_000  # 2026-01-01T00:00Z
 pytestmark = pytest.mark.usefixtures("airflow_db")
 
 
+def run_against_a_long_429(
+    lake: Path, emu: Emulator, timeout: timedelta, wait: float | None
+) -> str:
+    """Two media offers, one at a time; the second's answer is a 429 advising 60 s. Returns
+    the run's state."""
+    emu.add_faults({"kind": "rate_limit", "retry_after": 60, "media": "w2"})
+    dag = build_dag(
+        media_offer_ids=["w1", "w2"],
+        output_path=str(lake),
+        after_date=D0,
+        before_date=D0 + DAY_MS,
+        max_in_flight=1,
+        execution_timeout=timeout,
+        max_rate_limit_wait=wait,
+    )
+    return str(dag.test().state)
+
+
 @pytest.mark.parametrize(
     ("connection_wait", "task_wait", "used"),
     [(5, None, 5), (900, 0, 0), (900, 7, 7)],
@@ -37,18 +55,7 @@ def test_the_wait_set_is_used_under_an_execution_timeout(
         "AIRFLOW_CONN_FANSLY_DEFAULT",
         connection_json(emu.url, **FAST_RETRIES, max_rate_limit_wait=connection_wait),
     )
-    emu.add_faults({"kind": "rate_limit", "retry_after": 60, "media": "w2"})
-    dag = build_dag(
-        media_offer_ids=["w1", "w2"],
-        output_path=str(tmp_path),
-        after_date=D0,
-        before_date=D0 + DAY_MS,
-        max_in_flight=1,
-        execution_timeout=timedelta(hours=1),
-        max_rate_limit_wait=task_wait,
-    )
-    dr = dag.test()
-    assert dr.state == "failed"
+    assert run_against_a_long_429(tmp_path, emu, timedelta(hours=1), task_wait) == "failed"
     assert f"max_rate_limit_wait is {used:g} s" in logs()
     assert emu.state.counts["rate_limited"] == 1  # gave up on the first 429
     assert emu.state.counts["requests"] == 2
@@ -58,15 +65,5 @@ def test_half_the_execution_timeout_bounds_any_wait(
     tmp_path: Path, emu: Emulator, monkeypatch: pytest.MonkeyPatch, logs: LogText
 ) -> None:
     monkeypatch.setenv("AIRFLOW_CONN_FANSLY_DEFAULT", connection_json(emu.url, **FAST_RETRIES))
-    emu.add_faults({"kind": "rate_limit", "retry_after": 60, "media": "w2"})
-    dag = build_dag(
-        media_offer_ids=["w1", "w2"],
-        output_path=str(tmp_path),
-        after_date=D0,
-        before_date=D0 + DAY_MS,
-        max_in_flight=1,
-        execution_timeout=timedelta(seconds=20),
-        max_rate_limit_wait=600,
-    )
-    assert dag.test().state == "failed"
+    assert run_against_a_long_429(tmp_path, emu, timedelta(seconds=20), 600) == "failed"
     assert "max_rate_limit_wait is 10 s" in logs()
