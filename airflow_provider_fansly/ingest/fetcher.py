@@ -121,6 +121,9 @@ class ChunkFetcher:
                 self._progress(index + 1, len(plan.chunks), client, summary)
                 self._checkpoint_now_and_then(sink)
             self._note_unknown_types(sink.finish(), summary)
+            involved = asked | plan.resume.media_offer_ids
+            if gone and len(gone) == len(involved):  # before the client closes
+                await self._check_account(client, summary, next(iter(gone.values())))
         except BaseException as error:
             if isinstance(error, FanslyBudgetExceededError):  # no more can be sent: let
                 await _settle(current + upcoming)  # the answers on their way land
@@ -132,9 +135,6 @@ class ChunkFetcher:
             _cancel(upcoming)
             await client.aclose()
         self._reuse(plan.resume, sink, summary, requests)
-        involved = asked | plan.resume.media_offer_ids
-        if gone and len(gone) == len(involved):
-            await self._check_account(client, summary, next(iter(gone.values())))
         self._note_gone(gone, summary)
         self._note_invalid(sink.invalid, len(involved) - len(gone), summary)
         media = {**plan.resume.media, **sink.media}
