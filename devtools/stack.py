@@ -192,18 +192,27 @@ class AirflowStack:
         answer.raise_for_status()
         return str(answer.json()["access_token"])
 
-    def airflow(self, *args: str, timeout: float = 300) -> str:
-        """Run one ``airflow`` CLI command to completion; raise with its output if it fails."""
-        done = subprocess.run(
-            [sys.executable, "-m", "airflow", *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-        if done.returncode:
-            raise RuntimeError(f"airflow {' '.join(args)} failed:\n{done.stderr[-3000:]}")
-        return done.stdout
+    def airflow(self, *args: str, timeout: float = 300, tries: int = 3) -> str:
+        """Run one ``airflow`` CLI command to completion; raise with its output if it fails.
+
+        A command that SQLite refused with "database is locked" (its transaction rolled back)
+        runs again, at most ``tries`` times: under a running scheduler and workers it happens
+        now and then (seen once in the Celery test's ``backfill create``).
+        """
+        for attempt in range(1, tries + 1):
+            done = subprocess.run(
+                [sys.executable, "-m", "airflow", *args],
+                env=self.env,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+            )
+            if done.returncode == 0:
+                return done.stdout
+            if "database is locked" not in done.stderr or attempt == tries:
+                break
+            time.sleep(5)
+        raise RuntimeError(f"airflow {' '.join(args)} failed:\n{done.stderr[-3000:]}")
 
     def prepare(self, pools: dict[str, int]) -> None:
         """Migrate the DB, create pools and register the DAGs (before components start)."""
