@@ -6,9 +6,10 @@ Three rules, the strictest wins:
 - **Sliding window.** No ``limit + 1`` sends of this client fall within one window (plus a small
   margin for network jitter), where the limit is ``requests_per_minute`` (a hard cap) or the
   ``X-RateLimit-Limit`` the server reports.
-- **Remaining budget.** Other tasks may share the key. Sends are spaced so that what
-  ``X-RateLimit-Remaining`` says is left (less this client's sends since) would last
-  ``1 / SHARE`` of the window. Every client on the key slows as the shared budget shrinks, so
+- **Remaining budget.** Without ``requests_per_minute``, other tasks may share the key. Sends
+  are spaced so that what ``X-RateLimit-Remaining`` says is left (less this client's sends
+  since) would last ``1 / SHARE`` of the window. A configured cap is the task's own share:
+  only the window holds it. Every client on the key slows as the shared budget shrinks, so
   together they settle under the limit instead of meeting it. The first request waits for
   nothing; the others wait for its answer, so no client spends a burst blind.
 - **Adaptive rate** (as the AWS SDKs' adaptive retry mode). Every 429 pauses every request for
@@ -101,7 +102,9 @@ class RateLimiter:
     def _gap(self, at: float) -> float:
         """The least time between two sends under the budget and the adaptive rate."""
         gaps = [0.0]
-        if self.remaining is not None and self.learned:
+        if self.configured is None and self.remaining is not None and self.learned:
+            # sharing the key with tasks of unknown number; a configured cap is this task's
+            # own share, held by the window alone
             gaps.append(self.window / (self.SHARE * max(self.remaining, 1)))
         rate = self.fill_rate(at)
         if rate:

@@ -112,3 +112,15 @@ def test_the_first_request_goes_alone_until_its_answer_says_what_is_left() -> No
     assert limiter.held_for(now=RateLimiter.PROBE_WAIT + 0.1) == 0.0  # not forever
     limiter.observe({"x-ratelimit-limit": "600", "x-ratelimit-remaining": "599"})
     assert limiter.held_for(now=0.2) == 0.0
+
+
+def test_a_configured_cap_is_the_tasks_own_share_and_only_the_window_holds_it() -> None:
+    """requests_per_minute is documented as a hard cap per task, the sharing by
+    X-RateLimit-Remaining being for tasks without one: a capped task is not slowed by it."""
+    budget = {"x-ratelimit-limit": "120", "x-ratelimit-remaining": "10"}
+    capped, shared = RateLimiter(120), RateLimiter(None)
+    capped.observe(budget)
+    shared.observe(budget)
+    assert sends(capped, 10) == [0.0] * 10
+    spaced = sends(shared, 3)
+    assert spaced[1] - spaced[0] == pytest.approx(60.0 / (RateLimiter.SHARE * 9))
