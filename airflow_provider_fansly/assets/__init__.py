@@ -7,7 +7,6 @@ from airflow_provider_fansly.assets.aliases import (
     MEDIA_STATS_UPDATED,
     QUALITY_RESULTS,
     batch_extra,
-    claimant,
     run_extra,
     table_asset,
 )
@@ -17,7 +16,6 @@ __all__ = [
     "MEDIA_STATS_UPDATED",
     "QUALITY_RESULTS",
     "batch_extra",
-    "claimant",
     "run_extra",
     "table_asset",
 ]

@@ -19,7 +19,6 @@ the run-level task that wins the lake's claim makes it, through both aliases.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import PurePosixPath
 from typing import Any
@@ -33,7 +32,6 @@ __all__ = [
     "MEDIA_STATS_UPDATED",
     "QUALITY_RESULTS",
     "batch_extra",
-    "claimant",
     "run_extra",
     "table_asset",
 ]
@@ -55,14 +53,6 @@ def table_asset(table_uri: str) -> Asset:
     ``s3://bucket/path/media_stats`` (no connection id, no credentials) for object storage."""
     uri = table_uri if "://" in table_uri else PurePosixPath(table_uri).as_uri()
     return Asset(uri=uri, name=uri, group="fansly")
-
-
-def claimant(context: Mapping[str, Any]) -> str:
-    """Who this try of this task instance is, for a claim in the lake (unique per call)."""
-    ti = context.get("ti")
-    names = (getattr(ti, "dag_id", "-"), getattr(ti, "task_id", "-"), getattr(ti, "map_index", -1))
-    tries = (context.get("run_id", "-"), getattr(ti, "try_number", 0))
-    return f"{names[0]}.{names[1]}[{names[2]}] {tries[0]} try {tries[1]} {uuid.uuid4().hex[:8]}"
 
 
 def batch_extra(summary: Mapping[str, Any]) -> dict[str, Any]:

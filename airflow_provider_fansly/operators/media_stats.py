@@ -34,6 +34,7 @@ from airflow_provider_fansly.ingest.policy import permanent_reason
 from airflow_provider_fansly.ingest.summary import RunSummary
 from airflow_provider_fansly.lineage.openlineage import RunLineage, operator_lineage
 from airflow_provider_fansly.links.fansly import LakePageLink
+from airflow_provider_fansly.operators.attempt import attempt, task_label
 
 if TYPE_CHECKING:
     from datetime import date
@@ -305,7 +306,7 @@ class MediaStatsOperator(BaseOperator):
         from airflow_provider_fansly.ingest.sink import frozen_heap
         from airflow_provider_fansly.storage.staging import Staging
 
-        _, try_number = _attempt(context)
+        _, try_number = attempt(context)
         staging = Staging(location.store, key, f"try{try_number}")
         staging.hold(plan.resume.folders)
         sink = self._sink(staging, summary)
@@ -357,7 +358,7 @@ class MediaStatsOperator(BaseOperator):
         from airflow_provider_fansly.storage.commit import commit_task
         from airflow_provider_fansly.storage.fetch_log import TaskFetch
 
-        run_id, try_number = _attempt(context)
+        run_id, try_number = attempt(context)
         left_out = set(summary.gone) | set(summary.invalid)
         task = TaskFetch(
             account_id=summary.account_id,
@@ -385,9 +386,8 @@ class MediaStatsOperator(BaseOperator):
         """Reserve the run's estimate in the lake's credit ledger, within ``monthly_credits``."""
         from airflow_provider_fansly.storage.ledger import reserve
 
-        run_id, try_number = _attempt(context)
-        ti = context.get("ti")
-        task = f"{getattr(ti, 'dag_id', '-')}.{self.task_id}[{getattr(ti, 'map_index', -1)}]"
+        run_id, try_number = attempt(context)
+        task = task_label(context, self.task_id)
         return reserve(
             location,
             account_id=summary.account_id,
@@ -436,12 +436,6 @@ class MediaStatsOperator(BaseOperator):
         summary.retries = hook.counters.retries
         summary.rate_limited = hook.counters.rate_limited
         summary.cut_answers = hook.counters.cut_answers
-
-
-def _attempt(context: Context | dict[str, Any]) -> tuple[str, int]:
-    """The run id and try number of this task instance (``manual``/0 outside a task run)."""
-    ti = context.get("ti")
-    return str(context.get("run_id") or "manual"), int(getattr(ti, "try_number", 0) or 0)
 
 
 def _lineage(api_base_url: str, summary: dict[str, Any]) -> RunLineage:

@@ -16,10 +16,10 @@ from airflow.sdk import BaseOperator
 from airflow_provider_fansly.assets import (
     MEDIA_STATS,
     MEDIA_STATS_UPDATED,
-    claimant,
     run_extra,
     table_asset,
 )
+from airflow_provider_fansly.operators.attempt import claimant
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -76,7 +76,7 @@ class MediaStatsUpdatedOperator(BaseOperator):
         if is_linked(location, asset.uri):
             context["outlet_events"][MEDIA_STATS_UPDATED].add(asset, extra=extra)
         else:
-            me = claimant(context)
+            me = claimant(context, self.task_id)
             if not claim(location, asset.uri, me):
                 self.log.warning(
                     "Not announcing this run's update of %s: another task is making this "

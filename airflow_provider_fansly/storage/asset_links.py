@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from deltalake import DeltaTable
 
-from airflow_provider_fansly.storage.delta import ASSET_LINKS_TABLE, append, open_table
+from airflow_provider_fansly.storage.delta import ASSET_LINKS_TABLE, append, open_table, table_at
 from airflow_provider_fansly.storage.location import Location
 
 __all__ = ["CLAIM", "CLAIM_TTL", "LINKED", "claim", "is_linked", "record_linked"]
@@ -44,24 +44,24 @@ def _entries(table: DeltaTable, asset_uri: str) -> pa.Table:
     return rows.filter(pc.equal(rows["asset_uri"], asset_uri))
 
 
+def _linked(entries: pa.Table) -> bool:
+    return bool(pc.any(pc.equal(entries["kind"], LINKED)).as_py())
+
+
 def is_linked(location: Location, asset_uri: str) -> bool:
     """Whether Airflow has recorded an event for this asset through the lake's aliases."""
     table = open_table(location, ASSET_LINKS_TABLE)
     if table is None:
         return False
-    return bool(pc.any(pc.equal(_entries(table, asset_uri)["kind"], LINKED)).as_py())
+    return _linked(_entries(table, asset_uri))
 
 
 def claim(location: Location, asset_uri: str, claimant: str) -> bool:
     """Claim the asset's first event; return whether this claim won (committed first)."""
     version = append(location, ASSET_LINKS_TABLE, _row(asset_uri, CLAIM, claimant)).version
-    table = DeltaTable(
-        location.table_uri(ASSET_LINKS_TABLE.name),
-        version=version,
-        storage_options=location.storage_options,
-    )
+    table = table_at(location, ASSET_LINKS_TABLE, version)
     entries = _entries(table, asset_uri)
-    if pc.any(pc.equal(entries["kind"], LINKED)).as_py():
+    if _linked(entries):
         return False  # made meanwhile: nothing to claim
     live = pa.scalar(datetime.now(timezone.utc) - CLAIM_TTL, entries["at"].type)
     claims = entries.filter(

@@ -56,6 +56,7 @@ __all__ = [
     "merge_media_offers",
     "open_table",
     "replace_rows",
+    "table_at",
 ]
 
 log = logging.getLogger(__name__)
@@ -117,6 +118,13 @@ def open_table(location: Location, spec: TableSpec) -> DeltaTable | None:
         return DeltaTable(location.table_uri(spec.name), storage_options=location.storage_options)
     except TableNotFoundError:
         return None
+
+
+def table_at(location: Location, spec: TableSpec, version: int) -> DeltaTable:
+    """Return the table as of ``version`` (a writer reads what its own commit saw)."""
+    return DeltaTable(
+        location.table_uri(spec.name), version=version, storage_options=location.storage_options
+    )
 
 
 def _ensure(location: Location, spec: TableSpec) -> DeltaTable:

@@ -17,10 +17,9 @@ from datetime import date, datetime, timezone
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from deltalake import DeltaTable
 
 from airflow_provider_fansly.exceptions import FanslyBudgetExceededError
-from airflow_provider_fansly.storage.delta import CREDIT_LEDGER_TABLE, append, open_table
+from airflow_provider_fansly.storage.delta import CREDIT_LEDGER_TABLE, append, open_table, table_at
 from airflow_provider_fansly.storage.location import Location
 
 __all__ = ["Reservation", "credits_spent", "month_of", "reserve", "settle", "spent_by_day"]
@@ -95,11 +94,7 @@ def reserve(
     ).version
     if monthly_credits is None:
         return reservation
-    table = DeltaTable(
-        location.table_uri(CREDIT_LEDGER_TABLE.name),
-        version=version,
-        storage_options=location.storage_options,
-    )
+    table = table_at(location, CREDIT_LEDGER_TABLE, version)
     others = _spent(table.to_pyarrow_table(), reservation.month) - estimate
     if others + estimate > monthly_credits:
         settle(location, reservation, 0, 0, "refused")

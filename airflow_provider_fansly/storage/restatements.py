@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from deltalake import DeltaTable, QueryBuilder
+from deltalake import QueryBuilder
 
 from airflow_provider_fansly.storage.columns import RESTATED_COLUMNS, RESTATEMENTS_SCHEMA
 from airflow_provider_fansly.storage.delta import (
@@ -20,6 +20,7 @@ from airflow_provider_fansly.storage.delta import (
     RESTATEMENTS_TABLE,
     Commit,
     append,
+    table_at,
 )
 from airflow_provider_fansly.storage.location import Location
 
@@ -31,11 +32,7 @@ _KEYS = ("account_id", "media_offer_id", "dt")
 def day_totals(location: Location, predicate: str, version: int) -> pa.Table:
     """Totals per media offer and day of the ``media_stats`` rows ``predicate`` selects at
     ``version``."""
-    table = DeltaTable(
-        location.table_uri(MEDIA_STATS_TABLE.name),
-        version=version,
-        storage_options=location.storage_options,
-    )
+    table = table_at(location, MEDIA_STATS_TABLE, version)
     sums = ", ".join(f"CAST(SUM({c}) AS BIGINT) AS {c}" for c in RESTATED_COLUMNS)
     query = (
         f"SELECT account_id, media_offer_id, dt, {sums} "

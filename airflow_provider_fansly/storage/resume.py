@@ -71,12 +71,8 @@ class Resume:
                         continue
                     read = [Reused(Piece.from_json(p), parquet) for p in manifest["pieces"]]
                     offers = [MediaOffer(**m) for m in manifest["media"]]
-                except (
-                    ValueError,
-                    KeyError,
-                    TypeError,
-                    AttributeError,
-                ) as error:  # cut short by a kill
+                except (ValueError, KeyError, TypeError, AttributeError) as error:
+                    # cut short by a kill, or not a manifest at all
                     log.warning("Ignoring the unreadable staging manifest %s: %s", name, error)
                     continue
                 found.extend(read)
