@@ -10,6 +10,7 @@ set of rules and differ only in how they wait.
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
@@ -132,9 +133,10 @@ class RequestEngine:
             self._check_budget(ctx)  # before waiting for a slot the budget cannot pay for
             yield from self._pace()
             self._spend(ctx)
+            sent_at = time.monotonic()
             reply = yield Send(route, params)
             try:
-                result = self._interpret(reply, ctx, parse)
+                result = self._interpret(reply, ctx, parse, sent_at)
             except FanslyRequestError as error:
                 delay = tries.after(error, policy)
                 self._note_retry(error, tries, delay)
@@ -172,13 +174,13 @@ class RequestEngine:
         self._check_budget(ctx)
         self.counters.add(requests=1)
 
-    def _interpret(self, reply: Any, ctx: RequestContext, parse: _Parse[T]) -> T:
+    def _interpret(self, reply: Any, ctx: RequestContext, parse: _Parse[T], sent_at: float) -> T:
         if isinstance(reply, httpx.TransportError):
             kind = "timed out" if isinstance(reply, httpx.TimeoutException) else "failed"
             raise FanslyTransportError(
                 f"the request {kind} ({type(reply).__name__})", ctx
             ) from reply
-        self.limiter.observe(reply.headers)
+        self.limiter.observe(reply.headers, sent_at)
         return parse(reply.status_code, reply.content, reply.headers, ctx)
 
     def _note_retry(self, error: FanslyRequestError, tries: Tries, delay: float) -> None:

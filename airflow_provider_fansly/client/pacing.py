@@ -1,27 +1,35 @@
 """Client-side pacing shared by every request of one hook: a sliding window, the key's remaining
-budget, and an adaptive rate that backs off on throttling.
+room, and an adaptive rate that backs off on throttling.
 
-Three rules, the strictest wins:
+The pacing assumes the server's window slides, as the vendor's does: a send counts against the
+key for ``window`` seconds after it. Three rules, the strictest wins:
 
-- **Sliding window.** No ``limit + 1`` sends of this client fall within one window (plus a small
-  margin for network jitter), where the limit is ``requests_per_minute`` (a hard cap) or the
-  ``X-RateLimit-Limit`` the server reports.
-- **Remaining budget.** Without ``requests_per_minute``, other tasks may share the key. Sends
-  are spaced so that what ``X-RateLimit-Remaining`` says is left (less this client's sends
-  since) would last ``1 / SHARE`` of the window. A configured cap is the task's own share:
-  only the window holds it. Every client on the key slows as the shared budget shrinks, so
-  together they settle under the limit instead of meeting it. The first request waits for
-  nothing; the others wait for its answer, so no client spends a burst blind.
+- **Hard window.** No ``limit + 1`` sends of this client fall within one window (plus a small
+  margin for network jitter), where the limit is ``requests_per_minute`` (a cap: the task's own
+  share of the key, so nothing else slows it) or the ``X-RateLimit-Limit`` the server reports.
+- **Shared budget** (without ``requests_per_minute``, other clients may share the key). Each
+  answer's ``X-RateLimit-Remaining`` is the key's room. This client's budget becomes what it
+  sent within the last window plus a part of that room above a small reserve (``RESERVE``):
+  its share of the window's sends, at least ``TAKE``, during its first window, when the room
+  may be everyone's start; all of it later, when room that opens means others slowed or
+  stopped. Room below the reserve is given back in proportion to the share. Sends stay within
+  the budget per window, evenly spaced, so when the key is full each client only replaces its
+  own sends as they leave the window: together they hold the key at its limit less the
+  reserve, without knowing how many they are. Room opening later is taken ``HASTE`` times
+  faster than a window, so a task left alone speeds up within seconds.
 - **Adaptive rate** (as the AWS SDKs' adaptive retry mode). Every 429 pauses every request for
   the server's advice. One without advice (the platform's own, wrapped in a 200, says nothing
   of its quota) also cuts this client's rate to ``BACKOFF`` times what it was sending; the rate
   doubles every ``RECOVERY_WINDOWS`` windows without such a 429.
 
-A slot is claimed only when it is due (``HORIZON``), so each send follows the latest budget.
+The first request goes alone; the others wait for its answer, so no client spends the key's
+room blind. A slot is claimed only when it is due (``HORIZON``), so each send follows the
+latest answer.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import deque
@@ -41,11 +49,14 @@ class RateLimiter:
     """Reserve send times under the configured cap, the key's budget and the adaptive rate.
 
     :param requests_per_minute: a hard cap for this client; ``None`` learns the limit from
-        ``X-RateLimit-Limit`` and paces by the key's remaining budget.
+        ``X-RateLimit-Limit`` and shares the key by ``X-RateLimit-Remaining``.
     :param window: the server's sliding window in seconds (60 for the vendor).
     """
 
-    SHARE = 2.0
+    TAKE = 0.25
+    HASTE = 4.0
+    RESERVE = 0.02
+    MIN_RESERVE = 2
     BACKOFF = 0.7
     RECOVERY_WINDOWS = 2.0
     MEASURE = 10.0
@@ -56,7 +67,11 @@ class RateLimiter:
     def __init__(self, requests_per_minute: int | None = None, window: float = 60.0) -> None:
         self.configured = requests_per_minute
         self.learned: int | None = None
+        #: the key's room as the last answer said it
         self.remaining: int | None = None
+        #: this client's share of the key per window, from the last answer (shared keys only)
+        self.budget: int | None = None
+        self._spacing = 0.0
         self._base_rate: float | None = None
         self._throttled_at = 0.0
         self.window = window
@@ -73,6 +88,11 @@ class RateLimiter:
         known = [x for x in (self.configured, self.learned) if x]
         return min(known) if known else None
 
+    @property
+    def reserve_size(self) -> int:
+        """Requests of the key's room left free, for sends in flight that no answer counted."""
+        return max(self.MIN_RESERVE, math.ceil(self.RESERVE * (self.learned or 0)))
+
     def reserve(self, now: float | None = None) -> tuple[bool, float]:
         """Claim the next free send slot if it is due within ``HORIZON`` seconds.
 
@@ -82,34 +102,32 @@ class RateLimiter:
         """
         now = time.monotonic() if now is None else now
         with self._lock:
-            at = max(now, self._paused_until)
-            if self._sent:
-                at = max(at, self._sent[-1] + self._gap(at))
-            while self._sent and self._sent[0] <= at - self.window - self.margin:
-                self._sent.popleft()
-            limit = self.limit
-            if limit and len(self._sent) >= limit:
-                at = max(at, self._sent[-limit] + self.window + self.margin)
+            at = self._earliest(max(now, self._paused_until))
             if at - now > self.HORIZON:
                 return False, at - now
             self._sent.append(at)
             if self._probe_sent is None:
                 self._probe_sent = at
-            if self.remaining is not None:
-                self.remaining = max(0, self.remaining - 1)  # until the server says again
             return True, at - now
 
-    def _gap(self, at: float) -> float:
-        """The least time between two sends under the budget and the adaptive rate."""
-        gaps = [0.0]
-        if self.configured is None and self.remaining is not None and self.learned:
-            # sharing the key with tasks of unknown number; a configured cap is this task's
-            # own share, held by the window alone
-            gaps.append(self.window / (self.SHARE * max(self.remaining, 1)))
+    def _earliest(self, at: float) -> float:
+        """The earliest send time from ``at`` under the window, the budget and the rate."""
+        while self._sent and self._sent[0] <= at - 2 * self.window:
+            self._sent.popleft()  # kept two windows: an answer's view may be that old
+        if not self._sent:
+            return at
         rate = self.fill_rate(at)
         if rate:
-            gaps.append(1.0 / rate)
-        return max(gaps)
+            at = max(at, self._sent[-1] + 1.0 / rate)
+        limit = self.limit
+        if limit and len(self._sent) >= limit:
+            at = max(at, self._sent[-limit] + self.window + self.margin)
+        budget = self.budget
+        if budget is not None and self.configured is None:
+            at = max(at, self._sent[-1] + self._spacing)
+            if len(self._sent) >= budget:
+                at = max(at, self._sent[-budget] + self.window)
+        return at
 
     def paused_for(self, now: float | None = None) -> float:
         """Return how long a 429 still holds every request back (0 when it does not)."""
@@ -163,13 +181,46 @@ class RateLimiter:
         elapsed = max(0.0, now - self._throttled_at)
         return self._base_rate * 2 ** (elapsed / (self.RECOVERY_WINDOWS * self.window))
 
-    def observe(self, headers: Mapping[str, str]) -> None:
-        """Learn the limit and how much of it is left from an answer's rate-limit headers."""
+    def observe(
+        self, headers: Mapping[str, str], sent_at: float | None = None, now: float | None = None
+    ) -> None:
+        """Learn the limit and the key's room from the rate-limit headers of an answer to the
+        request sent at ``sent_at`` (``None``: just now)."""
+        now = time.monotonic() if now is None else now
         limit = _header_int(headers, "x-ratelimit-limit")
         remaining = _header_int(headers, "x-ratelimit-remaining")
         with self._lock:
             self._answered = True
             if limit:
                 self.learned = limit
-            if remaining is not None and "x-ratelimit-retry-after" not in headers:
-                self.remaining = remaining  # a 429's "0" is about the wait, said apart
+            if remaining is None or "x-ratelimit-retry-after" in headers:
+                return  # a 429's "0" is about the wait, said apart
+            self.remaining = remaining
+            if self.learned and self.configured is None:
+                self.budget, self._spacing = self._share(
+                    remaining, now if sent_at is None else sent_at, now
+                )
+
+    def _share(self, remaining: int, sent_at: float, now: float) -> tuple[int, float]:
+        """This client's budget per window and the spacing of its sends, from an answer.
+
+        The room is the answer's, less this client's sends the server had not counted yet,
+        plus those that left the window since.
+        """
+        limit = self.learned or remaining
+        sent, start = self._sent, now - self.window
+        own = sum(1 for t in sent if t > start)
+        uncounted = sum(1 for t in sent if t > sent_at)
+        expired = sum(1 for t in sent if sent_at - self.window < t <= start)
+        counted = sum(1 for t in sent if sent_at - self.window < t <= sent_at)
+        room = remaining - uncounted + expired - self.reserve_size
+        share = min(1.0, counted / max(1, limit - remaining))
+        haste = 1.0
+        if room <= 0:
+            take = share
+        elif self._probe_sent is not None and now - self._probe_sent >= self.window:
+            take, haste = 1.0, self.HASTE
+        else:
+            take = max(share, self.TAKE)
+        budget = int(min(limit, max(1.0, own + take * room)))
+        return budget, self.window / max(1.0, own + take * room * haste)

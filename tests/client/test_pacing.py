@@ -1,4 +1,6 @@
-"""Client-side pacing on a fake clock: bursts, the window, the shared budget, 429s, the probe."""
+"""Client-side pacing on a fake clock: bursts, the window, the shared budget, 429s, the probe.
+
+How tasks sharing a key behave together is in ``test_sharing.py``."""
 
 from __future__ import annotations
 
@@ -63,16 +65,54 @@ def test_a_pause_holds_every_later_request() -> None:
     assert limiter.reserve(now=17.0) == (True, 0.0)
 
 
-def test_a_shrinking_shared_budget_spaces_sends_so_the_rest_lasts() -> None:
+def answer(limiter: RateLimiter, remaining: int, sent_at: float, now: float) -> None:
+    limiter.observe(
+        {"x-ratelimit-limit": "600", "x-ratelimit-remaining": str(remaining)}, sent_at, now
+    )
+
+
+def test_alone_on_a_fresh_key_the_budget_is_the_whole_key_less_the_reserve_spread_evenly() -> None:
     limiter = RateLimiter(None)
-    limiter.observe({"x-ratelimit-limit": "600", "x-ratelimit-remaining": "600"})
-    wide = sends(limiter, 3)
-    limiter.observe({"x-ratelimit-limit": "600", "x-ratelimit-remaining": "10"})
-    times = sends(limiter, 3, now=wide[-1])
-    # each send counts against what is left until the server says again: 9, then 8
-    assert times[1] - times[0] == pytest.approx(60.0 / (RateLimiter.SHARE * 9))
-    assert times[2] - times[1] == pytest.approx(60.0 / (RateLimiter.SHARE * 8))
-    assert wide[1] - wide[0] < (times[1] - times[0]) / 50  # plenty left: nearly a burst
+    assert sends(limiter, 1) == [0.0]
+    answer(limiter, 599, sent_at=0.0, now=0.1)
+    assert limiter.budget == 600 - limiter.reserve_size
+    times = sends(limiter, 3, now=0.1)
+    assert times[1] - times[0] == pytest.approx(60.0 / limiter.budget)  # even, not a burst
+
+
+def test_others_in_the_window_at_the_start_limit_the_take_to_the_tasks_share() -> None:
+    """Nine other sends and one of ours in the window: our share is a tenth, taken as a
+    quarter (the floor), so tasks starting together do not each claim the whole room."""
+    limiter = RateLimiter(None)
+    sends(limiter, 1)
+    answer(limiter, 590, sent_at=0.0, now=0.1)
+    room = 590 - limiter.reserve_size
+    assert limiter.budget == int(1 + RateLimiter.TAKE * room)
+
+
+def test_a_full_key_gives_back_in_proportion_and_only_own_expired_sends_are_replaced() -> None:
+    limiter = RateLimiter(None)
+    sends(limiter, 1)
+    answer(limiter, 599, sent_at=0.0, now=0.0)
+    times = sends(limiter, 299, now=0.0)
+    answer(limiter, 2, sent_at=times[-1], now=times[-1])  # others took the rest of the key
+    assert limiter.budget is not None and limiter.budget < 300  # below the reserve: give back
+    wait = limiter.reserve(times[-1])[1]
+    first_out = times[299 - limiter.budget] + 60.0  # when enough own sends left the window
+    assert wait == pytest.approx(first_out - times[-1])
+
+
+def test_room_opening_after_the_first_window_is_taken_whole_and_quickly() -> None:
+    """Others stopped: a task that has run a window takes all the room, spaced HASTE times
+    tighter than its budget, so it speeds up within seconds instead of over a window."""
+    limiter = RateLimiter(None)
+    sends(limiter, 1)
+    answer(limiter, 599, sent_at=0.0, now=0.0)
+    answer(limiter, 300, sent_at=61.0, now=61.0)  # nothing of ours in the window any more
+    assert limiter.budget == 300 - limiter.reserve_size
+    granted, _ = limiter.reserve(61.0)
+    assert granted
+    assert limiter.reserve(61.0)[1] == pytest.approx(60.0 / (limiter.budget * RateLimiter.HASTE))
 
 
 def test_a_429s_zero_remaining_is_not_read_as_the_budget() -> None:
@@ -117,10 +157,10 @@ def test_the_first_request_goes_alone_until_its_answer_says_what_is_left() -> No
 def test_a_configured_cap_is_the_tasks_own_share_and_only_the_window_holds_it() -> None:
     """requests_per_minute is documented as a hard cap per task, the sharing by
     X-RateLimit-Remaining being for tasks without one: a capped task is not slowed by it."""
-    budget = {"x-ratelimit-limit": "120", "x-ratelimit-remaining": "10"}
     capped, shared = RateLimiter(120), RateLimiter(None)
-    capped.observe(budget)
-    shared.observe(budget)
-    assert sends(capped, 10) == [0.0] * 10
-    spaced = sends(shared, 3)
-    assert spaced[1] - spaced[0] == pytest.approx(60.0 / (RateLimiter.SHARE * 9))
+    for limiter in (capped, shared):
+        sends(limiter, 1)
+        limiter.observe({"x-ratelimit-limit": "120", "x-ratelimit-remaining": "10"}, 0.0, 0.1)
+    assert sends(capped, 10, now=0.1) == [0.1] * 10
+    spaced = sends(shared, 3, now=0.1)
+    assert spaced[1] - spaced[0] >= 60.0 / 10

@@ -1,0 +1,146 @@
+"""Clients sharing one key on a virtual clock: each drives a real ``RateLimiter`` the way the
+request engine does (wait while held, claim a slot, send, observe the answer, pause on a 429)
+against a server with a sliding window, so hours of pacing take a fraction of a second."""
+
+from __future__ import annotations
+
+import heapq
+import math
+import random
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from airflow_provider_fansly.client.pacing import RateLimiter
+
+
+@dataclass
+class Key:
+    """The server's side: ``limit`` sends per sliding ``window`` seconds, 429 beyond."""
+
+    limit: int
+    window: float
+    arrivals: deque[float] = field(default_factory=deque)
+
+    def admit(self, at: float) -> tuple[int, dict[str, str]]:
+        while self.arrivals and self.arrivals[0] <= at - self.window:
+            self.arrivals.popleft()
+        headers = {"x-ratelimit-limit": str(self.limit)}
+        if len(self.arrivals) >= self.limit:
+            wait = self.arrivals[0] + self.window - at
+            headers |= {"x-ratelimit-remaining": "0", "x-ratelimit-retry-after": str(
+                max(1, math.ceil(wait)))}  # fmt: skip
+            return 429, headers
+        self.arrivals.append(at)
+        return 200, headers | {"x-ratelimit-remaining": str(self.limit - len(self.arrivals))}
+
+
+@dataclass
+class Outcome:
+    """What the clients saw: sends, 429s, the span from the first send to the last answer, each
+    client's send times, and the outside consumer's sends and 429s."""
+
+    sends: int
+    throttled: int
+    span: float
+    sends_of: list[list[float]]
+    outside_sends: int = 0
+    outside_throttled: int = 0
+
+
+def share_key(
+    requests: list[int],
+    limit: int,
+    window: float,
+    *,
+    cap: int | None = None,
+    in_flight: int = 16,
+    latency: tuple[float, float] = (0.002, 0.01),
+    starts: list[float] | None = None,
+    outside: float = 0.0,
+    seed: int = 1,
+) -> Outcome:
+    """Clients with ``requests[i]`` requests each share one key; return what happened.
+
+    ``outside`` is the share of the key a steady outside consumer takes, from a window before
+    the clients start; it never retries.
+    """
+    rnd = random.Random(seed)
+    key = Key(limit, window)
+    events: list[tuple[float, int, Callable[[float], None]]] = []
+    order = iter(range(10**9))
+
+    def at(when: float, fn: Callable[[float], None]) -> None:
+        heapq.heappush(events, (when, next(order), fn))
+
+    left = list(requests)
+    limiters = [RateLimiter(cap, window=window) for _ in requests]
+    out = Outcome(0, 0, 0.0, [[] for _ in requests])
+    answers: list[float] = []
+
+    def worker(i: int, now: float) -> None:
+        if left[i] <= 0:
+            return
+        held = limiters[i].held_for(now)
+        if held > 0:
+            at(now + held, lambda t: worker(i, t))
+            return
+        granted, wait = limiters[i].reserve(now)
+        at(now + wait, (lambda t: send(i, t)) if granted else (lambda t: worker(i, t)))
+
+    def send(i: int, now: float) -> None:
+        if limiters[i].paused_for(now) > 0:
+            worker(i, now)
+            return
+        left[i] -= 1
+        out.sends += 1
+        out.sends_of[i].append(now)
+        took = rnd.uniform(*latency)
+        status, headers = key.admit(now + took / 2)
+        at(now + took, lambda t: answer(i, now, status, headers, t))
+
+    def answer(i: int, sent: float, status: int, headers: dict[str, str], now: float) -> None:
+        limiters[i].observe(headers, sent_at=sent, now=now)
+        answers.append(now)
+        if status == 429:
+            out.throttled += 1
+            left[i] += 1
+            limiters[i].throttled(float(headers["x-ratelimit-retry-after"]), True, now=now)
+        worker(i, now)
+
+    def steady(now: float) -> None:
+        status, _ = key.admit(now)
+        out.outside_sends += 1
+        out.outside_throttled += status == 429
+        if any(n > 0 for n in left):
+            at(now + window / (outside * limit), steady)
+
+    for i in range(len(requests)):
+        for _ in range(in_flight):
+            at((starts[i] if starts else 0.0) + rnd.uniform(0, 0.01), lambda t, i=i: worker(i, t))
+    if outside:
+        at(-window, steady)
+    for _ in range(10_000_000):  # bounded: every event is a send, an answer or a wait
+        if not events:
+            break
+        now, _, fn = heapq.heappop(events)
+        fn(now)
+    first = min(times[0] for times in out.sends_of if times)
+    out.span = max(answers) - first
+    return out
+
+
+def key_rate_minimum(requests: int, limit: int, window: float, outside: float = 0.0) -> float:
+    """(N - 1) x W / L: the least time N requests take at the key's full rate (of what an
+    outside consumer leaves)."""
+    return (requests - 1) * window / (limit * (1 - outside))
+
+
+def most_in_a_window(times: list[float], window: float) -> int:
+    """The most of ``times`` that fall within any ``window`` seconds."""
+    ordered, most, start = sorted(times), 0, 0
+    for end, t in enumerate(ordered):
+        while ordered[start] <= t - window:
+            start += 1
+        most = max(most, end - start + 1)
+    return most
