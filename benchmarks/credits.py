@@ -1,11 +1,9 @@
-"""Benchmark 6, credits: tasks sharing one key, and an outage mid-run then the retry.
+"""Benchmark 6, credits: an outage mid-run, then the retry.
 
-1. N worker processes (N = 4, 8) fetch on one key with no ``requests_per_minute``: the share
-   of requests answered 429 (goal: at most 10%) and the time from the first request to the
-   last against the plan's minimum, all requests at the key's limit (goal: at most 1.5x).
-2. An outage after 80% of a run outlasts the hook's retries; the task's retry runs. Successful
-   answers paid against the run's minimum (goal: at most 1.25x), every send counted too, and
-   the same with resume switched off (``resume_max_age=0``) as the baseline.
+An outage after 80% of a run outlasts the hook's retries; the task's retry runs. Successful
+answers paid against the run's minimum (goal: at most 1.25x), every send counted too, and the
+same with resume switched off (``resume_max_age=0``) as the baseline. (Tasks sharing a key
+are benchmark 2.)
 
     python -m benchmarks.credits [--tiny]
 """
@@ -19,43 +17,6 @@ from benchmarks.common import conn_env, header, parse_args, report, verdict
 
 HOUR = 3_600_000
 START = 1_767_225_600_000
-
-
-def shared_key(workers: int, total_media: int, limit: int, window: float) -> None:
-    """N processes on one key, each a share of the media offers, 3 requests each."""
-    from airflow_provider_fansly.testing.emulator import Emulator, EmulatorConfig
-    from devtools.workers import finish, start_worker
-
-    per = total_media // workers
-    before = START + 12 * 24 * HOUR
-    with (
-        tempfile.TemporaryDirectory() as lake,
-        Emulator(EmulatorConfig(rate_limit=limit, rate_window=window)) as emu,
-    ):
-        procs = [
-            start_worker(
-                lake,
-                emu,
-                START,
-                before,
-                ids=[f"k{w}-{m}" for m in range(per)],
-                period=HOUR,
-                max_in_flight=16,
-                extra={"rate_window_seconds": window},
-            )
-            for w in range(workers)
-        ]
-        for proc in procs:
-            finish(proc, timeout=900)
-        counts, log = dict(emu.state.counts), list(emu.state.log)
-    served = counts["served"]
-    span = max(e["at"] for e in log) - min(e["at"] for e in log)
-    minimum = (served - 1) / (limit / window)
-    share = counts["rate_limited"] / counts["requests"]
-    report(f"{workers} processes: {served} answers, {counts['rate_limited']} x 429", span, "s")
-    report(f"{workers} processes: the key's minimum at {limit}/{window:g} s", minimum, "s")
-    verdict(f"{workers} processes: 429s / requests", share, "<= 0.10", share <= 0.10)
-    verdict(f"{workers} processes: time / minimum", span / minimum, "<= 1.5", span <= 1.5 * minimum)
 
 
 def outage(media: int, resume: bool) -> tuple[int, int, int]:
@@ -90,11 +51,7 @@ def outage(media: int, resume: bool) -> tuple[int, int, int]:
 
 def main() -> None:
     args = parse_args(__doc__.splitlines()[0])
-    header("credits: many workers on one key, and an outage then the retry")
-    limit, window = (30, 2.0) if args.tiny else (60, 5.0)
-    total = 24 if args.tiny else 120
-    for workers in (4,) if args.tiny else (4, 8):
-        shared_key(workers, total, limit, window)
+    header("credits: an outage then the retry")
     media = 10 if args.tiny else 100
     needed, paid, sent = outage(media, resume=True)
     _, paid_again, sent_again = outage(media, resume=False)

@@ -11,7 +11,7 @@ each sending at least three windows' worth of requests, every task in its own pr
 
 Each prints the time from the first request sent to the last answer against the key-rate
 minimum (N - 1) x W / L (of the two thirds left, in case 4), and the share of the tasks'
-requests answered 429. Goals (issue 22): 1.05 / 0 for case 1, 1.1 / 2% for case 2, 1.1 / 5%
+requests answered 429. Goals: 1.05 / 0 for case 1, 1.1 / 2% for case 2, 1.1 / 5%
 for 4 tasks, 1.15 / 5% for 8 tasks and for case 4.
 
     python -m benchmarks.rate [--tiny] [--window 60]

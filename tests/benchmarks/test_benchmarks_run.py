@@ -17,11 +17,11 @@ from tests.conftest import ROOT
     ("module", "figures"),
     [
         ("latency", ["operator:", "sequential client:", "operator time / sequential time"]),
-        ("rate", ["theoretical floor", "429 answers from the server", "operator time / floor"]),
+        ("rate", ["the key-rate minimum", "time / key-rate minimum", "429s / requests"]),
         ("datapath", ["bare baseline:", "provider, validated:", "validation overhead"]),
         ("memory", ["MiB peak", "peak /"]),
         ("commit", ["sequential:", "concurrent:", "steady-state table / empty table"]),
-        ("credits", ["429s / requests", "time / minimum", "answers paid / minimum"]),
+        ("credits", ["answers paid / minimum", "with resume: answers paid / every send"]),
         ("quality", ["all seven checks", "checks time / baseline time", "checks peak (MiB)"]),
         ("page", ["first render (nothing cached)", "first render / baseline", "second render"]),
     ],

@@ -16,18 +16,23 @@ from airflow_provider_fansly.client.pacing import RateLimiter
 
 @dataclass
 class Key:
-    """The server's side: ``limit`` sends per sliding ``window`` seconds, 429 beyond."""
+    """The server's side: ``limit`` sends per sliding ``window`` seconds, 429 beyond; or, with
+    ``fixed``, per window counted from each multiple of ``window``."""
 
     limit: int
     window: float
+    fixed: bool = False
     arrivals: deque[float] = field(default_factory=deque)
 
     def admit(self, at: float) -> tuple[int, dict[str, str]]:
-        while self.arrivals and self.arrivals[0] <= at - self.window:
+        reset = math.floor(at / self.window) * self.window  # the fixed window's start
+        while self.arrivals and (
+            self.arrivals[0] < reset if self.fixed else self.arrivals[0] <= at - self.window
+        ):
             self.arrivals.popleft()
         headers = {"x-ratelimit-limit": str(self.limit)}
         if len(self.arrivals) >= self.limit:
-            wait = self.arrivals[0] + self.window - at
+            wait = (reset if self.fixed else self.arrivals[0]) + self.window - at
             headers |= {"x-ratelimit-remaining": "0", "x-ratelimit-retry-after": str(
                 max(1, math.ceil(wait)))}  # fmt: skip
             return 429, headers
@@ -58,6 +63,7 @@ def share_key(
     latency: tuple[float, float] = (0.002, 0.01),
     starts: list[float] | None = None,
     outside: float = 0.0,
+    fixed: bool = False,
     seed: int = 1,
 ) -> Outcome:
     """Clients with ``requests[i]`` requests each share one key; return what happened.
@@ -66,7 +72,7 @@ def share_key(
     the clients start; it never retries.
     """
     rnd = random.Random(seed)
-    key = Key(limit, window)
+    key = Key(limit, window, fixed)
     events: list[tuple[float, int, Callable[[float], None]]] = []
     order = iter(range(10**9))
 

@@ -60,3 +60,13 @@ def test_no_window_of_the_key_ever_holds_more_than_its_limit_of_accepted_sends()
     run = share_key([WORK // 8 + 1] * 8, LIMIT, WINDOW)
     everything = [t for times in run.sends_of for t in times]
     assert most_in_a_window(everything, WINDOW) <= LIMIT + run.throttled
+
+
+@pytest.mark.parametrize("tasks", [1, 4, 8])
+def test_under_a_fixed_window_instead_the_tasks_still_reach_the_keys_rate_with_few_429s(
+    tasks: int,
+) -> None:
+    """docs/rate-limits.md says what happens if the server counted per fixed minute."""
+    run = share_key([WORK // tasks + 1] * tasks, LIMIT, WINDOW, fixed=True)
+    assert run.span <= 1.1 * key_rate_minimum(run.sends - run.throttled, LIMIT, WINDOW)
+    assert run.throttled <= 0.02 * run.sends
