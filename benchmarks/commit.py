@@ -37,7 +37,12 @@ def media_ids(count: int) -> list[str]:
 
 def rows(ids: list[str], first_day: int, days: int) -> pa.Table:
     """Two stat types per media offer and day, in the table's schema."""
-    from airflow_provider_fansly.storage.columns import COUNT_COLUMNS, ROWS_SCHEMA, with_partitions
+    from airflow_provider_fansly.client.datapoints import COUNT_COLUMNS
+    from airflow_provider_fansly.storage.columns import (
+        ROWS_SCHEMA,
+        with_added_fields,
+        with_partitions,
+    )
 
     n = len(ids) * days * 2
     starts = [
@@ -51,7 +56,8 @@ def rows(ids: list[str], first_day: int, days: int) -> pa.Table:
         **{c: [7] * n for c in COUNT_COLUMNS},
         "fetched_at": [START * 1000] * n,
     }
-    return with_partitions(pa.Table.from_pydict(columns, schema=ROWS_SCHEMA), DAY)
+    base = pa.schema([f for f in ROWS_SCHEMA if f.name in columns])
+    return with_partitions(with_added_fields(pa.Table.from_pydict(columns, schema=base)), DAY)
 
 
 def commit(root: str, ids: list[str], first_day: int, days: int) -> tuple[float, int]:

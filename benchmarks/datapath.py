@@ -1,6 +1,7 @@
 """Benchmark 3, the data path: parse, flatten, validate and commit 400,000 rows.
 
-2,000 answers of 100 hourly buckets x 2 stat types, as the API sends them, go through the
+2,000 answers of 100 hourly buckets x 2 stat types, as the API sends them (a third of the
+media offers videos, whose stats carry the four video fields), go through the
 provider's own path (envelope, the answer checked against its request, Arrow columns,
 pandera validation, staging, and the one Delta commit that replaces the task's rows) and
 through a bare baseline (``json.loads``, rows as dicts, ``pa.Table.from_pylist``, one
@@ -26,7 +27,7 @@ from unittest.mock import patch
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from airflow_provider_fansly.client.datapoints import API_COLUMNS, COUNT_COLUMNS
+from airflow_provider_fansly.client.datapoints import API_COLUMNS, COUNT_COLUMNS, VIDEO_COLUMNS
 from benchmarks.common import header, parse_args, report, timed, verdict
 
 HOUR = 3_600_000
@@ -39,6 +40,7 @@ BASELINE_SCHEMA = pa.schema(
         ("fetched_at", pa.timestamp("ms", tz="UTC")),
         ("stat_type", pa.int32()),
         *((name, pa.int64()) for name in COUNT_COLUMNS),
+        *((name, pa.float64()) for name in VIDEO_COLUMNS.values()),
     ]
 )
 START = 1_767_225_600_000  # 2026-01-01T00:00Z
@@ -46,7 +48,9 @@ ACCOUNT = "fansly_bench"
 
 
 def answer(media: str, after: int) -> bytes:
-    """One answer as the API sends it: 100 hourly buckets (the last at beforeDate) x 2 types."""
+    """One answer as the API sends it: 100 hourly buckets (the last at beforeDate) x 2 types;
+    a video's stats (every third media offer) carry the video fields too."""
+    video = int(media.removeprefix("m")) % 3 == 0
     points = []
     for i in range(100):
         ts = after + (99 - i) * HOUR
@@ -59,6 +63,16 @@ def answer(media: str, after: int) -> bytes:
                 "previewInteractionTime": 900 + i,
                 "uniqueViewers": 30 + kind,
                 "previewUniqueViewers": 5 + kind,
+                **(
+                    {
+                        "videoViews": 20 + i,
+                        "totalVideoPercentWatched": (20 + i) * 61.25,
+                        "previewVideoViews": 4,
+                        "previewTotalVideoPercentWatched": 180.5,
+                    }
+                    if video
+                    else {}
+                ),
             }
             for kind in (0, 1)
         ]

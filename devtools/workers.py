@@ -18,7 +18,8 @@ from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT, DEFAULT_KE
 # write until `parties` tasks arrived there, so that every commit starts from the same
 # snapshot and they really race.
 # merge_barrier: the same for the media_offers merge, its snapshot loaded; metadata_tries: how
-# many tries that merge gets (as if many more tasks were merging).
+# many tries that merge gets (as if many more tasks were merging). upgrade_barrier: the same
+# after finding media_stats an older release's, before adding its new columns.
 WORKER = """
 import json, os, signal, sys, threading, time
 from pathlib import Path
@@ -57,6 +58,15 @@ if args.get("merge_barrier"):
             gate_at(args["merge_barrier"])
         return real_merge(self, *a, **kw)
     DeltaTable.merge = merge
+if args.get("upgrade_barrier"):
+    real_missing, upgraded = delta._missing_columns, []
+    def _missing_columns(table, spec):
+        missing = real_missing(table, spec)
+        if missing and spec.name == "media_stats" and not upgraded:
+            upgraded.append(True)
+            gate_at(args["upgrade_barrier"])
+        return missing
+    delta._missing_columns = _missing_columns
 if args.get("metadata_tries"):
     import airflow_provider_fansly.storage.commit as commit
     commit.METADATA_RETRY = delta.ConflictRetry(max_tries=args["metadata_tries"])
@@ -85,6 +95,7 @@ def start_worker(
     extra: dict[str, Any] | None = None,
     merge_barrier: Path | None = None,
     metadata_tries: int | None = None,
+    upgrade_barrier: Path | None = None,
 ) -> subprocess.Popen[bytes]:
     """Start one task in a new process against the emulator."""
     args = {
@@ -100,6 +111,7 @@ def start_worker(
         "max_in_flight": max_in_flight,
         "merge_barrier": str(merge_barrier) if merge_barrier else None,
         "metadata_tries": metadata_tries,
+        "upgrade_barrier": str(upgrade_barrier) if upgrade_barrier else None,
     }
     conn = {"conn_type": "fansly", "host": emu.url, "password": DEFAULT_KEY, "extra": extra or {}}
     return subprocess.Popen(

@@ -8,10 +8,13 @@ from typing import Any
 import pyarrow as pa
 from deltalake import DeltaTable
 
-from airflow_provider_fansly.client.datapoints import COUNT_COLUMNS
+from airflow_provider_fansly.client.datapoints import COUNT_COLUMNS, VIDEO_COLUMNS
 from airflow_provider_fansly.testing.synthetic import expected_rows
 
 Row = tuple[Any, ...]
+#: The numbers of a row compared with the emulator's: the counts and the video fields (None
+#: where the answer had none).
+NUMBERS = (*COUNT_COLUMNS, *VIDEO_COLUMNS.values())
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
@@ -38,7 +41,7 @@ def lake_rows(root: Path, period: int | None = None) -> list[Row]:
     for r in table(root).to_pylist():
         if period is None or r["period_ms"] == period:
             ms = int(r["bucket_start"].timestamp() * 1000)
-            rows.append((r["media_offer_id"], ms, r["stat_type"], *(r[c] for c in COUNT_COLUMNS)))
+            rows.append((r["media_offer_id"], ms, r["stat_type"], *(r[c] for c in NUMBERS)))
     return sorted(rows)
 
 
@@ -47,10 +50,13 @@ def truth(account: str, ids: list[str], after: int, before: int, period: int) ->
     rows = []
     for media in ids:
         for r in expected_rows(account, media, after, before, period):
-            rows.append(
-                (media, r["bucket_start_ms"], r["stat_type"], *(r[c] for c in COUNT_COLUMNS))
-            )
+            rows.append((media, r["bucket_start_ms"], r["stat_type"], *(r.get(c) for c in NUMBERS)))
     return sorted(rows)
+
+
+def before_video(rows: list[Row]) -> list[Row]:
+    """The same rows as a release before 0.5 kept them: the video numbers null."""
+    return [(*r[: -len(VIDEO_COLUMNS)], *(None,) * len(VIDEO_COLUMNS)) for r in rows]
 
 
 def days(root: Path, period: int, name: str = "media_stats") -> list[str]:

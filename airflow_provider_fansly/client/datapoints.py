@@ -7,6 +7,7 @@ careful path for anything that decoder does not expect, accepting it or naming t
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, NamedTuple
 
 import msgspec
@@ -18,10 +19,14 @@ __all__ = [
     "COUNT_COLUMNS",
     "STAT_COLUMNS",
     "STAT_FIELDS",
+    "VIDEO_COLUMNS",
+    "VIDEO_COUNTS",
+    "VIDEO_FIELDS",
     "Int32",
     "Int64",
     "Rows",
     "StatStruct",
+    "checked_float",
     "checked_int",
     "parse_datapoints",
 ]
@@ -37,12 +42,24 @@ STAT_COLUMNS = {
     "previewUniqueViewers": "preview_unique_viewers",
 }
 STAT_FIELDS = tuple(STAT_COLUMNS)
+#: Video fields some answers carry for videos (seen on the platform's account-level stats;
+#: unverified on this route): the API's name -> its column, each nullable in the lake (absent
+#: is null, never 0). The percent totals are sums of percentages over the views (floats).
+VIDEO_COLUMNS = {
+    "videoViews": "video_views",
+    "totalVideoPercentWatched": "video_percent_watched_total",
+    "previewVideoViews": "preview_video_views",
+    "previewTotalVideoPercentWatched": "preview_video_percent_watched_total",
+}
+VIDEO_FIELDS = tuple(VIDEO_COLUMNS)
+#: The video fields that are counts (integers); the others are float totals.
+VIDEO_COUNTS = ("videoViews", "previewVideoViews")
 #: Every field of a stat object -> its column, the traffic source ``type`` included.
-API_COLUMNS = {"type": "stat_type", **STAT_COLUMNS}
+API_COLUMNS = {"type": "stat_type", **STAT_COLUMNS, **VIDEO_COLUMNS}
 COUNT_COLUMNS = tuple(STAT_COLUMNS.values())
 
 _KEYS = ("type", *STAT_FIELDS)
-_KNOWN = frozenset(_KEYS)
+_KNOWN = frozenset((*_KEYS, *VIDEO_FIELDS))
 _INT64 = (-(2**63), 2**63 - 1)
 _INT32 = (-(2**31), 2**31 - 1)
 Int64 = Annotated[int, msgspec.Meta(ge=_INT64[0], le=_INT64[1])]
@@ -53,7 +70,18 @@ Int32 = Annotated[int, msgspec.Meta(ge=_INT32[0], le=_INT32[1])]
 #: range-checked by msgspec while decoding (fields derived from :data:`STAT_COLUMNS`).
 StatStruct: type[msgspec.Struct] = msgspec.defstruct(
     "StatStruct",
-    [("type", Int32), *((name, Int64) for name in STAT_FIELDS)],
+    [
+        ("type", Int32),
+        *((name, Int64) for name in STAT_FIELDS),
+        *(
+            (name, Int64 | None if name in VIDEO_COUNTS else float | None, None)
+            for name in VIDEO_FIELDS
+        ),
+        ("extra", str | None, None),
+    ],
+    # ``extra`` is filled by the careful path only (numbers of fields this release does not
+    # know, as JSON), under a name no answer uses
+    rename={"extra": "__airflow_provider_fansly_extra__"},
     forbid_unknown_fields=True,
     gc=False,  # only ints: nothing to collect, and untracked structs allocate faster
     module=__name__,
@@ -80,6 +108,35 @@ def checked_int(
     return value
 
 
+def checked_float(value: Any, what: str, ctx: RequestContext) -> float:
+    """Return ``value`` as a finite float (integers accepted), or raise malformed."""
+    if type(value) is int and _INT64[0] <= value <= _INT64[1]:
+        return float(value)
+    if type(value) is not float or value != value or value in (float("inf"), float("-inf")):
+        raise FanslyMalformedAnswerError(f"{what} is not a number: {value!r:.40}", ctx)
+    return value
+
+
+def _video(stat: dict[str, Any], name: str, ctx: RequestContext) -> int | float | None:
+    value = stat.get(name)
+    if value is None:
+        return None
+    if name in VIDEO_COUNTS:
+        return checked_int(value, f"stat {name}", ctx)
+    return checked_float(value, f"stat {name}", ctx)
+
+
+def _extra(stat: dict[str, Any]) -> str | None:
+    """The numbers of fields this release does not know, as a JSON object with every digit
+    (an integer above 2**53 included); ``None`` when there are none."""
+    numbers = {
+        k: v
+        for k, v in stat.items()
+        if k not in _KNOWN and type(v) in (int, float) and math.isfinite(v)
+    }
+    return msgspec.json.encode(dict(sorted(numbers.items()))).decode() if numbers else None
+
+
 def _stat(stat: Any, ctx: RequestContext) -> Any:
     if type(stat) is not dict:
         raise FanslyMalformedAnswerError("a stat is not an object", ctx)
@@ -87,7 +144,9 @@ def _stat(stat: Any, ctx: RequestContext) -> Any:
     if missing:
         raise FanslyMalformedAnswerError(f"a stat has no {missing[0]!r}", ctx)
     return StatStruct(
-        *(checked_int(stat[k], f"stat {k}", ctx, _INT32 if k == "type" else _INT64) for k in _KEYS)
+        *(checked_int(stat[k], f"stat {k}", ctx, _INT32 if k == "type" else _INT64) for k in _KEYS),
+        *(_video(stat, name, ctx) for name in VIDEO_FIELDS),
+        _extra(stat),
     )
 
 

@@ -224,6 +224,7 @@ class RequestEngine:
             result.times.extend(answered.rows.times)
             result.stats.extend(answered.rows.stats)
             result.unknown_fields |= response.unknown_fields
+            result.video |= response.video
             result.media = _merge_media(result.media, response.media)
         return result
 

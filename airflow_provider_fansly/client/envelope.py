@@ -21,6 +21,7 @@ from typing import Any
 import msgspec
 
 from airflow_provider_fansly.client.datapoints import (
+    VIDEO_FIELDS,
     Int64,
     Rows,
     StatStruct,
@@ -66,7 +67,8 @@ class StatsResponse:
 
     ``timestamps`` are every datapoint's start (quiet ones too) and ``rows`` the stat rows of
     all of them: which belong to the question is :mod:`.reconcile`'s call. ``path`` says
-    which decoder read it: ``"fast"`` or ``"careful"``.
+    which decoder read it: ``"fast"`` or ``"careful"``; ``video`` whether a stat may carry a
+    video field (so that answers without any skip building those columns).
     """
 
     period: int
@@ -79,6 +81,7 @@ class StatsResponse:
     media: list[MediaOffer]
     unknown_fields: set[str]
     path: str
+    video: bool = False
 
 
 # -- the fast path: one typed decode of a successful answer ------------------------------
@@ -117,6 +120,9 @@ class _Outer(msgspec.Struct):
 
 
 _DECODER = msgspec.json.Decoder(_Outer)
+#: A part of every video field's name: a body without it carries none (one scan of the body).
+_VIDEO_MARK = b"ideo"
+assert all(_VIDEO_MARK.decode() in name for name in VIDEO_FIELDS)
 #: Generic JSON for the careful path: dicts, lists and Python ints of any size.
 _JSON = msgspec.json.Decoder()
 
@@ -148,6 +154,7 @@ def decode_success(body: bytes) -> StatsResponse | None:
         media=_media_list(_load(bytes(platform.response.aggregationData))),
         unknown_fields=set(),
         path="fast",
+        video=_VIDEO_MARK in body,
     )
 
 
@@ -285,6 +292,12 @@ def _media(raw: Any) -> MediaOffer | None:
         value = source.get(key)
         return value if isinstance(value, str) else None
 
+    def seconds(source: dict[str, Any], key: str) -> float | None:
+        value = source.get(key)
+        if type(value) is int or (type(value) is float and 0 <= value < float("inf")):
+            return float(value)
+        return None
+
     return MediaOffer(
         id=raw["id"],
         account_id=text(raw, "accountId"),
@@ -296,6 +309,8 @@ def _media(raw: Any) -> MediaOffer | None:
         like_count=num(raw, "likeCount"),
         created_at_s=num(raw, "createdAt"),
         deleted=raw["deleted"] if isinstance(raw.get("deleted"), bool) else None,
+        media_type=num(media, "type"),
+        duration_s=seconds(media, "duration"),
     )
 
 
@@ -328,6 +343,7 @@ def parse_dataset(response: Any, ctx: RequestContext) -> StatsResponse:
         media=_media_list(response.get("aggregationData")),
         unknown_fields=unknown,
         path="careful",
+        video=any(getattr(s, f) is not None for s in rows.stats for f in VIDEO_FIELDS),
     )
 
 

@@ -33,6 +33,9 @@ class MediaOffer:
     like_count: int | None
     created_at_s: int | None
     deleted: bool | None
+    #: the platform's media type code (1 image, 2 video as seen), and a video's length in s
+    media_type: int | None = None
+    duration_s: float | None = None
 
 
 @dataclass
@@ -55,6 +58,8 @@ class MediaStats:
     media: list[MediaOffer] = field(default_factory=list)
     unknown_fields: set[str] = field(default_factory=set)
     requests: int = 0
+    #: whether an answer may have carried video fields (else those columns are all null)
+    video: bool = False
 
     @property
     def datapoints(self) -> list[Datapoint]:

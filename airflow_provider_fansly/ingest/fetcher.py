@@ -305,10 +305,13 @@ class ChunkFetcher:
         return [asyncio.create_task(one(m)) for m in ids]
 
     def _note_new_fields(self, results: list[MediaStats], summary: RunSummary) -> None:
-        """Log each stat field the API newly sends, once per task."""
+        """Log each stat field the API newly sends, once per task (its numbers are kept in
+        ``extra_stats``, anything else is not)."""
         for result in results:
             for name in sorted(result.unknown_fields - set(summary.unknown_fields)):
-                self.log.warning("The API sent a new stat field %r: ignored", name)
+                self.log.warning(
+                    "The API sent a new stat field %r: its numbers are kept in extra_stats", name
+                )
                 summary.unknown_fields.append(name)
 
     def _note_unknown_types(self, unknown: dict[int, int], summary: RunSummary) -> None:

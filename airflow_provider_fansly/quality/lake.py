@@ -93,20 +93,21 @@ class LakeView:
     def stats_batches(self, columns: Sequence[str], rows: int) -> Iterator[pa.Table]:
         """Every ``media_stats`` row of the table (all days and periods), in batches of about
         ``rows`` (a file gives its own small batches; they are gathered, since each call of
-        a check has a fixed cost)."""
+        a check has a fixed cost). A column an older release's table lacks reads null."""
         dataset = self._dataset(MEDIA_STATS_TABLE)
         if dataset is None:
             return
+        present = [c for c in columns if c in dataset.schema.names]
         gathered: list[pa.RecordBatch] = []
         size = 0
-        for batch in dataset.to_batches(columns=list(columns), batch_size=rows):
+        for batch in dataset.to_batches(columns=present, batch_size=rows):
             gathered.append(batch)
             size += batch.num_rows
             if size >= rows:
-                yield pa.Table.from_batches(gathered)
+                yield _with_columns(pa.Table.from_batches(gathered), columns)
                 gathered, size = [], 0
         if gathered:
-            yield pa.Table.from_batches(gathered)
+            yield _with_columns(pa.Table.from_batches(gathered), columns)
 
     def keys(self) -> pl.DataFrame:
         """The key columns of every row of the whole table (the uniqueness check's input)."""
@@ -162,3 +163,16 @@ class LakeView:
         if dataset is None:
             return pl.DataFrame()
         return pl.DataFrame(pl.from_arrow(dataset.to_table(filter=self._days(self.period))))
+
+
+def _with_columns(table: pa.Table, columns: Sequence[str]) -> pa.Table:
+    """``table`` with ``columns`` in order, those it lacks (an older table's) all null."""
+    schema = MEDIA_STATS_TABLE.schema
+    return pa.table(
+        {
+            c: table[c]
+            if c in table.column_names
+            else pa.nulls(table.num_rows, schema.field(c).type)
+            for c in columns
+        }
+    )

@@ -15,10 +15,17 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from airflow_provider_fansly.client.datapoints import API_COLUMNS, COUNT_COLUMNS, STAT_FIELDS
+from airflow_provider_fansly.client.datapoints import (
+    API_COLUMNS,
+    COUNT_COLUMNS,
+    STAT_FIELDS,
+    VIDEO_COLUMNS,
+    VIDEO_COUNTS,
+)
 from airflow_provider_fansly.client.models import MediaOffer, MediaStats
 
 __all__ = [
+    "ADDED_FIELDS",
     "API_COLUMNS",
     "CREDIT_LEDGER_SCHEMA",
     "FETCH_LOG_SCHEMA",
@@ -32,22 +39,34 @@ __all__ = [
     "TIMESTAMP",
     "media_offers_table",
     "stats_table",
+    "with_added_fields",
     "with_partitions",
 ]
 
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 
+#: The columns every row of 0.4 had, in order.
+_BASE_FIELDS = [
+    pa.field("account_id", pa.string(), nullable=False),
+    pa.field("media_offer_id", pa.string(), nullable=False),
+    pa.field("bucket_start", TIMESTAMP, nullable=False),
+    pa.field("stat_type", pa.int32(), nullable=False),
+    *(pa.field(name, pa.int64(), nullable=False) for name in COUNT_COLUMNS),
+    pa.field("fetched_at", TIMESTAMP, nullable=False),
+]
+#: Added in 0.5, nullable (an old row, or an answer without them, reads null): the video
+#: fields, after the partition columns, where adding them to a 0.4 table puts them.
+ADDED_FIELDS = [
+    *(
+        pa.field(column, pa.int64() if field in VIDEO_COUNTS else pa.float64())
+        for field, column in VIDEO_COLUMNS.items()
+    ),
+    # the numbers of stat fields a release does not know yet, as a JSON object (every digit)
+    pa.field("extra_stats", pa.string()),
+]
+
 #: One fetched row, as the data path builds and validates it (no partition columns yet).
-ROWS_SCHEMA = pa.schema(
-    [
-        pa.field("account_id", pa.string(), nullable=False),
-        pa.field("media_offer_id", pa.string(), nullable=False),
-        pa.field("bucket_start", TIMESTAMP, nullable=False),
-        pa.field("stat_type", pa.int32(), nullable=False),
-        *(pa.field(name, pa.int64(), nullable=False) for name in COUNT_COLUMNS),
-        pa.field("fetched_at", TIMESTAMP, nullable=False),
-    ]
-)
+ROWS_SCHEMA = pa.schema([*_BASE_FIELDS, *ADDED_FIELDS])
 
 #: The Hive partition columns of ``media_stats``, in directory order.
 PARTITION_COLUMNS = ["period_ms", "dt"]
@@ -55,9 +74,10 @@ PARTITION_COLUMNS = ["period_ms", "dt"]
 #: The ``media_stats`` Delta table: a row, its period and the UTC date of its bucket.
 MEDIA_STATS_SCHEMA = pa.schema(
     [
-        *ROWS_SCHEMA,
+        *_BASE_FIELDS,
         pa.field("period_ms", pa.int64(), nullable=False),
         pa.field("dt", pa.date32(), nullable=False),
+        *ADDED_FIELDS,
     ]
 )
 
@@ -75,6 +95,9 @@ MEDIA_OFFERS_SCHEMA = pa.schema(
         pa.field("created_at", TIMESTAMP),
         pa.field("deleted", pa.bool_()),
         pa.field("fetched_at", TIMESTAMP, nullable=False),
+        # added in 0.5 (nullable: rows of older releases read null)
+        pa.field("media_type", pa.int64()),
+        pa.field("duration_s", pa.float64()),
     ]
 )
 
@@ -171,6 +194,43 @@ def _int64s(stats: list[Any], name: str) -> np.ndarray:
     return np.fromiter(map(attrgetter(name), stats), dtype=np.int64, count=len(stats))
 
 
+def _optional(results: Sequence[MediaStats], field: str, column: str, has: str) -> pa.Array:
+    """An optional column, read only from the answers that may carry ``field`` (the result's
+    ``has`` is true), null for the others: most answers carry no optional field."""
+    kind = ROWS_SCHEMA.field(column).type
+    getter = attrgetter(field)
+    parts = [_read(r.stats, getter, kind) if getattr(r, has) else None for r in results]
+    if not any(p is not None for p in parts):
+        return pa.nulls(sum(len(r.stats) for r in results), kind)
+    return pa.concat_arrays(
+        [
+            p if p is not None else pa.nulls(len(r.stats), kind)
+            for p, r in zip(parts, results, strict=True)
+        ]
+    )
+
+
+def _read(stats: list[Any], getter: attrgetter[Any], kind: pa.DataType) -> pa.Array:
+    """One optional field of every stat: straight into numpy when none is missing (a video's
+    stats usually carry all), else through a list (inferred, then cast: pyarrow converts a
+    list holding None to a given type far slower)."""
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind):
+        try:
+            dtype = np.int64 if pa.types.is_integer(kind) else np.float64
+            return pa.array(np.fromiter(map(getter, stats), dtype=dtype, count=len(stats)))
+        except TypeError:  # a None among them
+            pass
+    return pa.array(list(map(getter, stats))).cast(kind)
+
+
+def _added_arrays(results: Sequence[MediaStats]) -> list[pa.Array]:
+    """The columns added in 0.5: the video fields, and the numbers of unknown fields."""
+    return [
+        *(_optional(results, f, column, "video") for f, column in VIDEO_COLUMNS.items()),
+        _optional(results, "extra", "extra_stats", "unknown_fields"),
+    ]
+
+
 def _ms_to_timestamp(values: pa.Array) -> pa.Array:
     return pc.multiply(values, 1000).cast(TIMESTAMP)
 
@@ -191,17 +251,33 @@ def stats_table(results: Sequence[MediaStats], fetched_at_ms: int) -> pa.Table:
         pa.array(list(map(attrgetter("type"), stats)), pa.int32()),
         *(pa.array(_int64s(stats, name)) for name in STAT_FIELDS),
         pa.repeat(pa.scalar(fetched_at_ms * 1000, TIMESTAMP), len(stats)),
+        *_added_arrays(results),
     ]
     return pa.Table.from_arrays(arrays, schema=ROWS_SCHEMA)
 
 
+def with_added_fields(rows: pa.Table) -> pa.Table:
+    """Rows an older release made (without :data:`ADDED_FIELDS`) in :data:`ROWS_SCHEMA`, the
+    added columns null."""
+    missing = {
+        f.name: pa.nulls(rows.num_rows, f.type)
+        for f in ADDED_FIELDS
+        if f.name not in rows.column_names
+    }
+    for name, values in missing.items():
+        rows = rows.append_column(name, values)
+    return rows.select(ROWS_SCHEMA.names).cast(ROWS_SCHEMA)
+
+
 def with_partitions(rows: pa.Table, period: int) -> pa.Table:
     """Add ``period_ms`` and ``dt`` (the UTC date of each bucket) to validated rows."""
+    rows = rows.cast(ROWS_SCHEMA)
     return pa.Table.from_arrays(
         [
-            *rows.cast(ROWS_SCHEMA).columns,
+            *(rows[f.name] for f in _BASE_FIELDS),
             pa.repeat(pa.scalar(period, pa.int64()), rows.num_rows),
             rows["bucket_start"].cast(pa.date32()),
+            *(rows[f.name] for f in ADDED_FIELDS),
         ],
         schema=MEDIA_STATS_SCHEMA,
     )
@@ -224,6 +300,8 @@ def media_offers_table(
             "created_at": o.created_at_s * 1_000_000 if o.created_at_s is not None else None,
             "deleted": o.deleted,
             "fetched_at": fetched_at_ms * 1000,
+            "media_type": o.media_type,
+            "duration_s": o.duration_s,
         }
         for o in offers
     ]

@@ -12,13 +12,14 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import pyarrow as pa
 from deltalake import (
     ColumnProperties,
     CommitProperties,
     DeltaTable,
+    Field,
     WriterProperties,
     write_deltalake,
 )
@@ -128,34 +129,58 @@ def table_at(location: Location, spec: TableSpec, version: int) -> DeltaTable:
 
 
 def _ensure(location: Location, spec: TableSpec) -> DeltaTable:
-    """Open the table, creating it first when missing (a concurrent creator may win)."""
+    """Open the table, creating it first when missing and adding the columns this release
+    writes that an older one did not (a concurrent creator or upgrader may win)."""
     for _ in range(5):
         table = open_table(location, spec)
-        if table is not None:
-            _check_schema(table, spec)
-            return table
         try:
-            DeltaTable.create(
-                location.table_uri(spec.name),
-                schema=spec.schema,
-                partition_by=list(spec.partition_by) or None,
-                mode="ignore",
-                storage_options=location.storage_options,
-            )
+            if table is None:
+                DeltaTable.create(
+                    location.table_uri(spec.name),
+                    schema=spec.schema,
+                    partition_by=list(spec.partition_by) or None,
+                    mode="ignore",
+                    storage_options=location.storage_options,
+                )
+                continue
+            missing = _missing_columns(table, spec)
+            if not missing:
+                return table
+            table.alter.add_columns([Field.from_arrow(f) for f in missing])
+            log.info("Added the column(s) %s to %s", [f.name for f in missing], spec.name)
         except (CommitFailedError, DeltaError) as exc:
-            log.info("Another writer created %s first (%s)", spec.name, exc)
+            log.info("Another writer created or upgraded %s first (%s)", spec.name, exc)
     raise FanslyLakeError(f"could not create the Delta table {location.table_uri(spec.name)}")
 
 
-def _check_schema(table: DeltaTable, spec: TableSpec) -> None:
-    found = pa.schema(table.schema().to_arrow())
-    expected = [(f.name, f.type) for f in spec.schema]
-    if [(f.name, f.type) for f in found] != expected:
+def _missing_columns(table: DeltaTable, spec: TableSpec) -> list[pa.Field]:
+    """The columns of ``spec`` the table lacks, all nullable: the table is an older release's.
+
+    A table may also hold columns ``spec`` does not (a newer release's, nullable): rows
+    written here read null there. Anything else is refused: a type changed, or a column this
+    release needs a value for is missing.
+    """
+    found = {f.name: f for f in pa.schema(table.schema().to_arrow())}
+    missing = [f for f in spec.schema if f.name not in found]
+    wrong = [f.name for f in spec.schema if f.name in found and found[f.name].type != f.type]
+    required = [f.name for f in missing if not f.nullable]
+    required += [n for n, f in found.items() if n not in spec.schema.names and not f.nullable]
+    if wrong or required:
         raise FanslyLakeError(
-            f"the Delta table {spec.name} has the schema {found.names} with other types than "
-            f"this provider writes ({spec.schema.names}); a schema change is a migration "
-            "(see CHANGELOG.md), nothing was written"
+            f"the Delta table {spec.name} has the columns {list(found)}, which this provider "
+            f"cannot write ({spec.schema.names}): "
+            + ", ".join(
+                [*(f"{n} has another type" for n in wrong), *(f"{n} is required" for n in required)]
+            )
+            + "; a schema change is a migration (see CHANGELOG.md), nothing was written"
         )
+    return missing
+
+
+def _schema_mode(table: DeltaTable, spec: TableSpec) -> Literal["merge"] | None:
+    """``"merge"`` when the table has columns ``spec`` lacks (a newer release's), so that rows
+    written here fill them with null; otherwise the schemas are equal."""
+    return "merge" if len(table.schema().fields) > len(spec.schema) else None
 
 
 def committing(
@@ -208,6 +233,7 @@ def replace_rows(
             table,
             rows(),
             mode="overwrite",
+            schema_mode=_schema_mode(table, MEDIA_STATS_TABLE),
             predicate=predicate,
             partition_by=list(MEDIA_STATS_TABLE.partition_by),
             writer_properties=WRITER_PROPERTIES,
@@ -276,7 +302,11 @@ def append(
 
     def write(table: DeltaTable) -> None:
         write_deltalake(
-            table, rows.cast(spec.schema), mode="append", writer_properties=WRITER_PROPERTIES
+            table,
+            rows.cast(spec.schema),
+            mode="append",
+            schema_mode=_schema_mode(table, spec),
+            writer_properties=WRITER_PROPERTIES,
         )
 
     return committing(location, spec, write, f"the {spec.name} append", retry)

@@ -23,7 +23,7 @@ from airflow_provider_fansly.storage import layout
 from airflow_provider_fansly.storage.columns import (
     MEDIA_OFFERS_SCHEMA,
     MEDIA_STATS_SCHEMA,
-    ROWS_SCHEMA,
+    with_added_fields,
     with_partitions,
 )
 from airflow_provider_fansly.storage.delta import (
@@ -123,7 +123,7 @@ def _stat_batches(
                     counts[(media, day)] += 0
                 for media in table["media_offer_id"].to_pylist():
                     counts[(media, day)] += 1
-                yield from with_partitions(table.cast(ROWS_SCHEMA), period).to_batches()
+                yield from with_partitions(with_added_fields(table), period).to_batches()
 
 
 def _media_offers(legacy: Store) -> pa.Table:

@@ -8,6 +8,8 @@ The rules a reader of the lake can rely on, in one place:
 - ``bucket_start`` lies on the period's UTC grid and inside the requested window.
 - every count is a non-negative integer; ``unique_viewers <= views`` and
   ``preview_unique_viewers <= preview_views``.
+- the video columns are null (the answer had none) or non-negative, the percent totals finite;
+  ``video_views <= views`` and ``preview_video_views <= preview_views``.
 - one row per (account, media offer, bucket, stat type): an exact repeat is collapsed, a
   bucket sent twice with different numbers fails.
 """
@@ -24,7 +26,7 @@ import pyarrow.compute
 from pandera.api.polars.types import PolarsData
 from pandera.errors import SchemaErrors
 
-from airflow_provider_fansly.client.datapoints import COUNT_COLUMNS
+from airflow_provider_fansly.client.datapoints import COUNT_COLUMNS, VIDEO_COLUMNS, VIDEO_COUNTS
 from airflow_provider_fansly.exceptions import FanslyDataError
 
 __all__ = [
@@ -53,6 +55,7 @@ STAT_TYPES: dict[int, str] = {
     4: "other",
 }
 KEY_COLUMNS = ["account_id", "media_offer_id", "bucket_start", "stat_type"]
+_VIDEO = list(VIDEO_COLUMNS.values())
 UnknownStatTypes = Literal["warn", "fail", "drop"]
 SAMPLE_ROWS = 5
 UTC_US = pl.Datetime(time_unit="us", time_zone="UTC")
@@ -113,6 +116,23 @@ class MediaStatsRows(pa.DataFrameModel):
         """The same rule for previews."""
         return data.lazyframe.select(pl.col("preview_unique_viewers") <= pl.col("preview_views"))
 
+    @pa.dataframe_check(error=f"video numbers null or >= 0 and finite ({', '.join(_VIDEO)})")
+    def video_not_negative(cls, data: PolarsData) -> pl.LazyFrame:
+        """A video field the answer did not carry is null; one it carried is a real number."""
+        return data.lazyframe.select(
+            pl.all_horizontal(
+                pl.col(_VIDEO).is_null() | ((pl.col(_VIDEO) >= 0) & pl.col(_VIDEO).is_finite())
+            )
+        )
+
+    @pa.dataframe_check(error="video_views <= views and preview_video_views <= preview_views")
+    def video_views_within_views(cls, data: PolarsData) -> pl.LazyFrame:
+        """A video view is a view (null when the answer had none)."""
+        return data.lazyframe.select(
+            (pl.col("video_views") <= pl.col("views")).fill_null(True)
+            & (pl.col("preview_video_views") <= pl.col("preview_views")).fill_null(True)
+        )
+
     @pa.dataframe_check(error=f"unique key ({', '.join(KEY_COLUMNS)})")
     def one_row_per_key(cls, data: PolarsData) -> pl.LazyFrame:
         """No key twice. Sorted key hashes prove it cheaply; a repeated hash gets the exact test."""
@@ -162,6 +182,11 @@ def rows_schema(after: int, before: int, period: int) -> pa.DataFrameSchema:
     """Return :class:`MediaStatsRows` plus the rules of one window (build once per run)."""
     schema = MediaStatsRows.to_schema().add_columns(
         {name: pa.Column(pl.Int64) for name in COUNT_COLUMNS}
+        | {
+            column: pa.Column(pl.Int64 if field in VIDEO_COUNTS else pl.Float64, nullable=True)
+            for field, column in VIDEO_COLUMNS.items()
+        }
+        | {"extra_stats": pa.Column(pl.Utf8, nullable=True)}
     )
     bucket = schema.columns["bucket_start"]
     return schema.update_column(

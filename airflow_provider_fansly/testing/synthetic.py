@@ -23,6 +23,7 @@ __all__ = [
     "bucket_stats",
     "expected_rows",
     "hour_share",
+    "is_video",
     "media_entry",
 ]
 
@@ -42,6 +43,8 @@ _COUNTS = (
     "previewInteractionTime",
     "uniqueViewers",
     "previewUniqueViewers",
+    "videoViews",  # videos only
+    "previewVideoViews",
 )
 
 #: Stat types the emulator serves (0 FYP, 1 direct/timeline, 2 suggestions).
@@ -60,7 +63,13 @@ def _quiet(account: str, media: str, period: int, ts: int) -> tuple[bool, bool]:
     return d[0] % 7 == 0, d[1] % 2 == 0
 
 
-def _stat(account: str, media: str, period: int, ts: int, kind: int) -> dict[str, int] | None:
+def is_video(account: str, media: str) -> bool:
+    """Whether the emulator's media offer is a video (a third of them): its stats carry the
+    video fields and its metadata a duration."""
+    return _digest(account, media, "media")[0] % 3 == 0
+
+
+def _stat(account: str, media: str, period: int, ts: int, kind: int) -> dict[str, Any] | None:
     d = _digest(account, media, period, ts, kind)
     if d[0] % 4 == 0:
         return None
@@ -69,7 +78,7 @@ def _stat(account: str, media: str, period: int, ts: int, kind: int) -> dict[str
     unique = views - (d[2] % (views // 2 + 1))
     preview = (d[3] % 20) * scale
     preview_unique = preview - (d[4] % (preview // 2 + 1))
-    return {
+    stat = {
         "type": kind,
         "views": views,
         "previewViews": preview,
@@ -77,6 +86,24 @@ def _stat(account: str, media: str, period: int, ts: int, kind: int) -> dict[str
         "previewInteractionTime": preview * (200 + int.from_bytes(d[7:9], "big") % 5_000),
         "uniqueViewers": unique,
         "previewUniqueViewers": preview_unique,
+    }
+    if is_video(account, media):
+        stat["videoViews"] = views - d[9] % (views // 3 + 1)
+        stat["previewVideoViews"] = preview - d[10] % (preview // 3 + 1)
+    return stat
+
+
+def _watched(account: str, media: str, stat: dict[str, Any]) -> dict[str, Any]:
+    """Add a video's percent totals to its final counts: the sum over views of a percentage
+    watched, at an average fixed per media offer and traffic source (50-90%)."""
+    if "videoViews" not in stat:
+        return stat
+    d = _digest(account, media, "watched", stat["type"])
+    average, preview = 50 + d[0] % 4000 / 100, 50 + d[1] % 4000 / 100
+    return {
+        **stat,
+        "totalVideoPercentWatched": round(stat["videoViews"] * average, 2),
+        "previewTotalVideoPercentWatched": round(stat["previewVideoViews"] * preview, 2),
     }
 
 
@@ -92,8 +119,8 @@ def hour_share(value: int, hour: int) -> int:
 
 
 def _scaled(
-    stat: dict[str, int], factor: float, fields: tuple[str, ...] = _COUNTS
-) -> dict[str, int]:
+    stat: dict[str, Any], factor: float, fields: tuple[str, ...] = _COUNTS
+) -> dict[str, Any]:
     return {k: int(v * factor) if k in fields else v for k, v in stat.items()}
 
 
@@ -106,7 +133,7 @@ def _anomalous(day: int, asked: Asked) -> bool:
     return anomaly_day(day) if days is None else day // DAY_MS in days
 
 
-def _day_stat(account: str, media: str, day: int, kind: int, asked: Asked) -> dict[str, int] | None:
+def _day_stat(account: str, media: str, day: int, kind: int, asked: Asked) -> dict[str, Any] | None:
     stat = _stat(account, media, DAY_MS, day, kind)
     if stat is None:
         return None
@@ -121,7 +148,7 @@ def _day_stat(account: str, media: str, day: int, kind: int, asked: Asked) -> di
     return stat
 
 
-def _hour_stat(account: str, media: str, ts: int, kind: int, asked: Asked) -> dict[str, int] | None:
+def _hour_stat(account: str, media: str, ts: int, kind: int, asked: Asked) -> dict[str, Any] | None:
     day = ts // DAY_MS * DAY_MS
     stat = _day_stat(account, media, day, kind, asked)
     if stat is None:
@@ -139,7 +166,7 @@ def bucket_stats(
     ts: int,
     now_ms: int | None = None,
     anomaly_days: frozenset[int] | None = None,
-) -> list[dict[str, int]] | None:
+) -> list[dict[str, Any]] | None:
     """Return the stats of one bucket, ``[]`` for a quiet one, ``None`` for one left out.
 
     ``now_ms`` is when it is asked (default: now); only ``restated-`` media offers depend on
@@ -156,7 +183,7 @@ def bucket_stats(
         stats = [_stat(account, media, period, ts, kind) for kind in STAT_TYPES_SERVED]
     if quiet:
         return None if left_out else []
-    return [s for s in stats if s is not None]
+    return [_watched(account, media, s) for s in stats if s is not None]
 
 
 def expected_rows(
@@ -177,7 +204,7 @@ def expected_rows(
 def media_entry(account: str, media: str) -> dict[str, Any]:
     """Return the ``aggregationData.accountMedia`` entry of a media offer."""
     d = _digest(account, media, "media")
-    video = d[0] % 3 == 0
+    video = is_video(account, media)
     return {
         "id": media,
         "accountId": account,
@@ -195,5 +222,6 @@ def media_entry(account: str, media: str) -> dict[str, Any]:
             "mimetype": "video/mp4" if video else "image/jpeg",
             "width": 1080 if video else 1024,
             "height": 1920 if video else 1536,
+            **({"duration": 5 + d[11] % 600 + d[12] % 100 / 100} if video else {}),
         },
     }

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from airflow_provider_fansly import exceptions as exc
-from airflow_provider_fansly.client.datapoints import STAT_FIELDS
+from airflow_provider_fansly.client.datapoints import STAT_FIELDS, VIDEO_FIELDS
 from airflow_provider_fansly.client.envelope import (
     parse_dataset,
     parse_media_stats,
@@ -29,6 +29,14 @@ STAT = {
     "previewInteractionTime": 0,
     "uniqueViewers": 1,
     "previewUniqueViewers": 0,
+}
+
+
+VIDEO = {
+    "videoViews": 2,
+    "totalVideoPercentWatched": 184.62,
+    "previewVideoViews": 0,
+    "previewTotalVideoPercentWatched": 0.0,
 }
 
 
@@ -55,8 +63,8 @@ def dataset(points: list[Any], **over: Any) -> dict[str, Any]:
 
 
 def rows(parsed: Any) -> list[tuple[int, ...]]:
-    """The parsed rows as plain tuples: (bucket ms, type, six counts)."""
-    keys = ("type", *STAT_FIELDS)
+    """The parsed rows as plain tuples: (bucket ms, type, six counts, four video fields)."""
+    keys = ("type", *STAT_FIELDS, *VIDEO_FIELDS)
     stats = parsed.rows.stats
     return [
         (t, *(getattr(s, k) for k in keys)) for t, s in zip(parsed.rows.times, stats, strict=True)
@@ -169,7 +177,7 @@ def test_retry_after_header_order(headers: dict[str, str], expected: float | Non
 def test_integral_floats_are_accepted_as_integers() -> None:
     response = dataset([{"timestamp": 0.0, "stats": [{**STAT, "views": 3.0}]}])
     parsed = parse_dataset(unwrap(200, body(ok(response)), {}, CTX), CTX)
-    assert rows(parsed) == [(0, 1, 3, 0, 750, 0, 1, 0)]
+    assert rows(parsed) == [(0, 1, 3, 0, 750, 0, 1, 0, None, None, None, None)]
 
 
 def test_success_parses_datapoints_media_and_unknown_fields() -> None:
@@ -186,7 +194,7 @@ def test_success_parses_datapoints_media_and_unknown_fields() -> None:
     response = dataset([{"timestamp": 86_400_000, "stats": []}, {"timestamp": 0, "stats": [extra]}])
     response["aggregationData"]["accountMedia"] = [media, "junk"]
     parsed = parse_dataset(unwrap(200, body(ok(response)), {}, CTX), CTX)
-    assert rows(parsed) == [(0, 1, 3, 0, 750, 0, 1, 0)]
+    assert rows(parsed) == [(0, 1, 3, 0, 750, 0, 1, 0, None, None, None, None)]
     assert parsed.unknown_fields == {"brandNewMetric"}
     assert parsed.media[0].mimetype == "image/jpeg" and parsed.media[0].price == 100
     assert len(parsed.media) == 1
@@ -263,6 +271,12 @@ FAST_AND_CAREFUL = [
     ("no-stats-key", [{"timestamp": 0}], "fast"),
     ("new-field", [{"timestamp": 0, "stats": [{**STAT, "brandNew": 1}]}], "careful"),
     ("float-count", [{"timestamp": 0, "stats": [{**STAT, "views": 3.0}]}], "careful"),
+    ("video", [{"timestamp": 0, "stats": [{**STAT, **VIDEO}, STAT]}], "fast"),
+    (
+        "video-int-percent",
+        [{"timestamp": 0, "stats": [{**STAT, **VIDEO, "totalVideoPercentWatched": 184}]}],
+        "fast",
+    ),
 ]
 
 
@@ -295,3 +309,42 @@ def test_parse_media_stats_only_raises_documented_errors(status: int, value: Any
     ):
         with contextlib.suppress(exc.FanslyRequestError):
             parse_media_stats(status, body(payload), {}, CTX)
+
+
+def test_video_fields_are_read_where_sent_and_none_where_not() -> None:
+    answer = parse_media_stats(
+        200, body(ok(dataset([{"timestamp": 0, "stats": [{**STAT, **VIDEO}, STAT]}]))), {}, CTX
+    )
+    with_video, without = answer.rows.stats
+    assert (with_video.videoViews, with_video.totalVideoPercentWatched) == (2, 184.62)
+    assert without.videoViews is None and without.totalVideoPercentWatched is None
+    assert answer.video
+    plain = parse_media_stats(200, body(ok(dataset([{"timestamp": 0, "stats": [STAT]}]))), {}, CTX)
+    assert not plain.video  # its rows skip building the video columns
+
+
+@pytest.mark.parametrize("value", ["many", True, [1]])
+def test_a_video_field_that_is_no_number_is_malformed(value: Any) -> None:
+    points = [{"timestamp": 0, "stats": [{**STAT, "videoViews": value}]}]
+    with pytest.raises(exc.FanslyMalformedAnswerError, match="videoViews"):
+        parse_media_stats(200, body(ok(dataset(points))), {}, CTX)
+
+
+def test_new_numbers_are_kept_with_every_digit_and_other_surprises_only_named() -> None:
+    big = 2**60 + 7  # a double would round it
+    stat = {**STAT, "shares": big, "ratio": 0.25, "label": "x"}
+    answer = parse_media_stats(200, body(ok(dataset([{"timestamp": 0, "stats": [stat]}]))), {}, CTX)
+    assert answer.path == "careful"
+    assert json.loads(answer.rows.stats[0].extra) == {"ratio": 0.25, "shares": big}
+    assert answer.unknown_fields == {"shares", "ratio", "label"}
+
+
+def test_media_metadata_carries_type_and_duration() -> None:
+    response = dataset([])
+    response["aggregationData"]["accountMedia"] = [
+        {"id": "m1", "media": {"type": 2, "mimetype": "video/mp4", "duration": 12.5}},
+        {"id": "m2", "media": {"type": 1, "mimetype": "image/jpeg"}},
+    ]
+    video, image = parse_media_stats(200, body(ok(response)), {}, CTX).media
+    assert (video.media_type, video.duration_s) == (2, 12.5)
+    assert (image.media_type, image.duration_s) == (1, None)

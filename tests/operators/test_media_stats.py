@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from airflow_provider_fansly.client.windows import DAY_MS, HOUR_MS
 from airflow_provider_fansly.coverage import coverage_gaps
 from airflow_provider_fansly.storage.columns import MEDIA_STATS_SCHEMA
 from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT, Emulator
+from airflow_provider_fansly.testing.emulator.faults import EXTRA_NUMBER
 from tests.conftest import LogText
 from tests.lake import days, lake_rows, snapshot, table, truth
 
@@ -182,13 +184,17 @@ def test_unknown_stat_types_warn_drop_or_fail(
     assert not (tmp_path / "fail" / "media_stats").exists()
 
 
-def test_a_new_field_is_logged_once_and_ignored(
+def test_a_new_numeric_field_is_kept_exactly_with_its_rows_and_logged_once(
     tmp_path: Path, fansly_conn: Emulator, logs: LogText
 ) -> None:
     fansly_conn.add_faults({"kind": "extra_fields", "times": 3})
     run(probe(tmp_path, D0, D0 + 3 * DAY_MS))
-    assert logs().count("new stat field 'newShinyMetric'") == 1
+    text = logs()  # read once: reading consumes what was printed
+    assert text.count("new stat field 'newShinyMetric'") == 1
+    assert text.count("new stat field 'newLabel'") == 1
     assert lake_rows(tmp_path) == truth(DEFAULT_ACCOUNT, IDS, D0, D0 + 3 * DAY_MS, DAY_MS)
+    extras = [r["extra_stats"] for r in table(tmp_path).to_pylist() if r["extra_stats"]]
+    assert extras and all(json.loads(e) == {"newShinyMetric": EXTRA_NUMBER} for e in extras)
 
 
 @pytest.mark.parametrize(

@@ -16,20 +16,24 @@ from fansly_probe import build_dag
 from airflow_provider_fansly.client.windows import DAY_MS
 from airflow_provider_fansly.coverage import coverage_gaps
 from airflow_provider_fansly.exceptions import FanslyLegacyLakeError
-from airflow_provider_fansly.storage.columns import ROWS_SCHEMA
+from airflow_provider_fansly.storage.columns import ADDED_FIELDS, ROWS_SCHEMA
 from airflow_provider_fansly.storage.location import Location
 from airflow_provider_fansly.storage.maintenance import maintain
 from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT, Emulator
 from airflow_provider_fansly.testing.synthetic import expected_rows
 from tests.conftest import LogText
-from tests.lake import lake_rows, snapshot, truth
+from tests.lake import before_video, lake_rows, snapshot, truth
 
 D0 = 1_767_225_600_000  # 2026-01-01T00:00Z
 IDS = ["old1", "old2"]
 MS = pa.timestamp("ms", tz="UTC")
-#: The 0.1 files' schema: the same columns, timestamps in milliseconds.
+#: The 0.1 files' schema: the columns before 0.5 added some, timestamps in milliseconds.
 V01_SCHEMA = pa.schema(
-    [f.with_type(MS) if pa.types.is_timestamp(f.type) else f for f in ROWS_SCHEMA]
+    [
+        f.with_type(MS) if pa.types.is_timestamp(f.type) else f
+        for f in ROWS_SCHEMA
+        if f.name not in {a.name for a in ADDED_FIELDS}
+    ]
 )
 
 pytestmark = pytest.mark.usefixtures("airflow_db", "fansly_conn")
@@ -101,21 +105,24 @@ def test_convert_keeps_every_row_and_day_and_tasks_then_write_normally(
     done = fansly_lake("convert", str(tmp_path))
     assert done.returncode == 0, done.stderr[-2000:]
     assert "_legacy_v0/" in done.stdout
-    assert lake_rows(tmp_path) == truth(DEFAULT_ACCOUNT, IDS, D0, D0 + 3 * DAY_MS, DAY_MS)
+    converted = before_video(truth(DEFAULT_ACCOUNT, IDS, D0, D0 + 3 * DAY_MS, DAY_MS))
+    assert lake_rows(tmp_path) == converted
     first, last = date(2026, 1, 1), date(2026, 1, 3)
     assert coverage_gaps(str(tmp_path), {DEFAULT_ACCOUNT: IDS}, first, last) == []
     assert (tmp_path / "_legacy_v0" / "_keys").is_dir()  # the old files stay until deleted
     again = fansly_lake("convert", str(tmp_path))  # a second run (after a crash) is harmless
     assert again.returncode == 0, again.stderr[-2000:]
-    assert lake_rows(tmp_path) == truth(DEFAULT_ACCOUNT, IDS, D0, D0 + 3 * DAY_MS, DAY_MS)
+    assert lake_rows(tmp_path) == converted
     dr = build_dag(
         media_offer_ids=IDS,
         output_path=str(tmp_path),
         after_date=D0 + 2 * DAY_MS,
         before_date=D0 + 5 * DAY_MS,
     ).test()
-    assert dr.state == "success"
-    assert lake_rows(tmp_path) == truth(DEFAULT_ACCOUNT, IDS, D0, D0 + 5 * DAY_MS, DAY_MS)
+    assert dr.state == "success"  # days 3-5 written again, with their video numbers
+    kept = before_video(truth(DEFAULT_ACCOUNT, IDS, D0, D0 + 2 * DAY_MS, DAY_MS))
+    rewritten = truth(DEFAULT_ACCOUNT, IDS, D0 + 2 * DAY_MS, D0 + 5 * DAY_MS, DAY_MS)
+    assert lake_rows(tmp_path) == sorted(kept + rewritten)
     history = fansly_lake("history", str(tmp_path))
     assert history.returncode == 0 and "WRITE" in history.stdout
     assert f"window=[{D0 + 2 * DAY_MS}, {D0 + 5 * DAY_MS})" in history.stdout

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from airflow_provider_fansly.client.datapoints import COUNT_COLUMNS
 from airflow_provider_fansly.client.windows import DAY_MS
-from airflow_provider_fansly.storage.columns import MEDIA_STATS_SCHEMA
+from airflow_provider_fansly.storage.columns import ADDED_FIELDS, MEDIA_STATS_SCHEMA
 from airflow_provider_fansly.storage.resume import Resume
 from airflow_provider_fansly.storage.staging import STAGING_FORMAT, Piece, Staging
 from airflow_provider_fansly.storage.store import Store
@@ -29,7 +30,8 @@ def rows(media: str, days: range, fetched_at: int) -> pa.Table:
         "period_ms": [DAY_MS] * n,
         "dt": [D0 // DAY_MS + d for d in days],
     }
-    counts = {f.name: list(days) for f in MEDIA_STATS_SCHEMA if f.name not in columns}
+    counts = {c: list(days) for c in COUNT_COLUMNS}
+    counts |= {f.name: [None] * n for f in ADDED_FIELDS}
     merged = {**columns, **counts}
     return pa.table(
         [pa.array(merged[f.name], f.type) for f in MEDIA_STATS_SCHEMA], schema=MEDIA_STATS_SCHEMA

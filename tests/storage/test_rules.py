@@ -83,6 +83,10 @@ BAD = [
     ("empty-id", row(media=""), "media_offer_id: str_length", None),
     ("null", row(hour=5, views=None), "views: not_nullable", "'views': None"),
     ("conflict", row("m2", 30, 0, views=99), "unique key (account_id, media_offer_id", "99"),
+    ("negative-video", row(hour=5, video_views=-1), "video numbers null or >= 0", "-1"),
+    ("negative-percent", row(hour=5, video_percent_watched_total=-0.5), "video numbers", None),
+    ("video>views", row(hour=5, video_views=11), "video_views <= views", None),
+    ("preview-video", row(hour=5, preview_video_views=5), "preview_video_views <=", None),
 ]
 
 
@@ -95,6 +99,11 @@ def test_each_rule_names_itself_and_shows_the_row(
     assert rule in report
     if detail:
         assert detail in report
+
+
+def test_video_numbers_within_views_or_null_pass() -> None:
+    rows = [*good_rows(), row("m9", 1, video_views=10, video_percent_watched_total=512.5)]
+    assert validate_table(table(rows), SCHEMA, "warn")[0].num_rows == len(rows)
 
 
 def test_an_exact_repeat_is_collapsed_not_refused() -> None:

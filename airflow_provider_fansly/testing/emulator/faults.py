@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-__all__ = ["ANSWER_FAULTS", "DATA_FAULTS", "QUESTION_FAULTS", "corrupt"]
+__all__ = ["ANSWER_FAULTS", "DATA_FAULTS", "EXTRA_NUMBER", "QUESTION_FAULTS", "corrupt"]
+
+#: The number the ``extra_fields`` fault adds: above 2**53, where a float would lose digits.
+EXTRA_NUMBER = 2**60 + 7
 
 #: Fault kinds that replace the answer, and kinds that corrupt a successful dataset.
 ANSWER_FAULTS = {
@@ -69,7 +72,8 @@ def corrupt(response: dict[str, Any], kind: str, period: int) -> None:
         point["stats"].append({**stat, "type": 97})
     elif kind == "extra_fields":
         for s in point["stats"]:
-            s["newShinyMetric"] = 7
+            s["newShinyMetric"] = EXTRA_NUMBER
+            s["newLabel"] = "shiny"
     elif kind == "wrong_types":
         stat["views"] = "many"
     elif kind == "unique_gt_views":
