@@ -150,9 +150,32 @@ def report(lake: Path, first: date, last: date) -> None:
     from airflow_provider_fansly.cli import main as fansly_lake
 
     summarize(lake, first, last)
+    show_tags(lake, first, last)
     show_quality(lake)
     print("\nThe media_stats table's newest versions (fansly-lake history):")
     fansly_lake(["history", str(lake), "--limit", "8"])
+
+
+def show_tags(lake: Path, first: date, last: date) -> None:
+    """Print the tags that brought the most For-You-page views in the window (fyp_tags)."""
+    import polars as pl
+
+    keys = ["media_offer_id", "period_ms", "window_start", "window_end", "tag_id"]
+    top = (
+        pl.scan_delta(str(lake / "fyp_tags"))
+        .filter(pl.col("dt").is_between(first, last), pl.col("period_ms") == 86_400_000)
+        .sort("fetched_at")
+        .unique(keys, keep="last")
+        .group_by("tag_id")
+        .agg(pl.col("tag_name").last(), pl.col("views").sum(), pl.col("media_offer_id").n_unique())
+        .sort("views", descending=True)
+        .head(5)
+        .collect()
+    )
+    print("\nTop For-You-page tags of the window (fyp_tags; daily answers, windows overlap):")
+    for r in top.iter_rows(named=True):
+        name, media = r["tag_name"] or r["tag_id"], r["media_offer_id"]
+        print(f"  #{name:<18} {r['views']:>7} views  {media} media offer(s)")
 
 
 def show_quality(lake: Path) -> None:

@@ -9,7 +9,8 @@ import pyarrow as pa
 from deltalake import DeltaTable
 
 from airflow_provider_fansly.client.datapoints import COUNT_COLUMNS, VIDEO_COLUMNS
-from airflow_provider_fansly.testing.synthetic import expected_rows
+from airflow_provider_fansly.testing.emulator.answers import dataset
+from airflow_provider_fansly.testing.synthetic import TAG_NAMES, expected_rows
 
 Row = tuple[Any, ...]
 #: The numbers of a row compared with the emulator's: the counts and the video fields (None
@@ -63,3 +64,39 @@ def days(root: Path, period: int, name: str = "media_stats") -> list[str]:
     """The distinct days (ISO) of one period in a table."""
     t = table(root, name)
     return sorted({str(r["dt"]) for r in t.to_pylist() if r["period_ms"] == period})
+
+
+def lake_tags(root: Path) -> list[Row]:
+    """The ``fyp_tags`` rows as (media, window start ms, window end ms, tag, name, views,
+    preview views, interaction time, preview interaction time), sorted."""
+    rows = []
+    for r in table(root, "fyp_tags").to_pylist():
+        window = (
+            int(r["window_start"].timestamp() * 1000),
+            int(r["window_end"].timestamp() * 1000),
+        )
+        numbers = (r["views"], r["preview_views"], r["interaction_time_ms"])
+        rows.append((r["media_offer_id"], *window, r["tag_id"], r["tag_name"], *numbers,
+                     r["preview_interaction_time_ms"]))  # fmt: skip
+    return sorted(rows)
+
+
+def tag_truth(account: str, log: list[dict[str, Any]], limit: int) -> list[Row]:
+    """The tags of every answer the emulator served (its log), each with the window the
+    client vouches for: the asked one, or its newest ``limit - 1`` buckets when cut."""
+    rows = set()
+    for e in log:
+        after, before, period = e["after"], e["before"], e["period"]
+        cut = (before - after) // period + 1 > limit
+        start = before - (limit - 1) * period if cut else after
+        for t in dataset(account, e["media"], after, before, period, limit)["dataset"][
+            "topFypTags"
+        ]:
+            numbers = (
+                t["views"],
+                t["previewViews"],
+                t["interactionTime"],
+                t["previewInteractionTime"],
+            )
+            rows.add((e["media"], start, before, t["tagId"], TAG_NAMES[t["tagId"]], *numbers))
+    return sorted(rows)

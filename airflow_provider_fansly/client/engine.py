@@ -21,7 +21,7 @@ import httpx
 
 from airflow_provider_fansly.client.envelope import StatsResponse, parse_media_stats, unwrap
 from airflow_provider_fansly.client.ids import path_segment
-from airflow_provider_fansly.client.models import MediaOffer, MediaStats
+from airflow_provider_fansly.client.models import MediaOffer, MediaStats, TagWindow
 from airflow_provider_fansly.client.pacing import RateLimiter
 from airflow_provider_fansly.client.reconcile import Answered, Question, reconcile
 from airflow_provider_fansly.client.retry import RetryPolicy, Tries
@@ -225,6 +225,8 @@ class RequestEngine:
             result.stats.extend(answered.rows.stats)
             result.unknown_fields |= response.unknown_fields
             result.video |= response.video
+            if response.tags:
+                result.tags.append(TagWindow(answered.covered_from, hi, tuple(response.tags)))
             result.media = _merge_media(result.media, response.media)
         return result
 

@@ -14,7 +14,7 @@ either accepts it or names the problem.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import chain, repeat
 from typing import Any
 
@@ -28,7 +28,7 @@ from airflow_provider_fansly.client.datapoints import (
     checked_int,
     parse_datapoints,
 )
-from airflow_provider_fansly.client.models import MediaOffer
+from airflow_provider_fansly.client.models import FypTag, MediaOffer
 from airflow_provider_fansly.exceptions import (
     FanslyAuthError,
     FanslyBadRequestError,
@@ -82,12 +82,22 @@ class StatsResponse:
     unknown_fields: set[str]
     path: str
     video: bool = False
+    #: ``dataset.topFypTags``: the tags that brought For-You-page traffic over the answer
+    tags: list[FypTag] = field(default_factory=list)
 
 
 # -- the fast path: one typed decode of a successful answer ------------------------------
 class _Point(msgspec.Struct, gc=False):  # an int and a list of ints: no cycles
     timestamp: Int64
     stats: list[StatStruct] = []  # type: ignore[valid-type]
+
+
+class _Tag(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    tagId: str
+    views: Int64
+    previewViews: Int64
+    interactionTime: Int64
+    previewInteractionTime: Int64
 
 
 class _Dataset(msgspec.Struct):
@@ -97,6 +107,7 @@ class _Dataset(msgspec.Struct):
     datapoints: list[_Point]
     datapointLimit: int | None = None
     datasetMediaOfferId: str | None = None
+    topFypTags: list[_Tag] | None = None
 
 
 class _Response(msgspec.Struct):
@@ -143,6 +154,8 @@ def decode_success(body: bytes) -> StatsResponse | None:
     stamps = [p.timestamp for p in dataset.datapoints]
     stats = [p.stats for p in dataset.datapoints]
     times = chain.from_iterable(map(repeat, stamps, map(len, stats)))
+    aggregation = _load(bytes(platform.response.aggregationData))
+    names = _tag_names(aggregation)
     return StatsResponse(
         period=dataset.period,
         date_after=dataset.dateAfter,
@@ -151,10 +164,22 @@ def decode_success(body: bytes) -> StatsResponse | None:
         media_offer_id=dataset.datasetMediaOfferId,
         timestamps=stamps,
         rows=Rows(list(times), list(chain.from_iterable(stats))),
-        media=_media_list(_load(bytes(platform.response.aggregationData))),
+        media=_media_list(aggregation),
         unknown_fields=set(),
         path="fast",
         video=_VIDEO_MARK in body,
+        tags=[_fyp_tag(t, names) for t in dataset.topFypTags or ()],
+    )
+
+
+def _fyp_tag(tag: _Tag, names: dict[str, str]) -> FypTag:
+    return FypTag(
+        tag.tagId,
+        names.get(tag.tagId),
+        tag.views,
+        tag.previewViews,
+        tag.interactionTime,
+        tag.previewInteractionTime,
     )
 
 
@@ -321,6 +346,37 @@ def _media_list(aggregation: Any) -> list[MediaOffer]:
     return [m for m in map(_media, raw) if m is not None]
 
 
+def _tag_names(aggregation: Any) -> dict[str, str]:
+    """Tag id -> name from ``aggregationData.tags`` (entries of another shape are skipped)."""
+    raw = aggregation.get("tags") if isinstance(aggregation, dict) else None
+    entries = raw if isinstance(raw, list) else []
+    return {
+        str(t["id"]): t["tag"]
+        for t in entries
+        if isinstance(t, dict) and type(t.get("id")) in (str, int) and isinstance(t.get("tag"), str)
+    }
+
+
+_TAG_COUNTS = ("views", "previewViews", "interactionTime", "previewInteractionTime")
+
+
+def _parse_tags(raw: Any, names: dict[str, str], ctx: RequestContext) -> list[FypTag]:
+    """``dataset.topFypTags`` checked: a list of ``{tagId, views, previewViews,
+    interactionTime, previewInteractionTime}`` (a numeric ``tagId`` is read as text)."""
+    if raw is None:
+        return []
+    if type(raw) is not list:
+        raise FanslyMalformedAnswerError("dataset.topFypTags is not a list", ctx)
+    tags = []
+    for tag in raw:
+        if type(tag) is not dict or type(tag.get("tagId")) not in (str, int):
+            raise FanslyMalformedAnswerError("a topFypTags entry has no tagId", ctx)
+        tag_id = str(tag["tagId"])
+        counts = (checked_int(tag.get(k), f"topFypTags {k}", ctx) for k in _TAG_COUNTS)
+        tags.append(FypTag(tag_id, names.get(tag_id), *counts))
+    return tags
+
+
 def _optional_int(dataset: dict[str, Any], key: str, ctx: RequestContext) -> int | None:
     return None if dataset.get(key) is None else checked_int(dataset[key], f"dataset.{key}", ctx)
 
@@ -332,6 +388,7 @@ def parse_dataset(response: Any, ctx: RequestContext) -> StatsResponse:
         raise FanslyMalformedAnswerError("the answer has no dataset.datapoints", ctx)
     rows, unknown, stamps = parse_datapoints(dataset["datapoints"], ctx)
     media_offer = dataset.get("datasetMediaOfferId")
+    aggregation = response.get("aggregationData")
     return StatsResponse(
         period=checked_int(dataset.get("period"), "dataset.period", ctx),
         date_after=checked_int(dataset.get("dateAfter"), "dataset.dateAfter", ctx),
@@ -340,10 +397,11 @@ def parse_dataset(response: Any, ctx: RequestContext) -> StatsResponse:
         media_offer_id=media_offer if isinstance(media_offer, str) else None,
         timestamps=stamps,
         rows=rows,
-        media=_media_list(response.get("aggregationData")),
+        media=_media_list(aggregation),
         unknown_fields=unknown,
         path="careful",
         video=any(getattr(s, f) is not None for s in rows.stats for f in VIDEO_FIELDS),
+        tags=_parse_tags(dataset.get("topFypTags"), _tag_names(aggregation), ctx),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-__all__ = ["Datapoint", "MediaOffer", "MediaStats"]
+__all__ = ["Datapoint", "FypTag", "MediaOffer", "MediaStats", "TagWindow"]
 
 
 class Datapoint(NamedTuple):
@@ -38,6 +38,29 @@ class MediaOffer:
     duration_s: float | None = None
 
 
+@dataclass(frozen=True)
+class FypTag:
+    """A content tag that brought For-You-page traffic over an answer's window
+    (``dataset.topFypTags``), named from ``aggregationData.tags`` when the answer does."""
+
+    tag_id: str
+    name: str | None
+    views: int
+    preview_views: int
+    interaction_time_ms: int
+    preview_interaction_time_ms: int
+
+
+@dataclass(frozen=True)
+class TagWindow:
+    """The tags one answer reported and the window ``[after, before)`` it covered (a cut
+    answer covers less than was asked; its older part is another answer)."""
+
+    after: int
+    before: int
+    tags: tuple[FypTag, ...]
+
+
 @dataclass
 class MediaStats:
     """The statistics of ``[after, before)`` for one media offer, and its metadata.
@@ -60,6 +83,8 @@ class MediaStats:
     requests: int = 0
     #: whether an answer may have carried video fields (else those columns are all null)
     video: bool = False
+    #: each answer's For-You-page tags with the window it covered (answers without any: none)
+    tags: list[TagWindow] = field(default_factory=list)
 
     @property
     def datapoints(self) -> list[Datapoint]:

@@ -165,6 +165,7 @@ class ChunkFetcher:
             return
         sink.reuse(resume.tables())
         sink.staging.extra = resume.tables
+        sink.staging.extra_tags = resume.tag_rows
         for reused in resume.taken:
             requests[(reused.piece.media_offer_id, day_of(reused.piece.after))] += (
                 reused.piece.requests

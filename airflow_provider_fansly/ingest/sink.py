@@ -16,8 +16,10 @@ from datetime import date
 import pyarrow as pa
 
 from airflow_provider_fansly.client.models import MediaOffer, MediaStats
-from airflow_provider_fansly.storage.columns import stats_table, with_partitions
+from airflow_provider_fansly.exceptions import FanslyDataError
+from airflow_provider_fansly.storage.columns import TagRow, stats_table, tag_rows, with_partitions
 from airflow_provider_fansly.storage.rules import (
+    NOTHING_PUBLISHED,
     UnknownStatTypes,
     rows_schema,
     validate_by_media_offer,
@@ -69,6 +71,7 @@ class RowSink:
         self.fetched_at = fetched_at_ms
         self.pending: list[pa.Table] = []
         self.pieces: list[Piece] = []
+        self.pending_tags: list[TagRow] = []
         self.reused_rows = 0
         self.media: dict[str, MediaOffer] = {}
         #: staged rows per (media offer, UTC day), for the fetch log
@@ -86,6 +89,7 @@ class RowSink:
             Piece(r.media_offer_id, r.after, r.before, r.requests, self.fetched_at) for r in results
         )
         self.media.update((m.id, m) for r in results for m in r.media)
+        self.pending_tags.extend(tag_rows(results, self.fetched_at))
         if sum(t.num_rows for t in self.pending) < VALIDATION_BATCH_ROWS:
             return {}
         return self._validate()
@@ -113,7 +117,9 @@ class RowSink:
             return {}
         table = pa.concat_tables(self.pending)
         pieces, self.pieces, self.pending = self.pieces, [], []
+        tags, self.pending_tags = self.pending_tags, []
         media = [self.media[m] for m in {p.media_offer_id for p in pieces} if m in self.media]
+        self._check_tags(tags)
         if self.quarantine:
             table, unknown, failed = validate_by_media_offer(table, self.schema, self.policy)
             self._set_apart(failed)
@@ -121,9 +127,23 @@ class RowSink:
         else:
             table, unknown = validate_table(table, self.schema, self.policy)
         staged = with_partitions(table, self.period)
-        self.staging.add(staged, pieces, media)
+        tags = [t for t in tags if t.media_offer_id not in self.invalid]
+        self.staging.add(staged, pieces, media, tags)
         self._count(staged)
         return unknown
+
+    def _check_tags(self, tags: list[TagRow]) -> None:
+        """A tag's numbers are counts: a negative one fails the task, or sets its media offer
+        apart under quarantine, like any invalid row."""
+        bad = sorted({t.media_offer_id for t in tags if min(t[5:9]) < 0})
+        if not bad:
+            return
+        report = "topFypTags with a negative number (views, preview views or interaction time)"
+        if not self.quarantine:
+            raise FanslyDataError(
+                f"{report} for media offer(s) {', '.join(bad)}{NOTHING_PUBLISHED}"
+            )
+        self._set_apart(dict.fromkeys(bad, report))
 
     def _set_apart(self, failed: dict[str, str]) -> None:
         """Leave media offers out of the commit, their rows staged earlier included."""

@@ -1,7 +1,10 @@
-"""A task's commit: its rows into ``media_stats`` in one transaction, then its metadata and log.
+"""A task's commit: its rows into ``media_stats`` in one transaction, then its tags, its
+metadata and its log.
 
 The order matters for what a crash leaves. The data commit is the one that counts and is
-atomic across every partition; the ``media_offers`` merge and the fetch log append follow.
+atomic across every partition; the ``fyp_tags`` replace, the ``media_offers`` merge and the
+fetch log append follow. Delta has no transaction across tables: a task that dies before its
+fetch log leaves its window unmarked, and its rerun replaces the same rows and tags.
 A task that dies after the data commit leaves rows the fetch log does not claim yet: coverage
 reports the days as a gap and the rerun replaces the same rows, so nothing is doubled.
 
@@ -25,11 +28,14 @@ from airflow_provider_fansly.exceptions import FanslyCommitConflictError
 from airflow_provider_fansly.storage import layout
 from airflow_provider_fansly.storage.delta import (
     FETCH_LOG_TABLE,
+    FYP_TAGS_TABLE,
     ConflictRetry,
     append,
     mark_gone,
     merge_media_offers,
+    open_table,
     replace_rows,
+    replace_tags,
 )
 from airflow_provider_fansly.storage.fetch_log import GONE, INVALID, TaskFetch, log_rows
 from airflow_provider_fansly.storage.location import Location
@@ -78,6 +84,7 @@ def commit_task(
     version, retried = None, 0
     if task.media_offer_ids:  # else every media offer answered gone: nothing to replace
         version, retried = _replace(location, staging, task)
+        retried += _replace_tags(location, staging, task)
     merged = _metadata(location, offers, task, gone, version)
     done = replace(task, table_version=version)
     entries = log_rows(done, rows, requests)
@@ -108,6 +115,18 @@ def _replace(location: Location, staging: Staging, task: TaskFetch) -> tuple[int
     stats = replace_rows(location, staging.reader, predicate, metadata)
     _restatements(location, predicate, stats.version, task)
     return stats.version, stats.retries
+
+
+def _replace_tags(location: Location, staging: Staging, task: TaskFetch) -> int:
+    """Replace the task's answers in ``fyp_tags`` (after the rows, before the fetch log that
+    marks the window complete); return the conflicts retried. No table is made for none."""
+    tags = staging.tag_table(task.account_id, task.period)
+    if not tags.num_rows and open_table(location, FYP_TAGS_TABLE) is None:
+        return 0
+    predicate = layout.tags_predicate(
+        task.account_id, task.media_offer_ids, task.period, *task.window
+    )
+    return replace_tags(location, tags, predicate, METADATA_RETRY).retries
 
 
 def _metadata(

@@ -31,6 +31,7 @@ from airflow_provider_fansly.storage.columns import (
     ASSET_LINKS_SCHEMA,
     CREDIT_LEDGER_SCHEMA,
     FETCH_LOG_SCHEMA,
+    FYP_TAGS_SCHEMA,
     MEDIA_OFFERS_SCHEMA,
     MEDIA_STATS_SCHEMA,
     PARTITION_COLUMNS,
@@ -43,6 +44,7 @@ __all__ = [
     "ASSET_LINKS_TABLE",
     "CREDIT_LEDGER_TABLE",
     "FETCH_LOG_TABLE",
+    "FYP_TAGS_TABLE",
     "MEDIA_OFFERS_TABLE",
     "MEDIA_STATS_TABLE",
     "QUALITY_RESULTS_TABLE",
@@ -57,6 +59,7 @@ __all__ = [
     "merge_media_offers",
     "open_table",
     "replace_rows",
+    "replace_tags",
     "table_at",
 ]
 
@@ -73,6 +76,7 @@ class TableSpec:
 
 
 MEDIA_STATS_TABLE = TableSpec(layout.MEDIA_STATS_DIR, MEDIA_STATS_SCHEMA, tuple(PARTITION_COLUMNS))
+FYP_TAGS_TABLE = TableSpec(layout.FYP_TAGS_DIR, FYP_TAGS_SCHEMA, tuple(PARTITION_COLUMNS))
 MEDIA_OFFERS_TABLE = TableSpec(layout.MEDIA_OFFERS_DIR, MEDIA_OFFERS_SCHEMA)
 FETCH_LOG_TABLE = TableSpec(layout.FETCH_LOG_DIR, FETCH_LOG_SCHEMA, ("period_ms",))
 CREDIT_LEDGER_TABLE = TableSpec(layout.CREDIT_LEDGER_DIR, CREDIT_LEDGER_SCHEMA)
@@ -218,6 +222,32 @@ def committing(
     raise AssertionError("unreachable: max_tries bounds the loop")
 
 
+def _overwrite(
+    location: Location,
+    spec: TableSpec,
+    rows: Callable[[], Any],
+    predicate: str,
+    metadata: dict[str, str],
+    retry: ConflictRetry,
+) -> Commit:
+    """Replace exactly the rows ``predicate`` selects with ``rows()``, in one commit across
+    every partition. ``rows`` is called per try: it returns a fresh stream."""
+
+    def write(table: DeltaTable) -> None:
+        write_deltalake(
+            table,
+            rows(),
+            mode="overwrite",
+            schema_mode=_schema_mode(table, spec),
+            predicate=predicate,
+            partition_by=list(spec.partition_by),
+            writer_properties=WRITER_PROPERTIES,
+            commit_properties=CommitProperties(custom_metadata=metadata),
+        )
+
+    return committing(location, spec, write, f"the {spec.name} commit", retry)
+
+
 def replace_rows(
     location: Location,
     rows: Callable[[], Any],
@@ -225,22 +255,15 @@ def replace_rows(
     metadata: dict[str, str],
     retry: ConflictRetry = ConflictRetry(),
 ) -> Commit:
-    """Replace exactly the ``media_stats`` rows ``predicate`` selects with ``rows()``, in one
-    commit across every partition. ``rows`` is called per try: it returns a fresh stream."""
+    """Replace exactly the ``media_stats`` rows ``predicate`` selects with ``rows()``."""
+    return _overwrite(location, MEDIA_STATS_TABLE, rows, predicate, metadata, retry)
 
-    def write(table: DeltaTable) -> None:
-        write_deltalake(
-            table,
-            rows(),
-            mode="overwrite",
-            schema_mode=_schema_mode(table, MEDIA_STATS_TABLE),
-            predicate=predicate,
-            partition_by=list(MEDIA_STATS_TABLE.partition_by),
-            writer_properties=WRITER_PROPERTIES,
-            commit_properties=CommitProperties(custom_metadata=metadata),
-        )
 
-    return committing(location, MEDIA_STATS_TABLE, write, "the media_stats commit", retry)
+def replace_tags(
+    location: Location, rows: pa.Table, predicate: str, retry: ConflictRetry = ConflictRetry()
+) -> Commit:
+    """Replace exactly the ``fyp_tags`` rows ``predicate`` selects with ``rows``."""
+    return _overwrite(location, FYP_TAGS_TABLE, lambda: rows, predicate, {}, retry)
 
 
 def merge_media_offers(

@@ -5,6 +5,7 @@
     {output_path}/
       media_stats/      Delta, partitioned period_ms=/dt=  the datapoints, a row per bucket and type
       media_offers/     Delta                              a row per media offer: its metadata
+      fyp_tags/         Delta, partitioned period_ms=/dt=  the For-You-page tags of each answer
       fetch_log/        Delta, partitioned period_ms=      what each task fetched, per media offer
                                                            and day: the lake's coverage
       credit_ledger/    Delta                              what each try reserved and spent
@@ -51,6 +52,7 @@ CREDIT_LEDGER_DIR = "credit_ledger"
 RESTATEMENTS_DIR = "restatements"
 QUALITY_RESULTS_DIR = "quality_results"
 ASSET_LINKS_DIR = "asset_links"
+FYP_TAGS_DIR = "fyp_tags"
 STAGING_DIR = "_staging"
 
 #: The fetch log's statuses: fetched whole; answered gone (deleted or not found, nothing
@@ -79,6 +81,32 @@ def _iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def _owned(
+    account_id: str, media_offer_ids: Sequence[str], period: int, after: int, before: int
+) -> str:
+    """The clauses of what one task owns in a table partitioned by period and day."""
+    days = days_of(after, before)
+    ordered = sorted(set(media_offer_ids))
+    ids = ", ".join(_quoted(i) for i in ordered)
+    return (
+        f"account_id = {_quoted(account_id)} AND media_offer_id IN ({ids}) "
+        f"AND media_offer_id >= {_quoted(ordered[0])} AND media_offer_id <= {_quoted(ordered[-1])} "
+        f"AND period_ms = {int(period)} "
+        f"AND dt >= '{days[0].isoformat()}' AND dt <= '{days[-1].isoformat()}'"
+    )
+
+
+def tags_predicate(
+    account_id: str, media_offer_ids: Sequence[str], period: int, after: int, before: int
+) -> str:
+    """Return the SQL predicate of the ``fyp_tags`` rows one task owns: its answers, whose
+    windows lie inside its own (``dt`` is the day a window starts)."""
+    return (
+        f"{_owned(account_id, media_offer_ids, period, after, before)} "
+        f"AND window_start >= '{_iso(after)}' AND window_end <= '{_iso(before)}'"
+    )
+
+
 def replace_predicate(
     account_id: str, media_offer_ids: Sequence[str], period: int, after: int, before: int
 ) -> str:
@@ -90,13 +118,7 @@ def replace_predicate(
     cannot use past a few dozen values: with it, a commit conflicts with a concurrent one
     only when their batches' id ranges overlap (``batches()`` cuts disjoint ranges).
     """
-    days = days_of(after, before)
-    ordered = sorted(set(media_offer_ids))
-    ids = ", ".join(_quoted(i) for i in ordered)
     return (
-        f"account_id = {_quoted(account_id)} AND media_offer_id IN ({ids}) "
-        f"AND media_offer_id >= {_quoted(ordered[0])} AND media_offer_id <= {_quoted(ordered[-1])} "
-        f"AND period_ms = {int(period)} "
-        f"AND dt >= '{days[0].isoformat()}' AND dt <= '{days[-1].isoformat()}' "
+        f"{_owned(account_id, media_offer_ids, period, after, before)} "
         f"AND bucket_start >= '{_iso(after)}' AND bucket_start < '{_iso(before)}'"
     )

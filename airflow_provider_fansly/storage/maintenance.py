@@ -22,6 +22,7 @@ from airflow_provider_fansly.storage import layout
 from airflow_provider_fansly.storage.delta import (
     CREDIT_LEDGER_TABLE,
     FETCH_LOG_TABLE,
+    FYP_TAGS_TABLE,
     MEDIA_OFFERS_TABLE,
     MEDIA_STATS_TABLE,
     QUALITY_RESULTS_TABLE,
@@ -68,6 +69,7 @@ def maintain(
     for spec in (
         MEDIA_STATS_TABLE,
         MEDIA_OFFERS_TABLE,
+        FYP_TAGS_TABLE,
         FETCH_LOG_TABLE,
         CREDIT_LEDGER_TABLE,
         RESTATEMENTS_TABLE,

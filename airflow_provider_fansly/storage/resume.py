@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 
 from airflow_provider_fansly.client.models import MediaOffer
 from airflow_provider_fansly.storage import layout
+from airflow_provider_fansly.storage.columns import TagRow
 from airflow_provider_fansly.storage.staging import STAGING_FORMAT, Piece
 from airflow_provider_fansly.storage.store import Store
 
@@ -44,6 +45,8 @@ class Resume:
     pieces: dict[str, list[Reused]] = field(default_factory=dict)
     media: dict[str, MediaOffer] = field(default_factory=dict)
     taken: list[Reused] = field(default_factory=list)
+    #: the tags each staged file's manifest holds
+    file_tags: dict[str, list[TagRow]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, store: Store, key: str, oldest_ms: int) -> Resume:
@@ -51,6 +54,7 @@ class Resume:
         after ``oldest_ms``, the newest where two overlap."""
         found: list[Reused] = []
         media: dict[str, MediaOffer] = {}
+        file_tags: dict[str, list[TagRow]] = {}
         attempts = store.listdir(f"{layout.STAGING_DIR}/{key}")
         for attempt in attempts:
             folder = layout.staging_dir(key, attempt)
@@ -71,6 +75,7 @@ class Resume:
                         continue
                     read = [Reused(Piece.from_json(p), parquet) for p in manifest["pieces"]]
                     offers = [MediaOffer(**m) for m in manifest["media"]]
+                    file_tags[parquet] = [TagRow(*t) for t in manifest["tags"]]
                 except (ValueError, KeyError, TypeError, AttributeError) as error:
                     # cut short by a kill, or not a manifest at all
                     log.warning("Ignoring the unreadable staging manifest %s: %s", name, error)
@@ -92,7 +97,7 @@ class Resume:
                 len(found),
                 sum(len(v) for v in pieces.values()),
             )
-        return cls(store, dict(pieces), media)
+        return cls(store, dict(pieces), media, file_tags=file_tags)
 
     def take(self, media_offer_id: str, after: int, before: int) -> bool:
         """Reuse the staged buckets of ``[after, before)`` if earlier tries hold all of them."""
@@ -129,6 +134,24 @@ class Resume:
             by_file[reused.file].append(reused.piece)
         for file, pieces in by_file.items():
             yield _select(self.store.read_table(file), _merged(pieces))
+
+    def tag_rows(self) -> list[TagRow]:
+        """The tags staged with the pieces taken: those whose window the taken pieces of
+        their file hold in full."""
+        by_file: dict[str, list[Piece]] = defaultdict(list)
+        for reused in self.taken:
+            by_file[reused.file].append(reused.piece)
+        return [
+            tag
+            for file, pieces in by_file.items()
+            for tag in self.file_tags.get(file, ())
+            if any(
+                p.media_offer_id == tag.media_offer_id
+                and p.after <= tag.window_start_ms
+                and tag.window_end_ms <= p.before
+                for p in _merged(pieces)
+            )
+        ]
 
 
 def _overlap(a: Piece, b: Piece) -> bool:

@@ -34,7 +34,12 @@ import pyarrow.dataset as ds
 
 from airflow_provider_fansly.client.models import MediaOffer
 from airflow_provider_fansly.storage import layout
-from airflow_provider_fansly.storage.columns import MEDIA_STATS_SCHEMA
+from airflow_provider_fansly.storage.columns import (
+    FYP_TAGS_SCHEMA,
+    MEDIA_STATS_SCHEMA,
+    TagRow,
+    fyp_tags_table,
+)
 from airflow_provider_fansly.storage.store import Store
 
 __all__ = ["READERS", "SPILL_ROWS", "STAGING_FORMAT", "Piece", "Staging"]
@@ -44,14 +49,15 @@ _READ_BATCH_ROWS = 131_072
 READERS = "_readers"
 SPILL_ROWS = 400_000
 #: Bump when what a manifest says, or how, changes.
-_MANIFEST_VERSION = 2
+_MANIFEST_VERSION = 3
 
 
 def _format() -> str:
     """The manifest version and a digest of what a staged file relies on: the Parquet schema
-    of its rows and the fields of the media metadata beside them."""
+    of its rows, and the fields of the media metadata and the tags beside them."""
     media = [(f.name, str(f.type)) for f in fields(MediaOffer)]
-    shape = f"{MEDIA_STATS_SCHEMA.to_string(show_schema_metadata=False)}|{media}"
+    tags = f"{TagRow._fields}|{FYP_TAGS_SCHEMA.to_string(show_schema_metadata=False)}"
+    shape = f"{MEDIA_STATS_SCHEMA.to_string(show_schema_metadata=False)}|{media}|{tags}"
     return f"{_MANIFEST_VERSION}:{hashlib.sha256(shape.encode()).hexdigest()[:12]}"
 
 
@@ -86,6 +92,7 @@ class _Held:
     table: pa.Table
     pieces: list[Piece]
     media: list[MediaOffer]
+    tags: list[TagRow]
 
 
 class Staging:
@@ -105,6 +112,9 @@ class Staging:
         self.exclude: set[str] = set()
         #: other tries' folders this try reuses pieces of (marked as read)
         self.reading: set[str] = set()
+        #: every tag this try staged (few: kept in memory too), and those reused, read on demand
+        self.tags: list[TagRow] = []
+        self.extra_tags: Callable[[], list[TagRow]] | None = None
 
     @property
     def name(self) -> str:
@@ -119,10 +129,15 @@ class Staging:
             self.reading.add(folder)
 
     def add(
-        self, table: pa.Table, pieces: Sequence[Piece] = (), media: Sequence[MediaOffer] = ()
+        self,
+        table: pa.Table,
+        pieces: Sequence[Piece] = (),
+        media: Sequence[MediaOffer] = (),
+        tags: Sequence[TagRow] = (),
     ) -> None:
-        """Take one batch of validated rows and the pieces it completes."""
-        held = _Held(table.cast(MEDIA_STATS_SCHEMA), list(pieces), list(media))
+        """Take one batch of validated rows, the pieces it completes and their tags."""
+        held = _Held(table.cast(MEDIA_STATS_SCHEMA), list(pieces), list(media), list(tags))
+        self.tags.extend(tags)
         self.rows += table.num_rows
         if self.rows <= self.spill_rows:
             self.held.append(held)
@@ -149,6 +164,7 @@ class Staging:
                 "rows": item.table.num_rows,
                 "pieces": [p.to_json() for p in item.pieces],
                 "media": [asdict(m) for m in item.media],
+                "tags": [list(t) for t in item.tags],
             },
         )
         self.files.append(f"{name}.parquet")
@@ -156,6 +172,13 @@ class Staging:
     def reader(self) -> pa.RecordBatchReader:
         """A fresh stream of every row (one per commit try), in bounded batches."""
         return pa.RecordBatchReader.from_batches(MEDIA_STATS_SCHEMA, self._batches())
+
+    def tag_table(self, account_id: str, period: int) -> pa.Table:
+        """Every tag the commit holds: staged by this try or reused (none of an excluded media
+        offer)."""
+        rows = [*self.tags, *(self.extra_tags() if self.extra_tags else ())]
+        kept = [r for r in rows if r.media_offer_id not in self.exclude]
+        return fyp_tags_table(account_id, period, kept)
 
     def keep(self, rows: pa.Table) -> pa.Table:
         """The rows of ``rows`` that go into the commit (none of an excluded media offer)."""
@@ -189,7 +212,8 @@ class Staging:
         try's folder and the folders it reused (their pieces are in the table now), unless
         another try still reads one; after a failure keep this try's folder for the retry."""
         self.held.clear()
-        self.extra = None
+        self.extra = self.extra_tags = None
+        self.tags.clear()
         for folder in self.reading:
             self.store.remove(f"{folder}/{READERS}/{self.name}")
         if not committed:

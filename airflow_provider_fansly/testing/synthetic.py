@@ -19,12 +19,15 @@ __all__ = [
     "ANOMALIES",
     "FAR_PAST_MS",
     "STAT_TYPES_SERVED",
+    "TAG_NAMES",
     "anomaly_day",
     "bucket_stats",
     "expected_rows",
+    "fyp_tags",
     "hour_share",
     "is_video",
     "media_entry",
+    "media_tags",
 ]
 
 #: Media offer id prefixes and what their numbers do on anomaly days (:func:`anomaly_day`),
@@ -199,6 +202,38 @@ def expected_rows(
                 {"account_id": account, "media_offer_id": media, "bucket_start_ms": ts, **columns}
             )
     return rows
+
+
+#: The tags the emulator's media offers draw from: id -> name.
+TAG_NAMES = {
+    "7001": "cosplay",
+    "7002": "fitness",
+    "7003": "asmr",
+    "7004": "behindthescenes",
+    "7005": "gaming",
+    "7006": "travel",
+}
+_TAG_IDS = tuple(TAG_NAMES)
+_TAG_COUNTS = ("views", "previewViews", "interactionTime", "previewInteractionTime")
+
+
+def media_tags(account: str, media: str) -> list[tuple[str, float]]:
+    """The tags that bring a media offer For-You-page traffic, each with its share of that
+    traffic (0 to 3 tags; the shares sum below 1)."""
+    d = _digest(account, media, "tags")
+    count = d[0] % 4
+    picked = sorted({_TAG_IDS[b % len(_TAG_IDS)] for b in d[1 : 1 + count]})
+    return [(tag, (10 + d[8 + i] % 20) / 100) for i, tag in enumerate(picked)]
+
+
+def fyp_tags(account: str, media: str, buckets: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """``topFypTags`` over an answer's buckets (their stats as served): each tag's share of
+    the For-You-page (stat type 0) numbers, summed, so a tag's views never exceed FYP views."""
+    fyp = [s for stats in buckets for s in stats if s["type"] == 0]
+    return [
+        {"tagId": tag, **{k: sum(int(s[k] * share) for s in fyp) for k in _TAG_COUNTS}}
+        for tag, share in media_tags(account, media)
+    ]
 
 
 def media_entry(account: str, media: str) -> dict[str, Any]:

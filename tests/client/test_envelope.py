@@ -348,3 +348,41 @@ def test_media_metadata_carries_type_and_duration() -> None:
     video, image = parse_media_stats(200, body(ok(response)), {}, CTX).media
     assert (video.media_type, video.duration_s) == (2, 12.5)
     assert (image.media_type, image.duration_s) == (1, None)
+
+
+TAG = {"tagId": "7001", "views": 5, "previewViews": 2, "interactionTime": 900,
+       "previewInteractionTime": 40}  # fmt: skip
+
+
+def tagged(tags: Any, names: Any = None) -> bytes:
+    response = dataset([{"timestamp": 0, "stats": [STAT]}], topFypTags=tags)
+    response["aggregationData"]["tags"] = names or []
+    return body(ok(response))
+
+
+def test_fyp_tags_are_read_on_both_paths_with_their_names() -> None:
+    names = [{"id": "7001", "tag": "cosplay", "viewCount": 5}, "junk"]
+    fast = parse_media_stats(200, tagged([TAG], names), {}, CTX)
+    careful = parse_dataset(unwrap(200, tagged([TAG], names), {}, CTX), CTX)
+    assert fast.path == "fast" and fast.tags == careful.tags
+    (tag,) = fast.tags
+    assert (tag.tag_id, tag.name, tag.views, tag.preview_interaction_time_ms) == (
+        "7001", "cosplay", 5, 40,
+    )  # fmt: skip
+    unnamed = parse_media_stats(200, tagged([{**TAG, "tagId": 7002}]), {}, CTX).tags[0]
+    assert (unnamed.tag_id, unnamed.name) == ("7002", None)  # a numeric id is read as text
+
+
+@pytest.mark.parametrize(
+    "tags",
+    [
+        {"tagId": "1"},
+        ["x"],
+        [{**TAG, "views": "many"}],
+        [{k: v for k, v in TAG.items() if k != "tagId"}],
+    ],
+    ids=["not-a-list", "entry-not-object", "count-string", "no-tag-id"],
+)
+def test_broken_fyp_tags_are_malformed(tags: Any) -> None:
+    with pytest.raises(exc.FanslyMalformedAnswerError, match="topFypTags"):
+        parse_media_stats(200, tagged(tags), {}, CTX)

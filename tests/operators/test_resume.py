@@ -12,7 +12,7 @@ from fansly_probe import build_dag
 from airflow_provider_fansly.client.windows import HOUR_MS, request_count
 from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT, Emulator
 from tests.conftest import LogText
-from tests.lake import lake_rows, table, truth
+from tests.lake import lake_rows, lake_tags, table, tag_truth, truth
 
 D0 = 1_767_225_600_000  # 2026-01-01T00:00Z
 IDS = ["r1", "r2", "r3", "r4", "r5"]
@@ -53,6 +53,8 @@ def test_an_outage_at_80_percent_costs_the_retry_only_what_is_missing(
     assert summary["reused_requests"] >= PASSED
     assert summary["reused_requests"] + summary["requests"] - summary["retries"] >= NEEDED
     assert lake_rows(tmp_path, HOUR_MS) == truth(DEFAULT_ACCOUNT, IDS, AFTER, BEFORE, HOUR_MS)
+    tags = tag_truth(DEFAULT_ACCOUNT, fansly_conn.state.log, 100)
+    assert tags and lake_tags(tmp_path) == tags  # the reused pieces' tags came with them
     assert not (tmp_path / "_staging").exists() or not any((tmp_path / "_staging").iterdir())
     logged = logs()
     assert "for a retry to reuse" in logged and "not bought again" in logged

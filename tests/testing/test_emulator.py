@@ -160,3 +160,20 @@ def test_command_line_emulator_serves_and_takes_faults_over_http(cli_emulator: s
     assert (
         httpx.post(f"{cli_emulator}/_emulator/faults", json=[{"kind": "nope"}]).status_code == 400
     )
+
+
+def test_fyp_tags_never_exceed_the_for_you_page_numbers_of_the_same_buckets() -> None:
+    from airflow_provider_fansly.testing.emulator.answers import dataset as answer
+    from airflow_provider_fansly.testing.synthetic import TAG_NAMES
+
+    seen = 0
+    for media in [f"t{i}" for i in range(30)]:
+        response = answer("fansly_demo", media, D0, D0 + 20 * DAY_MS, DAY_MS)
+        fyp = [s for p in response["dataset"]["datapoints"] for s in p["stats"] if s["type"] == 0]
+        names = {t["id"]: t["tag"] for t in response["aggregationData"]["tags"]}
+        for tag in response["dataset"]["topFypTags"]:
+            seen += 1
+            assert names[tag["tagId"]] == TAG_NAMES[tag["tagId"]]
+            for key in ("views", "previewViews", "interactionTime", "previewInteractionTime"):
+                assert 0 <= tag[key] <= sum(s[key] for s in fyp)
+    assert seen > 10

@@ -7,7 +7,13 @@ from typing import Any
 
 from airflow_provider_fansly.client.datapoints import STAT_FIELDS
 from airflow_provider_fansly.client.windows import DATAPOINT_LIMIT
-from airflow_provider_fansly.testing.synthetic import FAR_PAST_MS, bucket_stats, media_entry
+from airflow_provider_fansly.testing.synthetic import (
+    FAR_PAST_MS,
+    TAG_NAMES,
+    bucket_stats,
+    fyp_tags,
+    media_entry,
+)
 
 __all__ = ["dataset", "day_numbers", "envelope", "error", "graph_error", "platform"]
 
@@ -68,15 +74,16 @@ def dataset(
 ) -> dict[str, Any]:
     """Build the ``response`` the platform gives for one media offer and window (asked at
     ``now_ms``, default now)."""
+    points: list[dict[str, Any]] = []
     if before < FAR_PAST_MS:
         zero = dict.fromkeys(STAT_FIELDS, 0)
         points = [{"timestamp": before // period * period, "stats": [{"type": 1, **zero}]}]
     else:
-        points = []
         for ts in _buckets(after, before, period, limit):
             stats = bucket_stats(account, media, period, ts, now_ms, anomaly_days)
             if stats is not None:
                 points.append({"timestamp": ts, "stats": stats})
+    tags = fyp_tags(account, media, [p["stats"] for p in points])
     return {
         "dataset": {
             "period": period,
@@ -84,13 +91,16 @@ def dataset(
             "dateAfter": after,
             "datapointLimit": limit,
             "datapoints": points,
-            "topFypTags": [],
+            "topFypTags": tags,
             "datasetMediaOfferId": media,
         },
         "aggregationData": {
             "accountMedia": [media_entry(account, media)],
             "accountMediaBundles": [],
-            "tags": [],
+            "tags": [
+                {"id": t["tagId"], "tag": TAG_NAMES[t["tagId"]], "viewCount": t["views"]}
+                for t in tags
+            ],
             "creatorMediaOfferLocations": [],
         },
     }

@@ -23,6 +23,7 @@ ANSWER_FAULTS = {
     "status",
 }
 DATA_FAULTS = {
+    "negative_tag",
     "negative_counts",
     "off_grid",
     "duplicate_bucket",
@@ -45,6 +46,10 @@ def corrupt(response: dict[str, Any], kind: str, period: int) -> None:
         return
     if kind == "wrong_media":
         response["dataset"]["datasetMediaOfferId"] += "-other"
+        return
+    if kind == "negative_tag":
+        for tag in response["dataset"]["topFypTags"][:1]:
+            tag["views"] = -1
         return
     if kind == "seconds":
         for point in response["dataset"]["datapoints"]:
