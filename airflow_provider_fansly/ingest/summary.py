@@ -29,6 +29,8 @@ class RunSummary:
     retries: int = 0
     rate_limited: int = 0
     rows: int = 0
+    #: the For-You-page tag rows committed to ``fyp_tags``
+    tags: int = 0
     days: int = 0
     table_version: int | None = None
     commit_conflicts: int = 0

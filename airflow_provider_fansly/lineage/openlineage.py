@@ -16,7 +16,16 @@ from urllib.parse import urlsplit
 if TYPE_CHECKING:
     from airflow.providers.openlineage.extractors import OperatorLineage
 
-__all__ = ["QualityLineage", "RunLineage", "operator_lineage", "quality_lineage"]
+__all__ = ["QualityLineage", "RunLineage", "Written", "operator_lineage", "quality_lineage"]
+
+
+@dataclass(frozen=True)
+class Written:
+    """Another table a run wrote: its URI, ``(name, type)`` of each column, the rows written."""
+
+    table_uri: str
+    columns: tuple[tuple[str, str], ...]
+    rows: int
 
 
 @dataclass(frozen=True)
@@ -31,6 +40,8 @@ class RunLineage:
     rows: int = 0
     #: ``(rule, passed)`` of each in-run validation rule, over what this run fetched.
     rules: tuple[tuple[str, bool], ...] = ()
+    #: the ``fyp_tags`` rows the run committed, if any
+    tags: Written | None = None
 
 
 def _namespace_and_name(uri: str) -> tuple[str, str]:
@@ -84,9 +95,25 @@ def operator_lineage(record: RunLineage | None) -> OperatorLineage:
         facets=facets,
         outputFacets={"outputStatistics": statistics(rowCount=record.rows)},
     )
+    outputs = [output]
+    if record.tags is not None:
+        tags_namespace, tags_name = _namespace_and_name(record.tags.table_uri)
+        tags_fields = [schema_dataset.SchemaDatasetFacetFields(name=c, type=t)
+                       for c, t in record.tags.columns]  # fmt: skip
+        outputs.append(
+            OutputDataset(
+                namespace=tags_namespace,
+                name=tags_name,
+                facets={
+                    "schema": schema_dataset.SchemaDatasetFacet(fields=tags_fields),
+                    "storage": facets["storage"],
+                },
+                outputFacets={"outputStatistics": statistics(rowCount=record.tags.rows)},
+            )
+        )
     api_namespace, api_name = _api_dataset(record)
     return OperatorLineage(
-        inputs=[Dataset(namespace=api_namespace, name=api_name)], outputs=[output]
+        inputs=[Dataset(namespace=api_namespace, name=api_name)], outputs=outputs
     )
 
 

@@ -32,7 +32,7 @@ from airflow_provider_fansly.ingest.inputs import (
 )
 from airflow_provider_fansly.ingest.policy import permanent_reason
 from airflow_provider_fansly.ingest.summary import RunSummary
-from airflow_provider_fansly.lineage.openlineage import RunLineage, operator_lineage
+from airflow_provider_fansly.lineage.openlineage import RunLineage, Written, operator_lineage
 from airflow_provider_fansly.links.fansly import LakePageLink
 from airflow_provider_fansly.operators.attempt import attempt, task_label
 
@@ -328,6 +328,7 @@ class MediaStatsOperator(BaseOperator):
         summary.rows, summary.days = sink.rows, len(days_of(*summary.window))
         summary.table_version, summary.commit_conflicts = done.version, done.conflicts
         summary.media_offers_updated = done.media_offers_updated
+        summary.tags = done.tags
 
     def _sink(self, staging: Staging, summary: RunSummary) -> RowSink:
         """The data path of this try: validate each fetched chunk and stage it."""
@@ -440,7 +441,8 @@ class MediaStatsOperator(BaseOperator):
 
 def _lineage(api_base_url: str, summary: dict[str, Any]) -> RunLineage:
     """What OpenLineage will need, as plain data: the listener may call it in a forked child."""
-    from airflow_provider_fansly.storage.columns import MEDIA_STATS_SCHEMA
+    from airflow_provider_fansly.storage.columns import FYP_TAGS_SCHEMA, MEDIA_STATS_SCHEMA
+    from airflow_provider_fansly.storage.layout import FYP_TAGS_DIR, MEDIA_STATS_DIR
     from airflow_provider_fansly.storage.rules import rows_schema, rules
 
     reports = list(summary["invalid"].values())
@@ -451,6 +453,13 @@ def _lineage(api_base_url: str, summary: dict[str, Any]) -> RunLineage:
         table_uri=summary["table"],
         columns=tuple((f.name, str(f.type)) for f in MEDIA_STATS_SCHEMA),
         rows=summary["rows"],
+        tags=Written(
+            summary["table"].removesuffix(MEDIA_STATS_DIR) + FYP_TAGS_DIR,
+            tuple((f.name, str(f.type)) for f in FYP_TAGS_SCHEMA),
+            summary["tags"],
+        )
+        if summary["tags"]
+        else None,
         rules=tuple(
             (rule, not any(rule in report for report in reports))
             for rule in rules(rows_schema(after, before, summary["period_ms"]))

@@ -58,6 +58,12 @@ class View:
         calendar = _calendar(lake, self.period, self.days, first, today)
         return lake, _coverage(calendar, self.account, first, last)
 
+    def tags(self, lake: Lake, coverage: dict[str, Any]) -> list[dict[str, Any]]:
+        """The top tags of each account shown, over the calendar's days."""
+        first, last = (date.fromisoformat(coverage[k]) for k in ("first", "last"))
+        found = summary.top_tags(lake, PERIODS[self.period], first, last)
+        return [t for t in found if self.account is None or t["account_id"] == self.account]
+
 
 def _authorized() -> list[Any]:
     """The checks every route runs: a user who may read DAGs and assets."""
@@ -177,6 +183,7 @@ def render_page(view: View, today: date | None = None) -> str:
             lakes=[lk.name for lk in _configured()],
             period=view.period,
             coverage=coverage,
+            tags=view.tags(lake, coverage),
             quality=summary.quality(lake),
             credits=summary.credits(lake).as_dict(),
             tables=summary.tables(lake),
@@ -226,6 +233,9 @@ def _api() -> APIRouter:
         "/gaps", _gaps, summary="One account's day: what is missing, and the command to fetch it"
     )
     api.add_api_route(
+        "/tags", _tags_json, summary="Each account's top For-You-page tags in the calendar's days"
+    )
+    api.add_api_route(
         "/quality", _quality, summary="The latest quality run per period, and its history"
     )
     api.add_api_route(
@@ -244,6 +254,16 @@ def _lakes() -> list[dict[str, Any]]:
 def _coverage_json(view: Annotated[View, Depends()]) -> dict[str, Any]:
     lake, coverage = view.coverage()
     return {"lake": lake.name, "period": view.period} | coverage
+
+
+def _tags_json(view: Annotated[View, Depends()]) -> dict[str, Any]:
+    lake, coverage = view.coverage()
+    keep = ("first", "last")
+    return (
+        {"lake": lake.name, "period": view.period}
+        | {k: coverage[k] for k in keep}
+        | {"accounts": view.tags(lake, coverage)}
+    )
 
 
 def _gaps(

@@ -1,7 +1,8 @@
-"""What the page shows beside the calendar: the quality runs, the credits, the tables.
+"""What the page shows beside the calendar: the top tags, the quality runs, the credits, the
+tables.
 
-Each reads one small table of the lake (``quality_results``, ``credit_ledger``) or a Delta
-log, never ``media_stats``' data files.
+Each reads one small table of the lake (``fyp_tags`` for the days on screen,
+``quality_results``, ``credit_ledger``) or a Delta log, never ``media_stats``' data files.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 import polars as pl
+import pyarrow.compute as pc
 
 from airflow_provider_fansly.storage.delta import (
     CREDIT_LEDGER_TABLE,
     FETCH_LOG_TABLE,
+    FYP_TAGS_TABLE,
     MEDIA_STATS_TABLE,
     QUALITY_RESULTS_TABLE,
     RESTATEMENTS_TABLE,
@@ -23,7 +26,7 @@ from airflow_provider_fansly.storage.delta import (
 from airflow_provider_fansly.storage.ledger import spent_by_day
 from airflow_provider_fansly.storage.location import Location
 
-__all__ = ["Credits", "credits", "quality", "tables"]
+__all__ = ["Credits", "credits", "quality", "tables", "top_tags"]
 
 _WORST = {"passed": 0, "warned": 1, "failed": 2}
 _MAINTENANCE = {"OPTIMIZE": "compacted", "VACUUM END": "vacuumed"}
@@ -34,6 +37,35 @@ TABLES = (
     RESTATEMENTS_TABLE,
     QUALITY_RESULTS_TABLE,
 )
+
+
+def top_tags(
+    location: Location, period: int, first: date, last: date, most: int = 5
+) -> list[dict[str, Any]]:
+    """Per account, the ``most`` tags that brought the most For-You-page views in the answers
+    whose windows start from ``first`` to ``last`` (the latest answer of each window)."""
+    table = open_table(location, FYP_TAGS_TABLE)
+    if table is None:
+        return []
+    days = (pc.field("period_ms") == period) & (pc.field("dt") >= first) & (pc.field("dt") <= last)
+    window = ["account_id", "media_offer_id", "window_start", "window_end", "tag_id"]
+    columns = [*window, "tag_name", "views", "fetched_at"]
+    found = pl.DataFrame(pl.from_arrow(table.to_pyarrow_dataset().to_table(columns, filter=days)))
+    ranked = (
+        found.sort("fetched_at")
+        .unique(window, keep="last")
+        .group_by("account_id", "tag_id")
+        .agg(
+            pl.col("tag_name").last(),
+            pl.col("views").sum(),
+            pl.col("media_offer_id").n_unique().alias("media_offers"),
+        )
+        .sort(["account_id", "views", "tag_id"], descending=[False, True, False])
+    )
+    return [
+        {"account_id": account, "tags": group.drop("account_id").head(most).to_dicts()}
+        for (account,), group in ranked.group_by("account_id", maintain_order=True)
+    ]
 
 
 def quality(location: Location, runs: int = 10) -> list[dict[str, Any]]:

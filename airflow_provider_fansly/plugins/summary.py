@@ -18,13 +18,14 @@ from airflow_provider_fansly.plugins.lakes import Lake
 from airflow_provider_fansly.storage.delta import (
     CREDIT_LEDGER_TABLE,
     FETCH_LOG_TABLE,
+    FYP_TAGS_TABLE,
     QUALITY_RESULTS_TABLE,
     TableSpec,
     open_table,
 )
 from airflow_provider_fansly.storage.location import Location
 
-__all__ = ["calendar", "credits", "quality", "tables"]
+__all__ = ["calendar", "credits", "quality", "tables", "top_tags"]
 
 T = TypeVar("T")
 _SIZE = 8  # a calendar holds a row per media offer and day: keep few
@@ -65,6 +66,13 @@ def calendar(lake: Lake, period: int, today: date, first: date) -> Calendar:
     )
     days = (today - first).days + 1
     return _cached(key, lambda: read_calendar(location, period, today, days, lake.accounts))
+
+
+def top_tags(lake: Lake, period: int, first: date, last: date) -> list[dict[str, Any]]:
+    """Each account's top For-You-page tags in the days ``first`` to ``last``."""
+    location = Location.parse(lake.path)
+    key = ("tags", lake.path, period, first, last, _version(location, FYP_TAGS_TABLE))
+    return _cached(key, lambda: overview.top_tags(location, period, first, last))
 
 
 def quality(lake: Lake) -> list[dict[str, Any]]:

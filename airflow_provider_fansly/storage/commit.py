@@ -63,6 +63,7 @@ class TaskCommit:
     version: int | None
     conflicts: int
     media_offers_updated: bool = True
+    tags: int = 0
 
 
 def commit_task(
@@ -81,10 +82,11 @@ def commit_task(
     validation) are outside the commit's predicate, so their history stays; gone ones are
     flagged in ``media_offers``; the fetch log records each with its status.
     """
-    version, retried = None, 0
+    version, retried, tags = None, 0, 0
     if task.media_offer_ids:  # else every media offer answered gone: nothing to replace
         version, retried = _replace(location, staging, task)
-        retried += _replace_tags(location, staging, task)
+        tags, tag_retries = _replace_tags(location, staging, task)
+        retried += tag_retries
     merged = _metadata(location, offers, task, gone, version)
     done = replace(task, table_version=version)
     entries = log_rows(done, rows, requests)
@@ -95,7 +97,7 @@ def commit_task(
         refused = log_rows(replace(done, media_offer_ids=invalid), Counter(), requests, INVALID)
         entries = pa.concat_tables([entries, refused])
     retried += (merged or 0) + append(location, FETCH_LOG_TABLE, entries).retries
-    return TaskCommit(version, retried, media_offers_updated=merged is not None)
+    return TaskCommit(version, retried, media_offers_updated=merged is not None, tags=tags)
 
 
 def _replace(location: Location, staging: Staging, task: TaskFetch) -> tuple[int, int]:
@@ -117,16 +119,17 @@ def _replace(location: Location, staging: Staging, task: TaskFetch) -> tuple[int
     return stats.version, stats.retries
 
 
-def _replace_tags(location: Location, staging: Staging, task: TaskFetch) -> int:
+def _replace_tags(location: Location, staging: Staging, task: TaskFetch) -> tuple[int, int]:
     """Replace the task's answers in ``fyp_tags`` (after the rows, before the fetch log that
-    marks the window complete); return the conflicts retried. No table is made for none."""
+    marks the window complete); return the tag rows and the conflicts retried. No table is
+    made for none."""
     tags = staging.tag_table(task.account_id, task.period)
     if not tags.num_rows and open_table(location, FYP_TAGS_TABLE) is None:
-        return 0
+        return 0, 0
     predicate = layout.tags_predicate(
         task.account_id, task.media_offer_ids, task.period, *task.window
     )
-    return replace_tags(location, tags, predicate, METADATA_RETRY).retries
+    return tags.num_rows, replace_tags(location, tags, predicate, METADATA_RETRY).retries
 
 
 def _metadata(

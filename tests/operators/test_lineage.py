@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from deltalake import DeltaTable
 
 from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT, Emulator
 from tests.conftest import ROOT, connection_json
@@ -80,8 +81,13 @@ def test_a_run_emits_api_to_table_lineage_with_schema_rows_and_assertions(
     (source,) = event["inputs"]
     assert source["namespace"] == emu.url
     assert source["name"] == f"/api/fansly/{DEFAULT_ACCOUNT}/analytics/media"
-    (table,) = event["outputs"]
+    table, tags = event["outputs"]
     assert (table["namespace"], table["name"]) == ("file", str(tmp_path / "media_stats"))
+    assert (tags["namespace"], tags["name"]) == ("file", str(tmp_path / "fyp_tags"))
+    tag_columns = {f["name"]: f["type"] for f in tags["facets"]["schema"]["fields"]}
+    assert tag_columns["tag_id"] == "string" and tag_columns["views"] == "int64"
+    written = DeltaTable(str(tmp_path / "fyp_tags")).to_pyarrow_table().num_rows
+    assert tags["outputFacets"]["outputStatistics"]["rowCount"] == written > 0
     columns = {f["name"]: f["type"] for f in table["facets"]["schema"]["fields"]}
     assert columns["views"] == "int64" and columns["dt"] == "date32[day]"
     assert table["facets"]["storage"]["storageLayer"] == "delta"

@@ -10,7 +10,15 @@ from airflow_provider_fansly.client.windows import DAY_MS
 from airflow_provider_fansly.quality import Inputs, resolve_checks, run_checks
 from airflow_provider_fansly.quality.lake import LakeView
 from airflow_provider_fansly.quality.results import record
-from airflow_provider_fansly.storage.delta import FETCH_LOG_TABLE, MEDIA_STATS_TABLE
+from airflow_provider_fansly.storage.columns import TagRow, fyp_tags_table
+from airflow_provider_fansly.storage.delta import (
+    FETCH_LOG_TABLE,
+    FYP_TAGS_TABLE,
+    MEDIA_STATS_TABLE,
+    append,
+    replace_tags,
+)
+from airflow_provider_fansly.storage.layout import tags_predicate
 from airflow_provider_fansly.storage.ledger import reserve, settle
 from airflow_provider_fansly.storage.location import Location
 from tests.quality.planted import ACCOUNTS, STAT_TYPES, log_row, stat_row, write
@@ -21,10 +29,37 @@ GAP = ("acct_a", "a2", TODAY - timedelta(days=10))
 GONE = [("acct_b", "b1", TODAY - timedelta(days=n)) for n in (1, 2, 3)]
 QUIET = ("acct_b", TODAY - timedelta(days=7))
 SPENT = 37
+#: The tags answers named, per (account, media offer, days ago the window started): id,
+#: name, views. a1's window of 3 days ago was fetched twice: the later answer counts.
+TAGS = {
+    ("acct_a", "a1", 3): [("9001", "cosplay", 40), ("9002", "gaming", 10)],
+    ("acct_a", "a2", 3): [("9002", "gaming", 35)],
+    ("acct_b", "b2", 2): [("9003", "travel", 7)],
+    ("acct_a", "a1", 60): [("9004", "old", 999)],  # before the days on screen
+}
 
 
 def days() -> list[date]:
     return [TODAY - timedelta(days=n) for n in range(DAYS, 0, -1)]
+
+
+def write_tags(location: Location) -> None:
+    """The fyp_tags of TAGS as tasks commit them, and an older answer of a1's window."""
+    day = 86_400_000
+    for (account, media, ago), tags in TAGS.items():
+        start = int(datetime.combine(TODAY - timedelta(days=ago), datetime.min.time(),
+                                     timezone.utc).timestamp() * 1000)  # fmt: skip
+        for fetched, scale in ((start + 2 * day, 1), (start + day, 100)):  # newer, older
+            rows = [TagRow(media, start, start + day, tag, name, views * scale, 0, 0, 0, fetched)
+                    for tag, name, views in tags]  # fmt: skip
+            if scale == 100 and media != "a1":
+                continue
+            table = fyp_tags_table(account, DAY_MS, rows)
+            predicate = tags_predicate(account, [media], DAY_MS, start, start + day)
+            if scale == 1:
+                replace_tags(location, table, predicate)
+            else:
+                append(location, FYP_TAGS_TABLE, table)  # another run's answer, older
 
 
 def build(lake: Path) -> None:
@@ -43,6 +78,7 @@ def build(lake: Path) -> None:
                     stats += [stat_row(account, media, d, k) for k in STAT_TYPES]
                     log.append(log_row(account, media, d))
     write(lake, MEDIA_STATS_TABLE, stats)
+    write_tags(Location.parse(str(lake)))
     write(lake, FETCH_LOG_TABLE, log)
     location = Location.parse(str(lake))
     entry = reserve(location, account_id="acct_a", task="media_stats", run_id="r1",

@@ -96,6 +96,18 @@ def test_the_command_fetches_only_the_missing_media_offers_of_that_day() -> None
     }
 
 
+def test_the_top_tags_are_the_latest_answers_of_the_days_on_screen(lake: Path) -> None:
+    location = Location.parse(str(lake))
+    found = overview.top_tags(location, DAY_MS, TODAY - timedelta(days=30), TODAY)
+    by_account = {a["account_id"]: [(t["tag_name"], t["views"]) for t in a["tags"]] for a in found}
+    # a1's older answer (x100) of the same window is left out, the tag of 60 days ago too
+    assert by_account == {"acct_a": [("gaming", 45), ("cosplay", 40)], "acct_b": [("travel", 7)]}
+    assert found[0]["tags"][0]["media_offers"] == 2
+    assert overview.top_tags(location, DAY_MS, TODAY - timedelta(days=2), TODAY)[0]["tags"] == [
+        {"tag_id": "9003", "tag_name": "travel", "views": 7, "media_offers": 1}
+    ]
+
+
 def test_credits_count_per_day_and_month(lake: Path) -> None:
     month = datetime.now(timezone.utc).strftime("%Y-%m")
     credits = overview.credits(Location.parse(str(lake)), month, 1000).as_dict()

@@ -33,6 +33,7 @@ ROUTES = [
     "/fansly/api/quality",
     "/fansly/api/credits",
     "/fansly/api/tables",
+    "/fansly/api/tags",
 ]
 
 
@@ -94,6 +95,12 @@ def test_a_viewer_gets_the_lakes_numbers_and_never_a_secret(served: Served) -> N
     gap = served.get(ROUTES[2]).json()
     assert (gap["missing"], gap["gone"]) == (["a2"], [])
     assert '"media_offer_ids": ["a2"]' in gap["command"]
+    tags = served.get("/fansly/api/tags?account=acct_a&days=30").json()
+    assert [(t["tag_name"], t["views"]) for t in tags["accounts"][0]["tags"]] == [
+        ("gaming", 45), ("cosplay", 40),
+    ]  # fmt: skip
+    assert [a["account_id"] for a in tags["accounts"]] == ["acct_a"]
+    assert "#gaming 45" in served.get("/fansly/?days=30").text
     credits = served.get("/fansly/api/credits").json()
     assert (credits["spent"], credits["budget"], credits["left"]) == (SPENT, 1000, 1000 - SPENT)
     (daily,) = served.get("/fansly/api/quality").json()
