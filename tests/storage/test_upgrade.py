@@ -12,7 +12,7 @@ from deltalake import DeltaTable
 from airflow_provider_fansly.client.windows import DAY_MS
 from airflow_provider_fansly.storage.columns import MEDIA_OFFERS_SCHEMA, MEDIA_STATS_SCHEMA
 from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT, Emulator
-from airflow_provider_fansly.testing.synthetic import is_video
+from airflow_provider_fansly.testing.synthetic import is_video, media_entry
 from devtools.workers import finish, start_worker
 from tests.fixtures.lake_0_4 import MEDIA_STATS_0_4, build_lake_0_4
 from tests.lake import lake_rows, truth
@@ -57,8 +57,12 @@ def test_two_first_writers_at_once_upgrade_an_old_lake_and_every_old_row_stays(
     assert all(r[-4:] == (None,) * 4 for r in kept)  # old rows read null, never 0
     offers = DeltaTable(lake / "media_offers").to_pyarrow_table()
     assert offers.schema.names == MEDIA_OFFERS_SCHEMA.names
-    videos = {r["media_offer_id"] for r in offers.to_pylist() if r["duration_s"] is not None}
-    assert videos == {m for m in IDS if is_video(DEFAULT_ACCOUNT, m)}
+    metadata = {r["media_offer_id"]: (r["media_type"], r["duration_s"]) for r in offers.to_pylist()}
+    sent = {m: media_entry(DEFAULT_ACCOUNT, m)["media"] for m in IDS}
+    assert metadata == {m: (e["type"], e.get("duration")) for m, e in sent.items()}
+    assert {m for m, (_, d) in metadata.items() if d} == {
+        m for m in IDS if is_video(DEFAULT_ACCOUNT, m)
+    }
 
 
 def test_a_table_whose_column_changed_type_is_refused_and_left_as_it_was(tmp_path: Path) -> None:
