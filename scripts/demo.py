@@ -281,7 +281,7 @@ def main() -> int:
                     shutil.copytree(home / "logs", workdir / "airflow-logs", dirs_exist_ok=True)
                     log(f"Airflow's logs are kept in {workdir / 'airflow-logs'}; stopping Airflow")
     print(
-        f"\nThe lake: {lake}/ (Delta tables media_stats, media_offers, fetch_log, "
+        f"\nThe lake: {lake}/ (Delta tables media_stats, media_offers, fyp_tags, fetch_log, "
         "credit_ledger, restatements, quality_results)"
     )
     print(f"The chart: {workdir / 'daily_views.png'}")

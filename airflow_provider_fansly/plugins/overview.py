@@ -32,6 +32,7 @@ _WORST = {"passed": 0, "warned": 1, "failed": 2}
 _MAINTENANCE = {"OPTIMIZE": "compacted", "VACUUM END": "vacuumed"}
 TABLES = (
     MEDIA_STATS_TABLE,
+    FYP_TAGS_TABLE,
     FETCH_LOG_TABLE,
     CREDIT_LEDGER_TABLE,
     RESTATEMENTS_TABLE,
