@@ -329,6 +329,9 @@ FYP_TAGS_SCHEMA = pa.schema(
         pa.field("interaction_time_ms", pa.int64(), nullable=False),
         pa.field("preview_interaction_time_ms", pa.int64(), nullable=False),
         pa.field("fetched_at", TIMESTAMP, nullable=False),
+        # the window the task asked: a task's answers are replaced by its own rerun only
+        pa.field("task_window_start", TIMESTAMP, nullable=False),
+        pa.field("task_window_end", TIMESTAMP, nullable=False),
         pa.field("period_ms", pa.int64(), nullable=False),
         pa.field("dt", pa.date32(), nullable=False),
     ]
@@ -366,8 +369,11 @@ def tag_rows(results: Sequence[MediaStats], fetched_at_ms: int) -> list[TagRow]:
     ]
 
 
-def fyp_tags_table(account_id: str, period: int, rows: Sequence[TagRow]) -> pa.Table:
-    """One table of :data:`FYP_TAGS_SCHEMA`; ``dt`` is the UTC date the window starts."""
+def fyp_tags_table(
+    account_id: str, period: int, task_window: tuple[int, int], rows: Sequence[TagRow]
+) -> pa.Table:
+    """One table of :data:`FYP_TAGS_SCHEMA` for a task of ``task_window``; ``dt`` is the UTC
+    date each answer's window starts."""
     columns: list[Sequence[Any]] = [[] for _ in TagRow._fields]
     if rows:
         columns = list(zip(*rows, strict=True))
@@ -383,6 +389,7 @@ def fyp_tags_table(account_id: str, period: int, rows: Sequence[TagRow]) -> pa.T
             pa.array(by_name["tag_name"], pa.string()),
             *(pa.array(by_name[c], pa.int64()) for c in FYP_TAGS_SCHEMA.names[6:10]),
             _ms_to_timestamp(pa.array(by_name["fetched_at_ms"], pa.int64())),
+            *(pa.repeat(pa.scalar(ms * 1000, TIMESTAMP), len(rows)) for ms in task_window),
             pa.repeat(pa.scalar(period, pa.int64()), len(rows)),
             _ms_to_timestamp(starts).cast(pa.date32()),
         ],

@@ -123,7 +123,7 @@ def _replace_tags(location: Location, staging: Staging, task: TaskFetch) -> tupl
     """Replace the task's answers in ``fyp_tags`` (after the rows, before the fetch log that
     marks the window complete); return the tag rows and the conflicts retried. No table is
     made for none."""
-    tags = staging.tag_table(task.account_id, task.period)
+    tags = staging.tag_table(task.account_id, task.period, task.window)
     if not tags.num_rows and open_table(location, FYP_TAGS_TABLE) is None:
         return 0, 0
     predicate = layout.tags_predicate(

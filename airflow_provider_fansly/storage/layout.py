@@ -99,11 +99,12 @@ def _owned(
 def tags_predicate(
     account_id: str, media_offer_ids: Sequence[str], period: int, after: int, before: int
 ) -> str:
-    """Return the SQL predicate of the ``fyp_tags`` rows one task owns: its answers, whose
-    windows lie inside its own (``dt`` is the day a window starts)."""
+    """Return the SQL predicate of the ``fyp_tags`` rows one task owns: the answers of a task
+    of the same window (a rerun or retry of it). Another run's answers stay, even inside this
+    window: they are other aggregations, paid for (``dt`` is the day a window starts)."""
     return (
         f"{_owned(account_id, media_offer_ids, period, after, before)} "
-        f"AND window_start >= '{_iso(after)}' AND window_end <= '{_iso(before)}'"
+        f"AND task_window_start = '{_iso(after)}' AND task_window_end = '{_iso(before)}'"
     )
 
 

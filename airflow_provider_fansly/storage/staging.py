@@ -173,12 +173,12 @@ class Staging:
         """A fresh stream of every row (one per commit try), in bounded batches."""
         return pa.RecordBatchReader.from_batches(MEDIA_STATS_SCHEMA, self._batches())
 
-    def tag_table(self, account_id: str, period: int) -> pa.Table:
+    def tag_table(self, account_id: str, period: int, window: tuple[int, int]) -> pa.Table:
         """Every tag the commit holds: staged by this try or reused (none of an excluded media
         offer)."""
         rows = [*self.tags, *(self.extra_tags() if self.extra_tags else ())]
         kept = [r for r in rows if r.media_offer_id not in self.exclude]
-        return fyp_tags_table(account_id, period, kept)
+        return fyp_tags_table(account_id, period, window, kept)
 
     def keep(self, rows: pa.Table) -> pa.Table:
         """The rows of ``rows`` that go into the commit (none of an excluded media offer)."""

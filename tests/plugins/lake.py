@@ -54,7 +54,7 @@ def write_tags(location: Location) -> None:
                     for tag, name, views in tags]  # fmt: skip
             if scale == 100 and media != "a1":
                 continue
-            table = fyp_tags_table(account, DAY_MS, rows)
+            table = fyp_tags_table(account, DAY_MS, (start, start + day), rows)
             predicate = tags_predicate(account, [media], DAY_MS, start, start + day)
             if scale == 1:
                 replace_tags(location, table, predicate)

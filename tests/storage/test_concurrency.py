@@ -15,7 +15,7 @@ import pytest
 from airflow_provider_fansly.client.windows import DAY_MS, HOUR_MS
 from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT, Emulator
 from devtools.workers import finish, start_worker
-from tests.lake import lake_rows, table, truth
+from tests.lake import lake_rows, lake_tags, table, tag_truth, truth
 
 D0 = 1_767_225_600_000  # 2026-01-01T00:00Z
 IDS = [f"c{i}" for i in range(6)]
@@ -84,6 +84,8 @@ def test_concurrent_tasks_leave_every_row_exactly_once(
     period = tasks[0][3]
     first, last = min(t[1] for t in tasks), max(t[2] for t in tasks)
     assert lake_rows(lake) == truth(DEFAULT_ACCOUNT, IDS, first, last, period)
+    # every answer's tags once: a task replaces only its own (or its copy's) answers
+    assert lake_tags(lake) == tag_truth(DEFAULT_ACCOUNT, fansly_conn.state.log, 100)
     versions = sorted(s["table_version"] for s in summaries)
     assert versions == list(range(1, len(tasks) + 1))  # one commit each, none lost
     if must_conflict:  # they replaced the same rows from one snapshot: Delta saw it
