@@ -34,10 +34,10 @@ from airflow_provider_fansly.storage.delta import (
     mark_gone,
     merge_media_offers,
     open_table,
-    replace_rows,
     replace_tags,
 )
 from airflow_provider_fansly.storage.fetch_log import GONE, INVALID, TaskFetch, log_rows
+from airflow_provider_fansly.storage.files import Owned, replace_files, write_days
 from airflow_provider_fansly.storage.location import Location
 from airflow_provider_fansly.storage.restatements import record_restatements
 from airflow_provider_fansly.storage.staging import Staging
@@ -84,7 +84,7 @@ def commit_task(
     """
     version, retried, tags = None, 0, 0
     if task.media_offer_ids:  # else every media offer answered gone: nothing to replace
-        version, retried = _replace(location, staging, task)
+        version, retried = _replace(location, staging, task, rows)
         tags, tag_retries = _replace_tags(location, staging, task)
         retried += tag_retries
     merged = _metadata(location, offers, task, gone, version)
@@ -100,7 +100,9 @@ def commit_task(
     return TaskCommit(version, retried, media_offers_updated=merged is not None, tags=tags)
 
 
-def _replace(location: Location, staging: Staging, task: TaskFetch) -> tuple[int, int]:
+def _replace(
+    location: Location, staging: Staging, task: TaskFetch, rows: Counter[tuple[str, date]]
+) -> tuple[int, int]:
     """Replace the task's rows in ``media_stats`` in one commit; record what it restated."""
     values = (
         task.run_id,
@@ -111,12 +113,17 @@ def _replace(location: Location, staging: Staging, task: TaskFetch) -> tuple[int
         len(task.media_offer_ids),
     )
     metadata = {f"fansly.{k}": str(v) for k, v in zip(METADATA_KEYS, values, strict=True)}
+    owned = Owned(task.account_id, tuple(task.media_offer_ids), task.period, *task.window)
+    per_day: Counter[date] = Counter()
+    for (_, day), count in rows.items():
+        per_day[day] += count
+    adds = write_days(location, staging.reader, per_day)
+    done = replace_files(location, adds, owned, metadata)
     predicate = layout.replace_predicate(
         task.account_id, task.media_offer_ids, task.period, *task.window
     )
-    stats = replace_rows(location, staging.reader, predicate, metadata)
-    _restatements(location, predicate, stats.version, task)
-    return stats.version, stats.retries
+    _restatements(location, predicate, done.version, task)
+    return done.version, done.retries
 
 
 def _replace_tags(location: Location, staging: Staging, task: TaskFetch) -> tuple[int, int]:

@@ -55,10 +55,10 @@ __all__ = [
     "TableSpec",
     "append",
     "committing",
+    "ensure_table",
     "mark_gone",
     "merge_media_offers",
     "open_table",
-    "replace_rows",
     "replace_tags",
     "table_at",
 ]
@@ -132,7 +132,7 @@ def table_at(location: Location, spec: TableSpec, version: int) -> DeltaTable:
     )
 
 
-def _ensure(location: Location, spec: TableSpec) -> DeltaTable:
+def ensure_table(location: Location, spec: TableSpec) -> DeltaTable:
     """Open the table, creating it first when missing and adding the columns this release
     writes that an older one did not (a concurrent creator or upgrader may win)."""
     for _ in range(5):
@@ -199,7 +199,7 @@ def committing(
     ``write`` must be safe to run again: a conflicting try committed nothing.
     """
     for attempt in range(retry.max_tries):
-        table = _ensure(location, spec)
+        table = ensure_table(location, spec)
         try:
             write(table)
         except CommitFailedError as exc:
@@ -246,17 +246,6 @@ def _overwrite(
         )
 
     return committing(location, spec, write, f"the {spec.name} commit", retry)
-
-
-def replace_rows(
-    location: Location,
-    rows: Callable[[], Any],
-    predicate: str,
-    metadata: dict[str, str],
-    retry: ConflictRetry = ConflictRetry(),
-) -> Commit:
-    """Replace exactly the ``media_stats`` rows ``predicate`` selects with ``rows()``."""
-    return _overwrite(location, MEDIA_STATS_TABLE, rows, predicate, metadata, retry)
 
 
 def replace_tags(

@@ -169,9 +169,10 @@ class Staging:
         )
         self.files.append(f"{name}.parquet")
 
-    def reader(self) -> pa.RecordBatchReader:
-        """A fresh stream of every row (one per commit try), in bounded batches."""
-        return pa.RecordBatchReader.from_batches(MEDIA_STATS_SCHEMA, self._batches())
+    def reader(self, where: pc.Expression | None = None) -> pa.RecordBatchReader:
+        """A fresh stream of every row (one per commit try), or of those ``where`` selects,
+        in bounded batches."""
+        return pa.RecordBatchReader.from_batches(MEDIA_STATS_SCHEMA, self._batches(where))
 
     def tag_table(self, account_id: str, period: int, window: tuple[int, int]) -> pa.Table:
         """Every tag the commit holds: staged by this try or reused (none of an excluded media
@@ -188,13 +189,13 @@ class Staging:
             pc.invert(pc.is_in(rows["media_offer_id"], pa.array(sorted(self.exclude))))
         )
 
-    def _batches(self) -> Iterator[pa.RecordBatch]:
-        for table in self._tables():
+    def _batches(self, where: pc.Expression | None) -> Iterator[pa.RecordBatch]:
+        for table in self._tables(where):
             yield from self.keep(table).to_batches(max_chunksize=_READ_BATCH_ROWS)
 
-    def _tables(self) -> Iterator[pa.Table]:
+    def _tables(self, where: pc.Expression | None) -> Iterator[pa.Table]:
         for item in self.held:
-            yield item.table
+            yield item.table if where is None else item.table.filter(where)
         if self.files:
             dataset = ds.dataset(
                 [self.store.full(rel) for rel in self.files],
@@ -202,10 +203,11 @@ class Staging:
                 format="parquet",
                 filesystem=self.store.fs,
             )
-            for batch in dataset.to_batches(batch_size=_READ_BATCH_ROWS):
+            for batch in dataset.to_batches(batch_size=_READ_BATCH_ROWS, filter=where):
                 yield pa.Table.from_batches([batch])
         for table in self.extra() if self.extra else ():
-            yield table.cast(MEDIA_STATS_SCHEMA)
+            rows = table.cast(MEDIA_STATS_SCHEMA)
+            yield rows if where is None else rows.filter(where)
 
     def finish(self, committed: bool) -> None:
         """Drop the rows held in memory and this try's marks. After the commit, remove this

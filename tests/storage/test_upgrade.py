@@ -70,7 +70,7 @@ def test_a_table_whose_column_changed_type_is_refused_and_left_as_it_was(tmp_pat
     from deltalake import write_deltalake
 
     from airflow_provider_fansly.exceptions import FanslyLakeError
-    from airflow_provider_fansly.storage.delta import MEDIA_STATS_TABLE, _ensure
+    from airflow_provider_fansly.storage.delta import MEDIA_STATS_TABLE, ensure_table
     from airflow_provider_fansly.storage.location import Location
 
     changed = pa.schema(
@@ -81,5 +81,5 @@ def test_a_table_whose_column_changed_type_is_refused_and_left_as_it_was(tmp_pat
     )
     before = DeltaTable(tmp_path / "media_stats").version()
     with pytest.raises(FanslyLakeError, match="views has another type"):
-        _ensure(Location.parse(str(tmp_path)), MEDIA_STATS_TABLE)
+        ensure_table(Location.parse(str(tmp_path)), MEDIA_STATS_TABLE)
     assert DeltaTable(tmp_path / "media_stats").version() == before
