@@ -144,7 +144,9 @@ def provider_path(bodies: list[tuple[str, int, bytes]], out: Path, validate: boo
     after, before = windows[0], windows[-1] + 99 * HOUR
     location = Location.parse(str(out))
     staging = Staging(location.store, "bench", "try1")
-    sink = pipeline.RowSink(staging, after, before, HOUR, "warn", int(time.time() * 1000))
+    sink = pipeline.RowSink(
+        staging, media_ids, after, before, HOUR, "warn", int(time.time() * 1000)
+    )
     by_window: dict[int, list[tuple[str, bytes]]] = {}
     for media, lo, body in bodies:
         by_window.setdefault(lo, []).append((media, body))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -35,11 +34,10 @@ from airflow_provider_fansly.exceptions import (
 from airflow_provider_fansly.ingest.summary import RunSummary
 
 if TYPE_CHECKING:
-    from datetime import date
-
     import pyarrow as pa
 
     from airflow_provider_fansly.ingest.sink import RowSink
+    from airflow_provider_fansly.storage.fetch_log import DayCounts
     from airflow_provider_fansly.storage.resume import Resume
 
 __all__ = ["CHECKPOINT_SECONDS", "ChunkFetcher", "FetchPlan"]
@@ -93,7 +91,7 @@ class ChunkFetcher:
         sink: RowSink,
         plan: FetchPlan,
         summary: RunSummary,
-        requests: Counter[tuple[str, date]],
+        requests: DayCounts,
     ) -> pa.Table:
         """Fetch every chunk (the next one already in flight) into the sink; return the
         media metadata table. ``requests`` counts answers per media offer and day.
@@ -146,19 +144,20 @@ class ChunkFetcher:
         results: list[MediaStats],
         sink: RowSink,
         summary: RunSummary,
-        requests: Counter[tuple[str, date]],
+        requests: DayCounts,
     ) -> None:
         """Hand one chunk's results to the sink; note new fields and unknown stat types."""
         self._note_new_fields(results, summary)
         self._note_unknown_types(sink.add(results), summary)
-        requests.update({(r.media_offer_id, day_of(r.after)): r.requests for r in results})
+        for r in results:
+            requests.add(r.media_offer_id, day_of(r.after), r.requests)
 
     def _reuse(
         self,
         resume: Resume,
         sink: RowSink,
         summary: RunSummary,
-        requests: Counter[tuple[str, date]],
+        requests: DayCounts,
     ) -> None:
         """Commit what earlier tries staged along with this try's rows; log what it saved."""
         if not resume.taken:
@@ -167,9 +166,8 @@ class ChunkFetcher:
         sink.staging.extra = resume.tables
         sink.staging.extra_tags = resume.tag_rows
         for reused in resume.taken:
-            requests[(reused.piece.media_offer_id, day_of(reused.piece.after))] += (
-                reused.piece.requests
-            )
+            piece = reused.piece
+            requests.add(piece.media_offer_id, day_of(piece.after), piece.requests)
         summary.reused_requests = resume.requests
         self.log.info(
             "Reused %d piece(s) (media offer x chunk) that earlier tries of this task fetched "

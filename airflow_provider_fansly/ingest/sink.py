@@ -8,16 +8,15 @@ so memory depends on the media offers per chunk, not on the window's length.
 from __future__ import annotations
 
 import gc
-from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date
 
 import pyarrow as pa
 
 from airflow_provider_fansly.client.models import MediaOffer, MediaStats
 from airflow_provider_fansly.exceptions import FanslyDataError
 from airflow_provider_fansly.storage.columns import TagRow, stats_table, tag_rows, with_partitions
+from airflow_provider_fansly.storage.fetch_log import DayCounts
 from airflow_provider_fansly.storage.rules import (
     NOTHING_PUBLISHED,
     UnknownStatTypes,
@@ -29,7 +28,7 @@ from airflow_provider_fansly.storage.staging import Piece, Staging
 
 __all__ = ["VALIDATION_BATCH_ROWS", "RowSink", "frozen_heap"]
 
-VALIDATION_BATCH_ROWS = 400_000
+VALIDATION_BATCH_ROWS = 100_000
 
 
 @contextmanager
@@ -54,6 +53,7 @@ class RowSink:
     def __init__(
         self,
         staging: Staging,
+        media_offer_ids: Sequence[str],
         after: int,
         before: int,
         period: int,
@@ -75,12 +75,12 @@ class RowSink:
         self.reused_rows = 0
         self.media: dict[str, MediaOffer] = {}
         #: staged rows per (media offer, UTC day), for the fetch log
-        self.per_day: Counter[tuple[str, date]] = Counter()
+        self.per_day = DayCounts(media_offer_ids, after, before)
 
     @property
     def rows(self) -> int:
         """Rows the commit will hold: staged, and reused from earlier tries."""
-        return sum(self.per_day.values())
+        return self.per_day.total()
 
     def add(self, results: Sequence[MediaStats]) -> dict[int, int]:
         """Take the results of one chunk; return unknown stat types validated so far."""
@@ -151,13 +151,9 @@ class RowSink:
             return
         self.invalid.update(failed)
         self.staging.exclude |= set(failed)
-        for key in [k for k in self.per_day if k[0] in failed]:
-            del self.per_day[key]
+        self.per_day.drop(list(failed))
 
     def _count(self, table: pa.Table) -> None:
         if not table.num_rows:
             return
-        grouped = table.group_by(["media_offer_id", "dt"]).aggregate([("stat_type", "count")])
-        names = ("media_offer_id", "dt", "stat_type_count")
-        for media, day, rows in zip(*(grouped[n].to_pylist() for n in names), strict=True):
-            self.per_day[(media, day)] += rows
+        self.per_day.add_rows(table)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime, timedelta
@@ -37,8 +36,6 @@ from airflow_provider_fansly.links.fansly import LakePageLink
 from airflow_provider_fansly.operators.attempt import attempt, task_label
 
 if TYPE_CHECKING:
-    from datetime import date
-
     import pyarrow as pa
     from airflow.providers.openlineage.extractors import OperatorLineage
     from airflow.sdk import Context
@@ -46,6 +43,7 @@ if TYPE_CHECKING:
 
     from airflow_provider_fansly.ingest.sink import RowSink
     from airflow_provider_fansly.storage.commit import TaskCommit
+    from airflow_provider_fansly.storage.fetch_log import DayCounts
     from airflow_provider_fansly.storage.ledger import Reservation
     from airflow_provider_fansly.storage.location import Location
     from airflow_provider_fansly.storage.rules import UnknownStatTypes
@@ -304,13 +302,14 @@ class MediaStatsOperator(BaseOperator):
         """Fetch and stage in this try's own folder, then commit. After the commit this try's
         folder and those it reused go; after a failure they stay for the retry."""
         from airflow_provider_fansly.ingest.sink import frozen_heap
+        from airflow_provider_fansly.storage.fetch_log import DayCounts
         from airflow_provider_fansly.storage.staging import Staging
 
         _, try_number = attempt(context)
         staging = Staging(location.store, key, f"try{try_number}")
         staging.hold(plan.resume.folders)
-        sink = self._sink(staging, summary)
-        requests: Counter[tuple[str, date]] = Counter()
+        sink = self._sink(staging, ids, summary)
+        requests = DayCounts(ids, *summary.window)
         committed = False
         try:
             with frozen_heap():
@@ -330,13 +329,14 @@ class MediaStatsOperator(BaseOperator):
         summary.media_offers_updated = done.media_offers_updated
         summary.tags = done.tags
 
-    def _sink(self, staging: Staging, summary: RunSummary) -> RowSink:
+    def _sink(self, staging: Staging, ids: list[str], summary: RunSummary) -> RowSink:
         """The data path of this try: validate each fetched chunk and stage it."""
         from airflow_provider_fansly.ingest.sink import RowSink
 
         after, before = summary.window
         return RowSink(
             staging,
+            ids,
             after,
             before,
             self.period,
@@ -351,7 +351,7 @@ class MediaStatsOperator(BaseOperator):
         location: Location,
         sink: RowSink,
         offers: pa.Table,
-        requests: Counter[tuple[str, date]],
+        requests: DayCounts,
         ids: list[str],
         summary: RunSummary,
     ) -> TaskCommit:

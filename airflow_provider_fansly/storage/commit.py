@@ -17,10 +17,8 @@ metadata waits for the next fetch and goes on to its fetch log.
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date
 
 import pyarrow as pa
 
@@ -36,7 +34,13 @@ from airflow_provider_fansly.storage.delta import (
     open_table,
     replace_tags,
 )
-from airflow_provider_fansly.storage.fetch_log import GONE, INVALID, TaskFetch, log_rows
+from airflow_provider_fansly.storage.fetch_log import (
+    GONE,
+    INVALID,
+    DayCounts,
+    TaskFetch,
+    log_rows,
+)
 from airflow_provider_fansly.storage.files import Owned, replace_files, write_days
 from airflow_provider_fansly.storage.location import Location
 from airflow_provider_fansly.storage.restatements import record_restatements
@@ -71,8 +75,8 @@ def commit_task(
     staging: Staging,
     task: TaskFetch,
     offers: pa.Table,
-    rows: Counter[tuple[str, date]],
-    requests: Counter[tuple[str, date]],
+    rows: DayCounts,
+    requests: DayCounts,
     gone: Sequence[str] = (),
     invalid: Sequence[str] = (),
 ) -> TaskCommit:
@@ -91,17 +95,17 @@ def commit_task(
     done = replace(task, table_version=version)
     entries = log_rows(done, rows, requests)
     if gone:
-        missing = log_rows(replace(done, media_offer_ids=gone), Counter(), Counter(), GONE)
+        missing = log_rows(replace(done, media_offer_ids=gone), None, None, GONE)
         entries = pa.concat_tables([entries, missing])
     if invalid:
-        refused = log_rows(replace(done, media_offer_ids=invalid), Counter(), requests, INVALID)
+        refused = log_rows(replace(done, media_offer_ids=invalid), None, requests, INVALID)
         entries = pa.concat_tables([entries, refused])
     retried += (merged or 0) + append(location, FETCH_LOG_TABLE, entries).retries
     return TaskCommit(version, retried, media_offers_updated=merged is not None, tags=tags)
 
 
 def _replace(
-    location: Location, staging: Staging, task: TaskFetch, rows: Counter[tuple[str, date]]
+    location: Location, staging: Staging, task: TaskFetch, rows: DayCounts
 ) -> tuple[int, int]:
     """Replace the task's rows in ``media_stats`` in one commit; record what it restated."""
     values = (
@@ -114,10 +118,7 @@ def _replace(
     )
     metadata = {f"fansly.{k}": str(v) for k, v in zip(METADATA_KEYS, values, strict=True)}
     owned = Owned(task.account_id, tuple(task.media_offer_ids), task.period, *task.window)
-    per_day: Counter[date] = Counter()
-    for (_, day), count in rows.items():
-        per_day[day] += count
-    adds = write_days(location, staging.reader, per_day)
+    adds = write_days(location, staging.reader, rows.per_day())
     done = replace_files(location, adds, owned, metadata)
     predicate = layout.replace_predicate(
         task.account_id, task.media_offer_ids, task.period, *task.window

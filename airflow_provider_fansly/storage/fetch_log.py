@@ -8,11 +8,11 @@ the rerun fetches again: the log never claims data that is not there.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -27,6 +27,7 @@ __all__ = [
     "FETCHED",
     "GONE",
     "INVALID",
+    "DayCounts",
     "TaskFetch",
     "covered_days",
     "log_rows",
@@ -35,6 +36,7 @@ __all__ = [
 ]
 
 _KEY = ["account_id", "media_offer_id", "dt"]
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _COLUMNS = [*_KEY, "window_start", "window_end", "status", "fetched_at", "rows"]
 
 
@@ -42,6 +44,56 @@ _COLUMNS = [*_KEY, "window_start", "window_end", "status", "fetched_at", "rows"]
 #: earlier rows are kept), else FETCHED when fetched windows cover the whole day; partly
 #: fetched days are left out
 Coverage = dict[tuple[str, str, date], str]
+
+
+class DayCounts:
+    """One task's counts (rows, requests) per media offer and UTC day of its window, in one
+    array: the 219,000 cells of three years of 200 media offers took 28 MiB as a ``Counter``."""
+
+    def __init__(self, media_offer_ids: Sequence[str], after: int, before: int) -> None:
+        self.days = days_of(after, before)
+        self._first = self.days[0].toordinal()
+        self._index = {m: i for i, m in enumerate(dict.fromkeys(media_offer_ids))}
+        self._counts = np.zeros((len(self._index), len(self.days)), np.int64)
+
+    def add(self, media_offer_id: str, day: date, count: int) -> None:
+        """Count ``count`` more for one media offer and day of the window."""
+        self._counts[self._index[media_offer_id], day.toordinal() - self._first] += count
+
+    def add_rows(self, rows: pa.Table) -> None:
+        """Count each row of a ``media_stats`` table on its media offer and day."""
+        media = pc.index_in(rows["media_offer_id"], value_set=pa.array(list(self._index)))
+        if media.null_count:
+            raise KeyError("rows of a media offer this task does not fetch")
+        day = rows["dt"].cast(pa.int32()).to_numpy() - (self._first - _EPOCH_ORDINAL)
+        np.add.at(self._counts, (media.to_numpy(), day), 1)
+
+    def drop(self, media_offer_ids: Sequence[str]) -> None:
+        """Forget the counts of these media offers."""
+        for media in media_offer_ids:
+            if media in self._index:
+                self._counts[self._index[media]] = 0
+
+    def __getitem__(self, key: tuple[str, date]) -> int:
+        media, day = key
+        row = self._index.get(media)
+        return 0 if row is None else int(self._counts[row, day.toordinal() - self._first])
+
+    def total(self) -> int:
+        """Every count added."""
+        return int(self._counts.sum())
+
+    def per_day(self) -> dict[date, int]:
+        """The counts of each day, all media offers together."""
+        return dict(zip(self.days, self._counts.sum(axis=0).tolist(), strict=True))
+
+    def grid(self, media_offer_ids: Sequence[str]) -> np.ndarray:
+        """The counts of these media offers (none: 0) by day, media offer after media offer."""
+        rows = [self._index.get(m) for m in media_offer_ids]
+        known = np.array([r if r is not None else 0 for r in rows], dtype=np.intp)
+        grid = self._counts[known] if len(rows) else np.zeros((0, len(self.days)), np.int64)
+        grid[[r is None for r in rows]] = 0
+        return grid.ravel()
 
 
 @dataclass(frozen=True)
@@ -61,38 +113,49 @@ class TaskFetch:
 
 def log_rows(
     task: TaskFetch,
-    rows: Counter[tuple[str, date]],
-    requests: Counter[tuple[str, date]],
+    rows: DayCounts | None,
+    requests: DayCounts | None,
     status: str = FETCHED,
 ) -> pa.Table:
     """One row per media offer and day of the window (quiet days included).
 
-    ``rows`` and ``requests`` count per (media offer, day); a request is counted on the day
-    its window starts, so the column sums to what the task paid for.
+    ``rows`` and ``requests`` count per (media offer, day) (``None``: none); a request is
+    counted on the day its window starts, so the column sums to what the task paid for.
     """
     after, before = task.window
-    records = []
-    for media in task.media_offer_ids:
-        for day in days_of(after, before):
-            start, end = day_bounds(day)
-            records.append(
-                {
-                    "account_id": task.account_id,
-                    "media_offer_id": media,
-                    "period_ms": task.period,
-                    "dt": day,
-                    "window_start": max(start, after) * 1000,
-                    "window_end": min(end, before) * 1000,
-                    "run_id": task.run_id,
-                    "try_number": task.try_number,
-                    "requests": requests[(media, day)],
-                    "rows": rows[(media, day)],
-                    "fetched_at": task.fetched_at_ms * 1000,
-                    "status": status,
-                    "table_version": task.table_version,
-                }
-            )
-    return pa.Table.from_pylist(records, schema=FETCH_LOG_SCHEMA)
+    days = days_of(after, before)
+    bounds = [day_bounds(day) for day in days]
+    media = list(task.media_offer_ids)
+    size = len(media) * len(days)
+
+    def constant(value: object, kind: pa.DataType) -> pa.Array:
+        return pa.repeat(pa.scalar(value, kind), size)
+
+    def per_day(values: list[int]) -> pa.Array:
+        return pa.array(np.tile(np.array(values, dtype=np.int64), len(media)))
+
+    columns = {
+        "account_id": constant(task.account_id, pa.string()),
+        "media_offer_id": pa.array(np.repeat(np.array(media, dtype=object), len(days))),
+        "period_ms": constant(task.period, pa.int64()),
+        "dt": pa.array(days * len(media), pa.date32()),
+        "window_start": per_day([max(start, after) * 1000 for start, _ in bounds]),
+        "window_end": per_day([min(end, before) * 1000 for _, end in bounds]),
+        "run_id": constant(task.run_id, pa.string()),
+        "try_number": constant(task.try_number, pa.int64()),
+        "requests": _counts(requests, media, size),
+        "rows": _counts(rows, media, size),
+        "fetched_at": constant(task.fetched_at_ms * 1000, pa.int64()),
+        "status": constant(status, pa.string()),
+        "table_version": constant(task.table_version, pa.int64()),
+    }
+    return pa.table(
+        [columns[f.name].cast(f.type) for f in FETCH_LOG_SCHEMA], schema=FETCH_LOG_SCHEMA
+    )
+
+
+def _counts(counts: DayCounts | None, media: list[str], size: int) -> pa.Array:
+    return pa.array(np.zeros(size, np.int64) if counts is None else counts.grid(media))
 
 
 def read_log(

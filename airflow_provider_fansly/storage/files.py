@@ -54,7 +54,7 @@ __all__ = ["GROUP_ROWS", "Owned", "replace_files", "write_days"]
 log = logging.getLogger(__name__)
 
 #: About how many rows one group of days holds in memory while its files are written.
-GROUP_ROWS = 400_000
+GROUP_ROWS = 100_000
 #: How often a commit goes on top of a newer snapshot that touched nothing of its own.
 _REBASES = 200
 #: The order of a file's rows: its statistics then bound each id, and readers skip files.

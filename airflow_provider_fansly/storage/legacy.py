@@ -33,7 +33,7 @@ from airflow_provider_fansly.storage.delta import (
     WRITER_PROPERTIES,
     TableSpec,
 )
-from airflow_provider_fansly.storage.fetch_log import TaskFetch, log_rows
+from airflow_provider_fansly.storage.fetch_log import DayCounts, TaskFetch, log_rows
 from airflow_provider_fansly.storage.location import Location
 from airflow_provider_fansly.storage.store import Store
 
@@ -155,5 +155,8 @@ def _fetch_log(covered: dict[tuple[str, int], Counter[tuple[str, date]]]) -> pa.
                 try_number=0,
                 fetched_at_ms=now_ms,
             )
-            tables.append(log_rows(task, counts, Counter()))
+            rows = DayCounts(task.media_offer_ids, start, end)
+            for media in media_ids:
+                rows.add(media, day, counts[(media, day)])
+            tables.append(log_rows(task, rows, None))
     return pa.concat_tables(tables) if tables else FETCH_LOG_TABLE.schema.empty_table()

@@ -47,7 +47,7 @@ __all__ = ["READERS", "SPILL_ROWS", "STAGING_FORMAT", "Piece", "Staging"]
 _READ_BATCH_ROWS = 131_072
 #: The folder, inside a try's folder, where the tries reusing its pieces mark themselves.
 READERS = "_readers"
-SPILL_ROWS = 400_000
+SPILL_ROWS = 100_000
 #: Bump when what a manifest says, or how, changes.
 _MANIFEST_VERSION = 3
 
@@ -203,7 +203,14 @@ class Staging:
                 format="parquet",
                 filesystem=self.store.fs,
             )
-            for batch in dataset.to_batches(batch_size=_READ_BATCH_ROWS, filter=where):
+            batches = dataset.to_batches(
+                batch_size=_READ_BATCH_ROWS,
+                filter=where,
+                batch_readahead=1,  # the defaults read ahead 64 batches: memory, not speed
+                fragment_readahead=1,
+                use_threads=False,
+            )
+            for batch in batches:
                 yield pa.Table.from_batches([batch])
         for table in self.extra() if self.extra else ():
             rows = table.cast(MEDIA_STATS_SCHEMA)
