@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from airflow.sdk import BaseOperator
 
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
     from airflow_provider_fansly.quality.checks import Check
     from airflow_provider_fansly.quality.findings import Finding
+    from airflow_provider_fansly.quality.scope import Scope
+    from airflow_provider_fansly.storage.location import Location
 
 __all__ = ["MediaStatsQualityOperator", "parse_expected"]
 
@@ -119,6 +121,10 @@ class MediaStatsQualityOperator(BaseOperator):
     :param history_days: how many days before ``as_of`` the checks read (baselines included).
     :param start: the first day judged for gaps (templated); default each account's first
         fetched day, so a new deployment is not alarmed about history it never fetched.
+    :param mode: ``"incremental"`` (default): uniqueness and invariants read only the
+        partitions committed since the version the last passing run judged (all of them when
+        there is none, or its log is gone); ``"audit"``: they read every partition, a bounded
+        group at a time. Both record the version judged.
 
     Findings go to ``{output_path}/quality_results``, the log (failures first) and the XCom
     summary; the outlet alias QUALITY_RESULTS gets the results table's Asset with the counts.
@@ -138,6 +144,7 @@ class MediaStatsQualityOperator(BaseOperator):
         as_of: datetime | date | str | None = None,
         history_days: int = 28,
         start: date | str | None = None,
+        mode: Literal["incremental", "audit"] = "incremental",
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("outlets", [QUALITY_RESULTS])
@@ -151,6 +158,9 @@ class MediaStatsQualityOperator(BaseOperator):
             raise ValueError(
                 f"history_days must be a positive number of days, got {history_days!r}"
             )
+        if mode not in ("incremental", "audit"):
+            raise ValueError(f"mode must be 'incremental' or 'audit', got {mode!r}")
+        self.mode = mode
         self.output_path = output_path
         self.expected = expected
         self.period = period
@@ -197,14 +207,36 @@ class MediaStatsQualityOperator(BaseOperator):
                 f"the asset events that triggered this run wrote no data of period "
                 f"{self.period} ms to {location}: nothing new to check"
             )
-        view = LakeView(location, self.period, as_of - timedelta(days=self.history_days), as_of)
+        history = as_of - timedelta(days=self.history_days)
+        view = LakeView(location, self.period, history, as_of, self._scope(location, checks))
         inputs = Inputs(view, expected or view.expected(), start)
         findings = run_checks(checks, inputs)
         run_id = str(context.get("run_id") or "manual")
         now = datetime.now(timezone.utc)
-        record(location, findings, run_id=run_id, checked_at=now, as_of=as_of, period=self.period)
-        self.log.info("Quality of %s up to %s (exclusive):\n%s", location, as_of, report(findings))
+        scope = view.judged
+        record(
+            location,
+            findings,
+            run_id=run_id,
+            checked_at=now,
+            as_of=as_of,
+            period=self.period,
+            scope=scope,
+        )
+        self.log.info(
+            "Quality of %s up to %s (exclusive), the table-wide checks over %s:\n%s",
+            location,
+            as_of,
+            scope.describe(),
+            report(findings),
+        )
         summary = self._summary(findings, checks, view, as_of)
+        summary["scope"] = {
+            "mode": scope.mode,
+            "table_version": scope.version,
+            "since": scope.since,
+            "partitions": None if scope.partitions is None else len(scope.partitions),
+        }
         results = location.table_uri(QUALITY_RESULTS_DIR)
         self._lineage = _lineage(location, results, findings, checks, view)
         context["outlet_events"][QUALITY_RESULTS].add(table_asset(results), extra=summary["counts"])
@@ -216,6 +248,22 @@ class MediaStatsQualityOperator(BaseOperator):
                 f"[{first.scope()}]: {first.message}; all are in {results} and the log above"
             )
         return summary
+
+    def _scope(self, location: Location, checks: list[Check]) -> Scope | None:
+        """What the table-wide checks read: the partitions changed since the last passing
+        run's version (``incremental``), or all of them; ``None`` when there is no table."""
+        from airflow_provider_fansly.quality.results import last_checked
+        from airflow_provider_fansly.quality.scope import changed_since
+        from airflow_provider_fansly.storage.delta import MEDIA_STATS_TABLE, open_table
+
+        table = open_table(location, MEDIA_STATS_TABLE)
+        if table is None:
+            return None
+        whole = [c.id for c in checks if c.whole_table]
+        since = None
+        if self.mode == "incremental" and whole:
+            since = last_checked(location, self.period, whole)
+        return changed_since(location, table, since)
 
     def _summary(
         self, findings: list[Finding], checks: list[Check], view: Any, as_of: date

@@ -60,6 +60,8 @@ class Check:
     """A check: an id, a severity, thresholds as fields, and :meth:`run`."""
 
     id: ClassVar[str] = ""
+    #: whether it reads the table's partitions (its scope) rather than the history window
+    whole_table: ClassVar[bool] = False
     severity: Severity = "error"
 
     def run(self, inputs: Inputs) -> list[Finding]:
@@ -274,9 +276,11 @@ def _whole_days(inputs: Inputs) -> set[tuple[str, date]]:
 
 @dataclass(frozen=True)
 class Uniqueness(Check):
-    """No (account, media offer, bucket, stat type, period) twice in the whole table."""
+    """No (account, media offer, bucket, stat type, period) twice in the table: in the
+    partitions changed since the last run, or in every one (a full pass)."""
 
     id: ClassVar[str] = "uniqueness"
+    whole_table: ClassVar[bool] = True
     KEY: ClassVar[Sequence[str]] = (
         "account_id",
         "media_offer_id",
@@ -286,10 +290,11 @@ class Uniqueness(Check):
     )
 
     def run(self, inputs: Inputs) -> list[Finding]:
-        keys = inputs.view.keys()
-        twice = (
+        found = [
             keys.group_by(list(self.KEY)).agg(pl.len().alias("copies")).filter(pl.col("copies") > 1)
-        )
+            for keys in inputs.view.key_groups(self.KEY)
+        ]
+        twice = pl.concat(found) if found else pl.DataFrame()
         if not twice.height:
             return []
         twice = twice.with_columns(pl.col("bucket_start").dt.date().alias("dt"))
@@ -316,10 +321,12 @@ class Uniqueness(Check):
 
 @dataclass(frozen=True)
 class Invariants(Check):
-    """The in-run pandera rules over the whole table, in batches of ``batch_rows``: counts not
-    negative, unique viewers within views, buckets on the period's UTC grid."""
+    """The in-run pandera rules over the table (the partitions changed since the last run, or
+    all of them), in batches of ``batch_rows``: counts not negative, unique viewers within
+    views, buckets on the period's UTC grid."""
 
     id: ClassVar[str] = "invariants"
+    whole_table: ClassVar[bool] = True
     batch_rows: int = 400_000
 
     def run(self, inputs: Inputs) -> list[Finding]:

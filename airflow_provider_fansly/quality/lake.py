@@ -8,7 +8,7 @@ the files of older days, and a projection, so it never decodes the columns it do
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cached_property
 
@@ -16,13 +16,16 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
+from deltalake import DeltaTable
 
+from airflow_provider_fansly.quality.scope import Scope, groups, where
 from airflow_provider_fansly.storage.delta import (
     FETCH_LOG_TABLE,
     MEDIA_STATS_TABLE,
     RESTATEMENTS_TABLE,
     TableSpec,
     open_table,
+    table_at,
 )
 from airflow_provider_fansly.storage.fetch_log import (
     FETCHED,
@@ -51,6 +54,23 @@ class LakeView:
     period: int
     first: date
     as_of: date
+    #: what the whole-table checks read (default: every partition of the latest version)
+    scope: Scope | None = field(default=None)
+
+    @cached_property
+    def snapshot(self) -> DeltaTable | None:
+        """``media_stats`` at the version this view judges, the same for every check."""
+        version = None if self.scope is None else self.scope.version
+        if version is None:
+            return open_table(self.location, MEDIA_STATS_TABLE)
+        return table_at(self.location, MEDIA_STATS_TABLE, version)
+
+    @property
+    def judged(self) -> Scope:
+        """The scope of the whole-table checks, resolved (a full pass when none was given)."""
+        if self.scope is not None:
+            return self.scope
+        return Scope("full", None if self.snapshot is None else self.snapshot.version())
 
     @property
     def last(self) -> date:
@@ -58,7 +78,7 @@ class LakeView:
         return self.as_of - timedelta(days=1)
 
     def _dataset(self, spec: TableSpec) -> ds.Dataset | None:
-        table = open_table(self.location, spec)
+        table = self.snapshot if spec is MEDIA_STATS_TABLE else open_table(self.location, spec)
         return None if table is None else table.to_pyarrow_dataset()
 
     def _days(self, period: int, first: date | None = None) -> pc.Expression:
@@ -91,31 +111,35 @@ class LakeView:
         return frame.height, per_column  # type: ignore[return-value]
 
     def stats_batches(self, columns: Sequence[str], rows: int) -> Iterator[pa.Table]:
-        """Every ``media_stats`` row of the table (all days and periods), in batches of about
-        ``rows`` (a file gives its own small batches; they are gathered, since each call of
-        a check has a fixed cost). A column an older release's table lacks reads null."""
+        """The ``media_stats`` rows of the scope's partitions (all days and periods by
+        default), in batches of about ``rows`` (a file gives its own small batches; they are
+        gathered, since each call of a check has a fixed cost). A column an older release's
+        table lacks reads null."""
         dataset = self._dataset(MEDIA_STATS_TABLE)
-        if dataset is None:
+        if dataset is None or self.snapshot is None:
             return
         present = [c for c in columns if c in dataset.schema.names]
         gathered: list[pa.RecordBatch] = []
         size = 0
-        for batch in dataset.to_batches(columns=present, batch_size=rows):
-            gathered.append(batch)
-            size += batch.num_rows
-            if size >= rows:
-                yield _with_columns(pa.Table.from_batches(gathered), columns)
-                gathered, size = [], 0
+        for group in groups(self.snapshot, self.judged):
+            for batch in dataset.to_batches(columns=present, filter=where(group), batch_size=rows):
+                gathered.append(batch)
+                size += batch.num_rows
+                if size >= rows:
+                    yield _with_columns(pa.Table.from_batches(gathered), columns)
+                    gathered, size = [], 0
         if gathered:
             yield _with_columns(pa.Table.from_batches(gathered), columns)
 
-    def keys(self) -> pl.DataFrame:
-        """The key columns of every row of the whole table (the uniqueness check's input)."""
+    def key_groups(self, columns: Sequence[str]) -> Iterator[pl.DataFrame]:
+        """The key columns of the scope's rows, a bounded group of whole partitions at a time
+        (a key's bucket lies in its partition: a duplicate never spans two groups)."""
         dataset = self._dataset(MEDIA_STATS_TABLE)
-        columns = ["account_id", "media_offer_id", "bucket_start", "stat_type", "period_ms"]
-        if dataset is None:
-            return pl.DataFrame(schema={c: pl.Utf8 for c in columns})
-        return pl.DataFrame(pl.from_arrow(dataset.to_table(columns=columns)))
+        if dataset is None or self.snapshot is None:
+            return
+        for group in groups(self.snapshot, self.judged):
+            table = dataset.to_table(columns=list(columns), filter=where(group))
+            yield pl.DataFrame(pl.from_arrow(table))
 
     @cached_property
     def coverage(self) -> Coverage:

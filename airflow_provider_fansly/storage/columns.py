@@ -183,6 +183,9 @@ QUALITY_RESULTS_SCHEMA = pa.schema(
         pa.field("threshold", pa.float64()),
         pa.field("message", pa.string(), nullable=False),
         pa.field("sample", pa.string(), nullable=False),
+        # since 0.5: the media_stats version judged, and how ("incremental" or "full")
+        pa.field("table_version", pa.int64()),
+        pa.field("scope", pa.string()),
     ]
 )
 

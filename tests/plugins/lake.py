@@ -88,4 +88,4 @@ def build(lake: Path) -> None:
     checks = resolve_checks(["completeness", "uniqueness"])
     findings = run_checks(checks, Inputs(view, view.expected(), None))
     record(location, findings, run_id="quality__1", checked_at=datetime.now(timezone.utc),
-           as_of=TODAY, period=DAY_MS)  # fmt: skip
+           as_of=TODAY, period=DAY_MS, scope=view.judged)  # fmt: skip

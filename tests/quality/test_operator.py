@@ -12,8 +12,9 @@ from fansly_quality_probe import build_dag
 
 from airflow_provider_fansly.assets import QUALITY_RESULTS
 from airflow_provider_fansly.client.windows import DAY_MS, HOUR_MS
+from airflow_provider_fansly.storage.delta import MEDIA_STATS_TABLE
 from tests.conftest import LogText
-from tests.quality.planted import ACCOUNTS, AS_OF, clean_lake, day
+from tests.quality.planted import ACCOUNTS, AS_OF, clean_lake, day, stat_row, write
 
 pytestmark = pytest.mark.usefixtures("airflow_db")
 
@@ -102,3 +103,60 @@ def test_a_triggered_run_is_judged_as_of_the_window_its_trigger_wrote() -> None:
     # a window ending inside a day counts that day
     inside = {"alias": [event(lake, d0 + 3_600_000, HOUR_MS)]}
     assert _written_until({"triggering_asset_events": inside}, lake, HOUR_MS) == date(2026, 1, 2)
+
+
+def _run(lake: Path, **kwargs: object) -> tuple[str, dict[str, object]]:
+    run = build_dag(output_path=str(lake), as_of=str(AS_OF), **kwargs).test()
+    (ti,) = run.get_task_instances()
+    summary = ti.xcom_pull(task_ids="quality") or {}
+    return run.state, summary
+
+
+def test_a_scheduled_run_judges_what_changed_and_an_audit_everything(tmp_path: Path) -> None:
+    """The first run has no earlier version: a full pass. The next reads only the partition
+    a commit changed since; a duplicate committed into an old day is found against the rest
+    of that day; after a failure the next run is a full pass again, as an audit always is.
+    Every run records the version it judged."""
+    clean_lake(tmp_path)  # media_stats version 1 (0 made the table)
+    state, first = _run(tmp_path)
+    assert state == "success"
+    assert first["scope"] == {"mode": "full", "table_version": 1, "since": None,
+                              "partitions": None}  # fmt: skip
+    write(tmp_path, MEDIA_STATS_TABLE, [stat_row("acct_a", "a9", day(1), 0)])  # version 2
+    state, second = _run(tmp_path)
+    assert state == "success"
+    assert second["scope"] == {"mode": "incremental", "table_version": 2, "since": 1,
+                               "partitions": 1}  # fmt: skip
+    write(tmp_path, MEDIA_STATS_TABLE, [stat_row("acct_b", "b2", day(20), 1)])  # a copy: 3
+    state, third = _run(tmp_path)
+    assert state == "failed" and third == {}  # the task failed, after recording
+    rows = _results(tmp_path)
+    (copy,) = [r for r in rows if r["status"] == "failed"]
+    assert (copy["check_id"], copy["media_offer_id"], copy["dt"]) == ("uniqueness", "b2", day(20))
+    assert (copy["table_version"], copy["scope"]) == (3, "incremental")
+    state, _ = _run(tmp_path, checks=["uniqueness", "invariants"])
+    assert state == "failed"  # judged again in full until fixed
+    earlier = {r["run_id"] for r in rows}
+    fourth = [r for r in _results(tmp_path) if r["run_id"] not in earlier]
+    assert {(r["scope"], r["table_version"]) for r in fourth} == {("full", 3)}
+    state, audit = _run(tmp_path, checks=["invariants"], mode="audit")
+    assert state == "success" and audit["scope"]["mode"] == "full"  # type: ignore[index]
+
+
+def test_a_version_whose_log_was_cleaned_up_falls_back_to_a_full_pass(tmp_path: Path) -> None:
+    from deltalake import DeltaTable
+
+    from airflow_provider_fansly.quality.scope import changed_since
+    from airflow_provider_fansly.storage.location import Location
+
+    clean_lake(tmp_path)  # versions 0 and 1
+    for n in (1, 2):  # versions 2 and 3
+        write(tmp_path, MEDIA_STATS_TABLE, [stat_row("acct_a", f"n{n}", day(n), 0)])
+    table = DeltaTable(str(tmp_path / "media_stats"))
+    table.create_checkpoint()
+    location = Location.parse(str(tmp_path))
+    assert changed_since(location, table, 2).partitions == {(DAY_MS, day(2))}
+    for old in range(3):  # as log clean-up does, the checkpoint of version 3 kept
+        (tmp_path / "media_stats" / "_delta_log" / f"{old:020d}.json").unlink()
+    fallback = changed_since(location, DeltaTable(str(tmp_path / "media_stats")), 2)
+    assert (fallback.mode, fallback.partitions, fallback.version) == ("full", None, 3)
