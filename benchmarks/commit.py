@@ -62,16 +62,15 @@ def rows(ids: list[str], first_day: int, days: int) -> pa.Table:
 
 def commit(root: str, ids: list[str], first_day: int, days: int) -> tuple[float, int]:
     """One task's commit (its rows built first, untimed); return seconds and conflicts."""
-    from airflow_provider_fansly.storage import layout
-    from airflow_provider_fansly.storage.delta import replace_rows
+    from airflow_provider_fansly.storage.files import Owned, replace_table
     from airflow_provider_fansly.storage.location import Location
 
     table = rows(ids, first_day, days)
     after, before = START + first_day * DAY, START + (first_day + days) * DAY
-    predicate = layout.replace_predicate(ACCOUNT, ids, DAY, after, before)
+    owned = Owned(ACCOUNT, tuple(ids), DAY, after, before)
     location = Location.parse(root)
     start = time.perf_counter()
-    done = replace_rows(location, lambda: table, predicate, {})
+    done = replace_table(location, table, owned, {})
     return time.perf_counter() - start, done.retries
 
 

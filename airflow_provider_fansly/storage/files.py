@@ -49,7 +49,7 @@ from airflow_provider_fansly.storage.delta import (
 )
 from airflow_provider_fansly.storage.location import Location
 
-__all__ = ["GROUP_ROWS", "Owned", "replace_files", "write_days"]
+__all__ = ["GROUP_ROWS", "Owned", "replace_files", "replace_table", "write_days"]
 
 log = logging.getLogger(__name__)
 
@@ -338,3 +338,17 @@ def _delete(location: Location, adds: list[AddAction]) -> None:
     """Delete files no commit names (vacuum would, later)."""
     for add in adds:
         location.store.remove(f"{layout.MEDIA_STATS_DIR}/{add.path}")
+
+
+def replace_table(
+    location: Location, rows: pa.Table, owned: Owned, metadata: dict[str, str]
+) -> Commit:
+    """Replace what ``owned`` selects with the rows of one table held in memory (tools,
+    benchmarks): the task's own path, without a staging folder."""
+
+    def read(where: pc.Expression | None) -> Iterable[pa.RecordBatch]:
+        return (rows if where is None else rows.filter(where)).to_batches()
+
+    days = pc.value_counts(rows["dt"]).to_pylist()
+    adds = write_days(location, read, {d["values"]: d["counts"] for d in days})
+    return replace_files(location, adds, owned, metadata)

@@ -7,8 +7,6 @@ goes on top of unrelated commits but works its files out again over a conflictin
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterator
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -22,7 +20,7 @@ from airflow_provider_fansly.client.windows import DAY_MS
 from airflow_provider_fansly.storage import files
 from airflow_provider_fansly.storage.columns import MEDIA_STATS_SCHEMA
 from airflow_provider_fansly.storage.delta import MEDIA_STATS_TABLE, ensure_table
-from airflow_provider_fansly.storage.files import Owned, replace_files, write_days
+from airflow_provider_fansly.storage.files import Owned, replace_table
 from airflow_provider_fansly.storage.location import Location
 
 D0 = 1_767_225_600_000  # 2026-01-01T00:00Z
@@ -61,13 +59,7 @@ def rows(account: str, ids: list[str], days: int, views: int) -> pa.Table:
 
 def commit(location: Location, data: pa.Table, owned: Owned) -> files.Commit:
     """Write and commit ``data`` as a task owning ``owned`` would."""
-
-    def read(where: pc.Expression | None) -> Iterator[pa.RecordBatch]:
-        yield from (data if where is None else data.filter(where)).to_batches(1000)
-
-    per_day = Counter(d for d in data["dt"].to_pylist())
-    adds = write_days(location, read, per_day)
-    return replace_files(location, adds, owned, {"fansly.test": "1"})
+    return replace_table(location, data, owned, {"fansly.test": "1"})
 
 
 def owned(account: str, ids: list[str], first: int, days: int) -> Owned:
