@@ -49,7 +49,7 @@ from airflow_provider_fansly.storage.delta import (
 )
 from airflow_provider_fansly.storage.location import Location
 
-__all__ = ["GROUP_ROWS", "Owned", "replace_files", "replace_table", "write_days"]
+__all__ = ["GROUP_ROWS", "Owned", "replace_files", "replace_table", "write_days", "write_file"]
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +122,7 @@ def write_days(location: Location, rows: Rows, day_rows: Mapping[date, int]) -> 
     for low, high in zip([None, *bounds], [*bounds, None], strict=True):
         where = _days_after(low, high)
         group = pa.Table.from_batches(list(rows(where)), schema=MEDIA_STATS_SCHEMA)
-        adds.extend(_write(location, part) for part in _by_partition(group))
+        adds.extend(write_file(location, part) for part in _by_partition(group))
     return adds
 
 
@@ -160,7 +160,7 @@ def _by_partition(group: pa.Table) -> Iterable[pa.Table]:
         yield ordered.slice(start, stop - start)
 
 
-def _write(location: Location, part: pa.Table) -> AddAction:
+def write_file(location: Location, part: pa.Table) -> AddAction:
     """Write one partition's rows as one new data file; return its add action."""
     values = {"period_ms": str(part["period_ms"][0].as_py()), "dt": part["dt"][0].as_py()}
     values["dt"] = values["dt"].isoformat()
@@ -274,7 +274,7 @@ def _replaced(
             )
         )
         if replaced < rows.num_rows:
-            rewritten.append(_write(location, rows.filter(~owned.expression)))
+            rewritten.append(write_file(location, rows.filter(~owned.expression)))
     return removes, rewritten
 
 
