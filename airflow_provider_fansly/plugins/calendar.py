@@ -15,6 +15,11 @@ the fetched windows cover the day without a hole, and *gone* when its latest ans
 Expected media offers are those the lake's configuration lists for the account, else every
 media offer the fetch log knows for it; one that answered gone stops being expected after
 the first day it did (later "gone" answers are not news, later days not gaps).
+
+Only the days on screen are read from the fetch log. What the calendar needs of all history
+(each media offer's first fetched and first gone day: who is expected, where an account's
+history starts) is a :class:`History`, a row per media offer, which the next version of the
+log updates from the files added since instead of reading the whole log again.
 """
 
 from __future__ import annotations
@@ -25,11 +30,66 @@ from datetime import date, timedelta
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
 
+from airflow_provider_fansly.storage.delta import FETCH_LOG_TABLE, open_table
 from airflow_provider_fansly.storage.fetch_log import media_days, read_log
+from airflow_provider_fansly.storage.layout import FETCH_LOG_DIR, FETCHED, GONE
 from airflow_provider_fansly.storage.location import Location
 
-__all__ = ["STATUSES", "Calendar", "Cell", "read_calendar"]
+__all__ = ["STATUSES", "Calendar", "Cell", "History", "read_calendar", "read_history"]
+
+_PAIR = ["account_id", "media_offer_id"]
+_FIRSTS = pl.Schema(
+    {"account_id": pl.Utf8, "media_offer_id": pl.Utf8, "first_fetched": pl.Date,
+     "first_gone": pl.Date}
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class History:
+    """What the calendar needs of a period's whole fetch log, a row per media offer: the
+    first day it was fetched and the first day it answered gone; and the log's files it was
+    read from, so that a newer version is read from the files added since."""
+
+    files: frozenset[str]
+    firsts: pl.DataFrame
+
+
+def read_history(location: Location, period: int, previous: History | None = None) -> History:
+    """The period's :class:`History`, from ``previous`` and the files added since it when it
+    still holds (maintenance rewrote none of them), else from the whole log."""
+    table = open_table(location, FETCH_LOG_TABLE)
+    if table is None:
+        return History(frozenset(), pl.DataFrame(schema=_FIRSTS))
+    actions = pa.table(table.get_add_actions(flatten=True))
+    mine = actions.filter(pc.equal(actions["partition.period_ms"].cast(pa.int64()), period))
+    paths = frozenset(mine["path"].to_pylist())
+    base = previous if previous is not None and previous.files <= paths else None
+    new = paths - base.files if base is not None else paths
+    dataset = table.to_pyarrow_dataset()
+    fragments = [f for f in dataset.get_fragments() if _relative(f.path) in new]
+    found = ds.FileSystemDataset(fragments, dataset.schema, dataset.format, dataset.filesystem)
+    rows = pl.DataFrame(pl.from_arrow(found.to_table(columns=[*_PAIR, "dt", "status"])))
+    firsts = rows.group_by(_PAIR).agg(
+        pl.col("dt").filter(pl.col("status") == FETCHED).min().alias("first_fetched"),
+        pl.col("dt").filter(pl.col("status") == GONE).min().alias("first_gone"),
+    )
+    if base is not None:
+        firsts = (
+            pl.concat([base.firsts, firsts.cast(_FIRSTS)])
+            .group_by(_PAIR)
+            .agg(pl.col("first_fetched").min(), pl.col("first_gone").min())
+        )
+    return History(paths, firsts.cast(_FIRSTS).sort(_PAIR))
+
+
+def _relative(path: str) -> str:
+    """A fragment's path inside the table (as the log names its files)."""
+    return path.rsplit(f"/{FETCH_LOG_DIR}/", 1)[-1]
+
 
 STATUSES = ("covered", "quiet", "gone", "gap", "not_due", "before")
 
@@ -55,8 +115,9 @@ class Cell:
 class Calendar:
     """Every account's days in ``[first, today]``, with what each media offer's day holds.
 
-    ``media`` has one row per (account, media offer, day) the fetch log names, with the
-    booleans ``fetched`` and ``gone`` and the day's ``rows``: it answers a click on a cell.
+    ``media`` has one row per (account, media offer, day) the fetch log names in those days,
+    with the booleans ``fetched`` and ``gone`` and the day's ``rows``: it answers a click on
+    a cell. ``gone_from`` is each media offer's first gone day, from the whole history.
     """
 
     first: date
@@ -64,30 +125,27 @@ class Calendar:
     expected: dict[str, tuple[str, ...]]
     media: pl.DataFrame
     cells: dict[str, list[Cell]]
+    gone_from: dict[tuple[str, str], date]
 
     def missing(self, account_id: str, day: date) -> tuple[list[str], list[str]]:
         """The media offers of an account not held that day, and those that answered gone."""
-        expected = set(_still_expected(self, account_id, day))
+        expected = set(self._still_expected(account_id, day))
         held = self.media.filter((pl.col("account_id") == account_id) & (pl.col("dt") == day))
         fetched = set(held.filter(pl.col("fetched"))["media_offer_id"].to_list())
         gone = set(held.filter(pl.col("gone"))["media_offer_id"].to_list())
         return sorted(expected - fetched - gone), sorted(gone & expected)
 
     def newest(self) -> dict[str, date | None]:
-        """Per account, the newest day holding a datapoint."""
+        """Per account, the newest day of the calendar holding a datapoint."""
         with_rows = self.media.filter(pl.col("rows") > 0)
         newest = with_rows.group_by("account_id").agg(pl.col("dt").max())
         found = dict(zip(newest["account_id"].to_list(), newest["dt"].to_list(), strict=True))
         return {account: found.get(account) for account in self.expected}
 
-
-def _still_expected(calendar: Calendar, account_id: str, day: date) -> list[str]:
-    """The account's expected media offers less those that answered gone before ``day``."""
-    gone_before = calendar.media.filter(
-        (pl.col("account_id") == account_id) & pl.col("gone") & (pl.col("dt") < day)
-    )["media_offer_id"]
-    dropped = set(gone_before.to_list())
-    return [m for m in calendar.expected.get(account_id, ()) if m not in dropped]
+    def _still_expected(self, account_id: str, day: date) -> list[str]:
+        """The account's expected media offers less those that answered gone before ``day``."""
+        ids = self.expected.get(account_id, ())
+        return [m for m in ids if not self.gone_from.get((account_id, m), day) < day]
 
 
 def read_calendar(
@@ -96,9 +154,14 @@ def read_calendar(
     today: date,
     days: int = 365,
     expected: Mapping[str, Sequence[str]] | None = None,
+    history: History | None = None,
 ) -> Calendar:
-    """Read the fetch log of one period and lay out the ``days`` up to ``today`` (included)."""
-    media = media_days(read_log(location, period))
+    """Read the fetch log of one period's ``days`` up to ``today`` (included) and lay them
+    out; ``history`` (read here when not given) says what lies before them."""
+    history = history or read_history(location, period)
+    first = today - timedelta(days=days - 1)
+    media = media_days(read_log(location, period, first, today))
+    firsts = history.firsts
     if expected:
         wanted = {a: tuple(sorted(set(ids))) for a, ids in expected.items()}
         pairs = pl.DataFrame(
@@ -106,51 +169,68 @@ def read_calendar(
             schema={"account_id": pl.Utf8, "media_offer_id": pl.Utf8},
             orient="row",
         )
-        media = media.join(pairs, on=["account_id", "media_offer_id"], how="semi")
+        media = media.join(pairs, on=_PAIR, how="semi")
+        firsts = firsts.join(pairs, on=_PAIR, how="semi")
     else:
-        known = media.group_by("account_id").agg(pl.col("media_offer_id").unique().sort())
+        known = firsts.group_by("account_id").agg(pl.col("media_offer_id").unique().sort())
         wanted = {r["account_id"]: tuple(r["media_offer_id"]) for r in known.iter_rows(named=True)}
-    first = today - timedelta(days=days - 1)
-    cells = {a: _cells(media, a, ids, first, today) for a, ids in sorted(wanted.items())}
-    return Calendar(first, today, wanted, media, cells)
+    gone_from = {
+        (r["account_id"], r["media_offer_id"]): r["first_gone"]
+        for r in firsts.filter(pl.col("first_gone").is_not_null()).iter_rows(named=True)
+    }
+    earlier = firsts.filter(pl.col("first_fetched") < first).group_by("account_id").len()
+    before = set(earlier["account_id"].to_list())
+    cells = {
+        a: _cells(media, a, ids, first, today, gone_from, a in before)
+        for a, ids in sorted(wanted.items())
+    }
+    return Calendar(first, today, wanted, media, cells, gone_from)
 
 
 def _cells(
-    media: pl.DataFrame, account: str, ids: tuple[str, ...], first: date, today: date
+    media: pl.DataFrame,
+    account: str,
+    ids: tuple[str, ...],
+    first: date,
+    today: date,
+    gone_from: Mapping[tuple[str, str], date],
+    fetched_before: bool,
 ) -> list[Cell]:
-    """The account's cells from ``first`` to ``today``."""
-    mine = _since_gone(media.filter(pl.col("account_id") == account))
+    """The account's cells from ``first`` to ``today``; ``fetched_before``: its history
+    starts before ``first``."""
+    gone_days = {m: gone_from[(account, m)] for m in ids if (account, m) in gone_from}
+    mine = media.filter(pl.col("account_id") == account)
+    if gone_days:
+        dropped = pl.DataFrame(
+            {"media_offer_id": list(gone_days), "gone_from": list(gone_days.values())},
+            schema={"media_offer_id": pl.Utf8, "gone_from": pl.Date},
+        )
+        mine = mine.join(dropped, on="media_offer_id", how="left").filter(
+            pl.col("gone_from").is_null() | (pl.col("dt") <= pl.col("gone_from"))
+        )
     per_day = mine.group_by("dt").agg(
         pl.col("fetched").sum().alias("fetched"),
         pl.col("gone").sum().alias("gone"),
         pl.col("rows").sum().alias("rows"),
     )
     by_day = {r["dt"]: r for r in per_day.iter_rows(named=True)}
-    start: date | None = min(mine.filter(pl.col("fetched"))["dt"].to_list(), default=None)
-    gone_from = np.sort(mine["gone_from"].drop_nulls().unique().cast(pl.Int32).to_numpy())
+    start: date | None = (
+        first - timedelta(days=1)
+        if fetched_before
+        else min(mine.filter(pl.col("fetched"))["dt"].to_list(), default=None)
+    )
+    ordinals = np.sort(np.array([(d - date(1970, 1, 1)).days for d in gone_days.values()]))
     cells = []
     for offset in range((today - first).days + 1):
         day = first + timedelta(days=offset)
         held = by_day.get(day, {"fetched": 0, "gone": 0, "rows": 0})
-        dropped = int(np.searchsorted(gone_from, (day - date(1970, 1, 1)).days, side="left"))
-        expected = len(ids) - dropped
+        dropped_now = int(np.searchsorted(ordinals, (day - date(1970, 1, 1)).days, side="left"))
+        expected = len(ids) - dropped_now
         status = _status(day, today, start, expected, held)
         cells.append(
             Cell(day, status, expected, int(held["fetched"]), int(held["gone"]), int(held["rows"]))
         )
     return cells
-
-
-def _since_gone(media: pl.DataFrame) -> pl.DataFrame:
-    """Add each media offer's first gone day, and drop its days after it: it is no longer
-    expected then, so a later "gone" answer is not news and a later fetch not a gap."""
-    gone_from = (
-        media.filter(pl.col("gone"))
-        .group_by("account_id", "media_offer_id")
-        .agg(pl.col("dt").min().alias("gone_from"))
-    )
-    joined = media.join(gone_from, on=["account_id", "media_offer_id"], how="left")
-    return joined.filter(pl.col("gone_from").is_null() | (pl.col("dt") <= pl.col("gone_from")))
 
 
 def _status(

@@ -2,18 +2,27 @@
 
 A request opens the Delta logs to learn the versions (cheap), and reads data files only when
 a run committed since the summary was made, so a page served twice reads the lake once.
+
+The cache holds at most :data:`MAX_BYTES` of summaries (a calendar's size follows its media
+offers and days), the least recently used going first. Each summary is made under a lock of
+its own key, so a slow calendar of one lake never holds up another lake's requests; two
+requests for the same summary make it once. Each lake's location, with its resolved storage
+credentials (resolved again when they expire), is kept per path.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from datetime import date, datetime, timezone
 from typing import Any, TypeVar
 
+import polars as pl
+
 from airflow_provider_fansly.plugins import overview
-from airflow_provider_fansly.plugins.calendar import Calendar, read_calendar
+from airflow_provider_fansly.plugins.calendar import Calendar, History, read_calendar, read_history
 from airflow_provider_fansly.plugins.lakes import Lake
 from airflow_provider_fansly.storage.delta import (
     CREDIT_LEDGER_TABLE,
@@ -25,12 +34,17 @@ from airflow_provider_fansly.storage.delta import (
 )
 from airflow_provider_fansly.storage.location import Location
 
-__all__ = ["calendar", "credits", "quality", "tables", "top_tags"]
+__all__ = ["MAX_BYTES", "calendar", "credits", "quality", "tables", "top_tags"]
 
 T = TypeVar("T")
-_SIZE = 8  # a calendar holds a row per media offer and day: keep few
-_cache: OrderedDict[Hashable, Any] = OrderedDict()
-_lock = threading.Lock()
+#: The most the cached summaries hold together (an estimate of their size).
+MAX_BYTES = 256 * 2**20
+_cache: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
+_held = [0]  # bytes in the cache
+_lock = threading.Lock()  # guards the dictionaries only, never held while a summary is made
+_making: dict[Hashable, threading.Lock] = {}
+_locations: dict[str, Location] = {}
+_histories: dict[tuple[str, int], tuple[int | None, History]] = {}
 
 
 def _version(location: Location, spec: TableSpec) -> int | None:
@@ -38,53 +52,93 @@ def _version(location: Location, spec: TableSpec) -> int | None:
     return None if table is None else table.version()
 
 
+def _location(path: str) -> Location:
+    """The lake's location, its credentials resolved once per path (again once expired)."""
+    with _lock:
+        known = _locations.get(path)
+    if known is None:
+        known = Location.parse(path)
+        with _lock:
+            known = _locations.setdefault(path, known)
+    return known
+
+
+def _size(value: Any) -> int:
+    """About how many bytes a summary holds."""
+    if isinstance(value, pl.DataFrame):
+        return int(value.estimated_size())
+    if isinstance(value, Calendar):
+        cells = sum(len(c) for c in value.cells.values())
+        return _size(value.media) + 120 * cells + 150 * len(value.gone_from)
+    return len(json.dumps(value, default=str))
+
+
 def _cached(key: Hashable, make: Callable[[], T]) -> T:
     """The value made for ``key``, made once (the key holds the versions it depends on)."""
     with _lock:
         if key in _cache:
             _cache.move_to_end(key)
-            return _cache[key]
+            return _cache[key][0]
+        making = _making.setdefault(key, threading.Lock())
+    with making:
+        with _lock:
+            if key in _cache:  # made while this request waited for it
+                return _cache[key][0]
         value = make()
-        _cache[key] = value
-        if len(_cache) > _SIZE:
-            _cache.popitem(last=False)
-        return value
+        size = _size(value)
+        with _lock:
+            _cache[key] = (value, size)
+            _held[0] += size
+            while _held[0] > MAX_BYTES and len(_cache) > 1:
+                _held[0] -= _cache.popitem(last=False)[1][1]
+            _making.pop(key, None)
+    return value
+
+
+def _history(location: Location, path: str, period: int, version: int | None) -> History:
+    """The period's fetch-log history, updated from the files added since the last one."""
+    with _lock:
+        known = _histories.get((path, period))
+    if known is not None and known[0] == version:
+        return known[1]
+    made = read_history(location, period, known[1] if known else None)
+    with _lock:
+        _histories[(path, period)] = (version, made)
+    return made
 
 
 def calendar(lake: Lake, period: int, today: date, first: date) -> Calendar:
     """The coverage calendar of a lake's period, from ``first`` to ``today``."""
-    location = Location.parse(lake.path)
+    location = _location(lake.path)
     accounts = tuple(sorted((a, ids) for a, ids in (lake.accounts or {}).items()))
-    key = (
-        "calendar",
-        lake.path,
-        period,
-        today,
-        first,
-        accounts,
-        _version(location, FETCH_LOG_TABLE),
-    )
+    version = _version(location, FETCH_LOG_TABLE)
+    key = ("calendar", lake.path, period, today, first, accounts, version)
     days = (today - first).days + 1
-    return _cached(key, lambda: read_calendar(location, period, today, days, lake.accounts))
+
+    def make() -> Calendar:
+        history = _history(location, lake.path, period, version)
+        return read_calendar(location, period, today, days, lake.accounts, history)
+
+    return _cached(key, make)
 
 
 def top_tags(lake: Lake, period: int, first: date, last: date) -> list[dict[str, Any]]:
     """Each account's top For-You-page tags in the days ``first`` to ``last``."""
-    location = Location.parse(lake.path)
+    location = _location(lake.path)
     key = ("tags", lake.path, period, first, last, _version(location, FYP_TAGS_TABLE))
     return _cached(key, lambda: overview.top_tags(location, period, first, last))
 
 
 def quality(lake: Lake) -> list[dict[str, Any]]:
     """The latest quality run of each period and its history."""
-    location = Location.parse(lake.path)
+    location = _location(lake.path)
     key = ("quality", lake.path, _version(location, QUALITY_RESULTS_TABLE))
     return _cached(key, lambda: overview.quality(location))
 
 
 def credits(lake: Lake, month: str | None = None) -> overview.Credits:
     """A month's credits (this UTC month by default) against the lake's budget."""
-    location = Location.parse(lake.path)
+    location = _location(lake.path)
     month = month or datetime.now(timezone.utc).strftime("%Y-%m")
     budget = lake.budget()
     key = ("credits", lake.path, month, budget, _version(location, CREDIT_LEDGER_TABLE))
@@ -93,6 +147,6 @@ def credits(lake: Lake, month: str | None = None) -> overview.Credits:
 
 def tables(lake: Lake) -> list[dict[str, Any]]:
     """Each table's version, newest commits and last maintenance."""
-    location = Location.parse(lake.path)
+    location = _location(lake.path)
     versions = tuple(_version(location, spec) for spec in overview.TABLES)
     return _cached(("tables", lake.path, versions), lambda: overview.tables(location))

@@ -156,3 +156,55 @@ def test_a_broken_variable_is_the_servers_error_named(monkeypatch: pytest.Monkey
         _lake(None, None)
     assert refused.value.status_code == 500
     assert refused.value.detail == "Variable fansly_lakes, lake 'main': needs a 'path' string"
+
+
+def test_the_calendar_reads_only_its_days_and_takes_the_rest_from_history(
+    lake: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two days on screen: the fetch log is read for those two only; b1, gone three days ago,
+    is no longer expected; the accounts' history starts before them, so no day is 'before'."""
+    from airflow_provider_fansly.plugins import calendar as module
+
+    asked = []
+    real = module.read_log
+
+    def spy(location: Location, period: int, first: object = None, last: object = None) -> object:
+        asked.append((first, last))
+        return real(location, period, first, last)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(module, "read_log", spy)
+    calendar = read_calendar(Location.parse(str(lake)), DAY_MS, TODAY, 2)
+    assert asked == [(TODAY - timedelta(days=1), TODAY)]
+    yesterday = {a: cells[0] for a, cells in calendar.cells.items()}
+    assert {a: c.status for a, c in yesterday.items()} == {"acct_a": "covered", "acct_b": "covered"}
+    assert yesterday["acct_b"].expected == len(calendar.expected["acct_b"]) - 1  # b1 went
+    assert calendar.missing("acct_b", TODAY - timedelta(days=1)) == ([], [])
+
+
+def test_history_is_updated_from_the_files_added_since(tmp_path: Path) -> None:
+    """A newer fetch log is read from its new files only: a row planted in the previous
+    history survives (nothing re-read it), and the rest equals a full read."""
+    import polars as pl
+
+    from airflow_provider_fansly.plugins.calendar import History, read_history
+
+    build(tmp_path)
+    location = Location.parse(str(tmp_path))
+    first = read_history(location, DAY_MS)
+    early = TODAY - timedelta(days=200)
+    write(tmp_path, FETCH_LOG_TABLE, [log_row("acct_a", "a7", early)])
+    planted = pl.concat(
+        [
+            first.firsts,
+            pl.DataFrame([("zz", "z1", early, None)], schema=first.firsts.schema, orient="row"),
+        ]
+    )
+    updated = read_history(location, DAY_MS, History(first.files, planted))
+    full = read_history(location, DAY_MS)
+    assert updated.firsts.filter(pl.col("account_id") != "zz").equals(full.firsts)
+    assert updated.firsts.filter(pl.col("account_id") == "zz").height == 1
+    a7 = full.firsts.filter(pl.col("media_offer_id") == "a7").row(0, named=True)
+    assert (a7["first_fetched"], a7["first_gone"]) == (early, None)
+    # files the previous history was read from are gone (compacted): a full read again
+    rewritten = read_history(location, DAY_MS, History(frozenset({"gone.parquet"}), planted))
+    assert rewritten.firsts.equals(full.firsts)
