@@ -222,7 +222,7 @@ class Writer:
                 counts["media_stats"] += rows.num_rows
                 log.append(self.log_of_day(period, day, owner))
                 if day >= self.shape.daily_days - RECENT:
-                    recent.append(self._batches(rows))
+                    recent.append(self.day_batches(rows))
                 elif rows.num_rows:
                     old.append(write_file(self.location, rows))
                 if len(old) >= 200:
@@ -240,7 +240,7 @@ class Writer:
         ensure_table(self.location, MEDIA_STATS_TABLE).create_checkpoint()
         return counts
 
-    def _batches(self, rows: pa.Table) -> list[pa.Table]:
+    def day_batches(self, rows: pa.Table) -> list[pa.Table]:
         """One day's rows cut as the DAGs' batches: per account, 100 media offers each."""
         from airflow_provider_fansly.ingest.inputs import batches
 
