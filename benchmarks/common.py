@@ -79,19 +79,27 @@ def conn_env(url: str, **extra: object) -> Iterator[None]:
             os.environ["AIRFLOW_CONN_FANSLY_DEFAULT"] = old
 
 
-def run_operator(ids: list[str], after: int, before: int, period: int = 86_400_000) -> dict:
-    """Run the operator's whole task (fetch, validate, stage, commit) into a scratch lake."""
+def run_operator(
+    ids: list[str],
+    after: int,
+    before: int,
+    period: int = 86_400_000,
+    lake: str | None = None,
+    account: str | None = None,
+) -> dict:
+    """Run the operator's whole task (fetch, validate, stage, commit) into ``lake`` (default:
+    a scratch lake), for ``account`` (default: the emulator's)."""
     import tempfile
 
     from airflow_provider_fansly.operators.media_stats import MediaStatsOperator
     from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT
 
-    with tempfile.TemporaryDirectory() as lake:
+    with tempfile.TemporaryDirectory() as scratch:
         operator = MediaStatsOperator(
             task_id="bench",
-            account_id=DEFAULT_ACCOUNT,
+            account_id=account or DEFAULT_ACCOUNT,
             media_offer_ids=ids,
-            output_path=lake,
+            output_path=lake or scratch,
             period=period,
             after_date=after,
             before_date=before,

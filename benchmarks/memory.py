@@ -1,8 +1,9 @@
-"""Benchmark 4, memory: peak RSS of one task, 40 media offers hourly over 30 and 360 days.
+"""Benchmark 4, memory: peak RSS of one task of 200 media offers by window length.
 
-Each window runs in a fresh process (the operator's whole run: fetch, validate, stage,
-commit) against the emulator in its own process; the figure is the process's peak RSS.
-Goal: the 360-day peak at most 1.3x the 30-day peak.
+Daily over three years against 30 days, hourly over a year against 30 days. Each window runs
+in a fresh process (the operator's whole run: fetch, validate, stage, commit) against the
+emulator in its own process; the figure is the process's peak RSS.
+Goal: each long window's peak at most 1.3x its 30-day peak.
 
     python -m benchmarks.memory [--tiny]
 """
@@ -20,21 +21,22 @@ from devtools.stack import emulator_process
 
 HOUR = 3_600_000
 DAY = 86_400_000
-START = 1_735_689_600_000  # 2025-01-01T00:00Z
+START = 1_672_531_200_000  # 2023-01-01T00:00Z: three years end before today
 
 
-def one_task(media_count: int, days: int) -> None:
+def one_task(media_count: int, days: int, period: int) -> None:
     """Run the operator once and print its peak RSS in MiB (in a child process)."""
     ids = [f"mem-{i}" for i in range(media_count)]
-    summary = run_operator(ids, START, START + days * DAY, period=HOUR)
+    summary = run_operator(ids, START, START + days * DAY, period=period)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"peak_mib": peak, "rows": summary["rows"], "requests": summary["requests"]}))
 
 
-def measure(media_count: int, days: int) -> dict[str, float]:
+def measure(media_count: int, days: int, period: int) -> dict[str, float]:
     """Run one task in a fresh interpreter; return its figures."""
+    args = [str(media_count), str(days), str(period)]
     done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.memory", "--child", str(media_count), str(days)],
+        [sys.executable, "-m", "benchmarks.memory", "--child", *args],
         capture_output=True,
         text=True,
         env=os.environ.copy(),
@@ -45,22 +47,26 @@ def measure(media_count: int, days: int) -> dict[str, float]:
 
 def main() -> None:
     if sys.argv[1:2] == ["--child"]:
-        one_task(int(sys.argv[2]), int(sys.argv[3]))
+        one_task(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
         return
     args = parse_args(__doc__.splitlines()[0])
     header("memory: peak RSS of one task by window length")
-    media_count, short, long = (4, 3, 36) if args.tiny else (40, 30, 360)
+    media_count = 4 if args.tiny else 200
+    cases = {"daily": (DAY, 3, 36), "hourly": (HOUR, 3, 36)}
+    if not args.tiny:
+        cases = {"daily": (DAY, 30, 1095), "hourly": (HOUR, 30, 365)}
     with emulator_process() as url, conn_env(url):
-        figures = {days: measure(media_count, days) for days in (short, long)}
-    for days, fig in figures.items():
-        report(
-            f"{media_count} media offers x {days} days hourly: {fig['rows']:,.0f} rows, "
-            f"{fig['requests']:.0f} req",
-            fig["peak_mib"],
-            "MiB peak",
-        )
-    ratio = figures[long]["peak_mib"] / figures[short]["peak_mib"]
-    verdict(f"{long}-day peak / {short}-day peak", ratio, "<= 1.3", ratio <= 1.3)
+        for name, (period, short, long) in cases.items():
+            figures = {days: measure(media_count, days, period) for days in (short, long)}
+            for days, fig in figures.items():
+                report(
+                    f"{media_count} media offers x {days} days {name}: {fig['rows']:,.0f} rows, "
+                    f"{fig['requests']:.0f} req",
+                    fig["peak_mib"],
+                    "MiB peak",
+                )
+            ratio = figures[long]["peak_mib"] / figures[short]["peak_mib"]
+            verdict(f"{name}: {long}-day peak / {short}-day peak", ratio, "<= 1.3", ratio <= 1.3)
 
 
 if __name__ == "__main__":

@@ -377,7 +377,7 @@ def check_slice(root: Path, shape: Shape) -> int:
 
     from deltalake import DeltaTable
 
-    from benchmarks.common import conn_env
+    from benchmarks.common import conn_env, run_operator
     from devtools.stack import emulator_process
 
     offers = Offers(shape)
@@ -389,7 +389,7 @@ def check_slice(root: Path, shape: Shape) -> int:
     with emulator_process() as url, conn_env(url), tempfile.TemporaryDirectory() as scratch:
         for period, days in ((DAY, 3), (HOUR, 1)):
             after, before = _ms(END - timedelta(days=days)), _ms(END)
-            _fetch(scratch, account, ids, after, before, period)
+            run_operator(ids, after, before, period, lake=scratch, account=account)
         fetched = DeltaTable(f"{scratch}/media_stats").to_pyarrow_table(columns=keys)
     ours = DeltaTable(str(root / "media_stats")).to_pyarrow_table(
         columns=keys,
@@ -402,20 +402,6 @@ def check_slice(root: Path, shape: Shape) -> int:
         raise AssertionError("the reference lake's rows differ from what the emulator serves")
     checked += fetched.num_rows
     return checked
-
-
-def _fetch(lake: str, account: str, ids: list[str], after: int, before: int, period: int) -> None:
-    from airflow_provider_fansly.operators.media_stats import MediaStatsOperator
-
-    MediaStatsOperator(
-        task_id="slice",
-        account_id=account,
-        media_offer_ids=ids,
-        output_path=lake,
-        period=period,
-        after_date=after,
-        before_date=before,
-    ).execute({})  # type: ignore[arg-type]
 
 
 def main() -> None:

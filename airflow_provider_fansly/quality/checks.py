@@ -391,11 +391,10 @@ class HourlyVsDaily(Check):
 
     def run(self, inputs: Inputs) -> list[Finding]:
         view = inputs.view
-        columns = ["account_id", "media_offer_id", "dt", *self.ADDITIVE, "unique_viewers"]
+        columns = [*self.ADDITIVE, "unique_viewers"]
         keys = ["account_id", "media_offer_id", "dt"]
-        sums = [pl.col(c).sum() for c in columns[3:]]
-        hourly = view.stats(columns, period=HOUR_MS).group_by(keys).agg(sums)
-        daily = view.stats(columns, period=DAY_MS).group_by(keys).agg(sums)
+        hourly = view.day_sums(HOUR_MS, columns)
+        daily = view.day_sums(DAY_MS, columns)
         joined = daily.join(hourly, on=keys, suffix="_hourly")
         both = joined.join(view.whole_days(HOUR_MS), on=keys, how="semi")
         found = []

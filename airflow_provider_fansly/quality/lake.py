@@ -40,6 +40,8 @@ from airflow_provider_fansly.storage.location import Location
 __all__ = ["LakeView"]
 
 _AGGS = ("sum", "min", "max")
+#: How many days of rows :meth:`LakeView.day_sums` holds at once.
+SUM_DAYS = 1
 
 
 @dataclass
@@ -77,8 +79,15 @@ class LakeView:
         """The last day checked (``as_of`` is exclusive)."""
         return self.as_of - timedelta(days=1)
 
+    @cached_property
+    def _stats_dataset(self) -> ds.Dataset | None:
+        """``media_stats`` at the judged version as a dataset, listed once for every read."""
+        return None if self.snapshot is None else self.snapshot.to_pyarrow_dataset()
+
     def _dataset(self, spec: TableSpec) -> ds.Dataset | None:
-        table = self.snapshot if spec is MEDIA_STATS_TABLE else open_table(self.location, spec)
+        if spec is MEDIA_STATS_TABLE:
+            return self._stats_dataset
+        table = open_table(self.location, spec)
         return None if table is None else table.to_pyarrow_dataset()
 
     def _days(self, period: int, first: date | None = None) -> pc.Expression:
@@ -99,6 +108,33 @@ class LakeView:
         wanted = self._days(self.period if period is None else period, first)
         table = dataset.to_table(columns=list(columns), filter=wanted)
         return pl.DataFrame(pl.from_arrow(table))
+
+    def day_sums(self, period: int, columns: Sequence[str]) -> pl.DataFrame:
+        """Per account, media offer and day, the sums of ``columns`` over a period's rows in
+        the days, read :data:`SUM_DAYS` days at a time (four weeks of an agency's hourly rows
+        are 13 million)."""
+        keys = ["account_id", "media_offer_id", "dt"]
+        parts, start = [], self.first
+        while start <= self.last:
+            end = min(start + timedelta(days=SUM_DAYS - 1), self.last)
+            rows = self._range(period, start, end, [*keys, *columns])
+            parts.append(rows.group_by(keys).agg(pl.col(c).sum() for c in columns))
+            start = end + timedelta(days=1)
+        return pl.concat(parts) if parts else self._range(period, self.first, self.first, [])
+
+    def _range(self, period: int, first: date, last: date, columns: Sequence[str]) -> pl.DataFrame:
+        """A period's ``media_stats`` rows of the days ``[first, last]``, some columns."""
+        dataset = self._dataset(MEDIA_STATS_TABLE)
+        schema = {c: MEDIA_STATS_TABLE.schema.field(c).type for c in columns}
+        if dataset is None:
+            return pl.DataFrame(pl.from_arrow(pa.schema(schema).empty_table()))
+        wanted = (
+            (pc.field("period_ms") == period) & (pc.field("dt") >= first) & (pc.field("dt") <= last)
+        )
+        scan = dataset.scanner(
+            columns=list(columns), filter=wanted, batch_readahead=2, fragment_readahead=1
+        )
+        return pl.DataFrame(pl.from_arrow(scan.to_table()))
 
     def metrics(self, columns: Sequence[str]) -> tuple[int, list[tuple[str, float, float, float]]]:
         """Rows of this period in the days, and each column's (name, sum, min, max) over them."""

@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 import pytest
 from deltalake import DeltaTable, QueryBuilder
 
+from airflow_provider_fansly.client.datapoints import COUNT_COLUMNS
 from airflow_provider_fansly.client.windows import DAY_MS
 from airflow_provider_fansly.storage import files
 from airflow_provider_fansly.storage.columns import MEDIA_STATS_SCHEMA
@@ -38,17 +39,7 @@ def rows(account: str, ids: list[str], days: int, views: int) -> pa.Table:
         "media_offer_id": pa.array(media, pa.string()),
         "bucket_start": stamp,
         "stat_type": pa.array(np.tile([0, 1], n // 2), pa.int32()),
-        **{
-            c: counts
-            for c in (
-                "views",
-                "preview_views",
-                "interaction_time_ms",
-                "preview_interaction_time_ms",
-                "unique_viewers",
-                "preview_unique_viewers",
-            )
-        },
+        **dict.fromkeys(COUNT_COLUMNS, counts),
         "fetched_at": stamp,
         "period_ms": pa.array(np.full(n, DAY_MS, dtype=np.int64)),
         "dt": stamp.cast(pa.date32()),
