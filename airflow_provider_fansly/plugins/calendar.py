@@ -42,6 +42,9 @@ from airflow_provider_fansly.storage.location import Location
 __all__ = ["STATUSES", "Calendar", "Cell", "History", "read_calendar", "read_history"]
 
 _PAIR = ["account_id", "media_offer_id"]
+#: How many fetch log rows the history reads at once, and days the calendar lays out at once.
+_BATCH_ROWS = 1_000_000
+_SPAN_DAYS = 31
 _FIRSTS = pl.Schema(
     {"account_id": pl.Utf8, "media_offer_id": pl.Utf8, "first_fetched": pl.Date,
      "first_gone": pl.Date}
@@ -72,18 +75,28 @@ def read_history(location: Location, period: int, previous: History | None = Non
     dataset = table.to_pyarrow_dataset()
     fragments = [f for f in dataset.get_fragments() if _relative(f.path) in new]
     found = ds.FileSystemDataset(fragments, dataset.schema, dataset.format, dataset.filesystem)
-    rows = pl.DataFrame(pl.from_arrow(found.to_table(columns=[*_PAIR, "dt", "status"])))
-    firsts = rows.group_by(_PAIR).agg(
-        pl.col("dt").filter(pl.col("status") == FETCHED).min().alias("first_fetched"),
-        pl.col("dt").filter(pl.col("status") == GONE).min().alias("first_gone"),
-    )
-    if base is not None:
-        firsts = (
-            pl.concat([base.firsts, firsts.cast(_FIRSTS)])
-            .group_by(_PAIR)
-            .agg(pl.col("first_fetched").min(), pl.col("first_gone").min())
+    parts = [] if base is None else [base.firsts]
+    for batch in found.to_batches(columns=[*_PAIR, "dt", "status"], batch_size=_BATCH_ROWS):
+        rows = pl.DataFrame(pl.from_arrow(batch))
+        firsts = rows.group_by(_PAIR).agg(
+            pl.col("dt").filter(pl.col("status") == FETCHED).min().alias("first_fetched"),
+            pl.col("dt").filter(pl.col("status") == GONE).min().alias("first_gone"),
         )
+        parts.append(firsts.cast(_FIRSTS))
+    merged = pl.concat(parts) if parts else pl.DataFrame(schema=_FIRSTS)
+    firsts = merged.group_by(_PAIR).agg(pl.col("first_fetched").min(), pl.col("first_gone").min())
     return History(paths, firsts.cast(_FIRSTS).sort(_PAIR))
+
+
+def _spans(first: date, last: date) -> list[tuple[date, date]]:
+    """``[first, last]`` cut into spans of :data:`_SPAN_DAYS` days (a day's media offers are
+    judged within its own rows, so each span is laid out on its own: memory follows the span)."""
+    spans, start = [], first
+    while start <= last:
+        end = min(start + timedelta(days=_SPAN_DAYS - 1), last)
+        spans.append((start, end))
+        start = end + timedelta(days=1)
+    return spans
 
 
 def _relative(path: str) -> str:
@@ -160,7 +173,9 @@ def read_calendar(
     out; ``history`` (read here when not given) says what lies before them."""
     history = history or read_history(location, period)
     first = today - timedelta(days=days - 1)
-    media = media_days(read_log(location, period, first, today))
+    media = pl.concat(
+        [media_days(read_log(location, period, lo, hi)) for lo, hi in _spans(first, today)]
+    )
     firsts = history.firsts
     if expected:
         wanted = {a: tuple(sorted(set(ids))) for a, ids in expected.items()}
@@ -180,8 +195,10 @@ def read_calendar(
     }
     earlier = firsts.filter(pl.col("first_fetched") < first).group_by("account_id").len()
     before = set(earlier["account_id"].to_list())
+    per_account = media.partition_by("account_id", as_dict=True)
+    empty = media.clear()
     cells = {
-        a: _cells(media, a, ids, first, today, gone_from, a in before)
+        a: _cells(per_account.get((a,), empty), a, ids, first, today, gone_from, a in before)
         for a, ids in sorted(wanted.items())
     }
     return Calendar(first, today, wanted, media, cells, gone_from)
@@ -196,10 +213,10 @@ def _cells(
     gone_from: Mapping[tuple[str, str], date],
     fetched_before: bool,
 ) -> list[Cell]:
-    """The account's cells from ``first`` to ``today``; ``fetched_before``: its history
-    starts before ``first``."""
+    """The account's cells from ``first`` to ``today``, from its rows of ``media``;
+    ``fetched_before``: its history starts before ``first``."""
     gone_days = {m: gone_from[(account, m)] for m in ids if (account, m) in gone_from}
-    mine = media.filter(pl.col("account_id") == account)
+    mine = media
     if gone_days:
         dropped = pl.DataFrame(
             {"media_offer_id": list(gone_days), "gone_from": list(gone_days.values())},

@@ -81,8 +81,16 @@ class Owned:
     @cached_property
     def expression(self) -> pc.Expression:
         """The rows, as an Arrow filter (the same as :func:`layout.replace_predicate`)."""
-        return layout.replace_expression(
-            self.account_id, self.media_offer_ids, self.period, self.after, self.before
+        days = days_of(self.after, self.before)
+        start, end = (_stamp(ms) for ms in (self.after, self.before))
+        return (
+            (pc.field("account_id") == self.account_id)
+            & pc.field("media_offer_id").isin(sorted(set(self.media_offer_ids)))
+            & (pc.field("period_ms") == int(self.period))
+            & (pc.field("dt") >= pa.scalar(days[0]))
+            & (pc.field("dt") <= pa.scalar(days[-1]))
+            & (pc.field("bucket_start") >= start)
+            & (pc.field("bucket_start") < end)
         )
 
     def may_hold(self, files: pa.Table) -> pa.Table:
@@ -90,9 +98,7 @@ class Owned:
         a file without statistics always may."""
         days = days_of(self.after, self.before)
         ids = sorted(set(self.media_offer_ids))
-        start, end = (
-            pa.scalar(ms * 1000, pa.timestamp("us", tz="UTC")) for ms in (self.after, self.before)
-        )
+        start, end = (_stamp(ms) for ms in (self.after, self.before))
         return files.filter(
             (pc.field("partition.period_ms") == self.period)
             & (pc.field("partition.dt") >= pa.scalar(days[0]))
@@ -101,6 +107,10 @@ class Owned:
             & _between("media_offer_id", ids[0], ids[-1])
             & _between("bucket_start", start, end, upper_open=True)
         )
+
+
+def _stamp(ms: int) -> pa.Scalar:
+    return pa.scalar(ms * 1000, pa.timestamp("us", tz="UTC"))
 
 
 def _between(column: str, low: Any, high: Any, upper_open: bool = False) -> pc.Expression:

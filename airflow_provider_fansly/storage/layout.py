@@ -26,9 +26,6 @@ import hashlib
 from collections.abc import Sequence
 from datetime import datetime, timezone
 
-import pyarrow as pa
-import pyarrow.compute as pc
-
 from airflow_provider_fansly.client.windows import days_of
 
 __all__ = [
@@ -43,7 +40,6 @@ __all__ = [
     "QUALITY_RESULTS_DIR",
     "RESTATEMENTS_DIR",
     "STAGING_DIR",
-    "replace_expression",
     "replace_predicate",
     "staging_dir",
     "task_key",
@@ -126,22 +122,4 @@ def replace_predicate(
     return (
         f"{_owned(account_id, media_offer_ids, period, after, before)} "
         f"AND bucket_start >= '{_iso(after)}' AND bucket_start < '{_iso(before)}'"
-    )
-
-
-def replace_expression(
-    account_id: str, media_offer_ids: Sequence[str], period: int, after: int, before: int
-) -> pc.Expression:
-    """Return :func:`replace_predicate` as an Arrow expression, to sort a data file's rows
-    into those a task replaces and those it keeps."""
-    days = days_of(after, before)
-    start, end = (pa.scalar(ms * 1000, pa.timestamp("us", tz="UTC")) for ms in (after, before))
-    return (
-        (pc.field("account_id") == account_id)
-        & pc.field("media_offer_id").isin(sorted(set(media_offer_ids)))
-        & (pc.field("period_ms") == int(period))
-        & (pc.field("dt") >= pa.scalar(days[0]))
-        & (pc.field("dt") <= pa.scalar(days[-1]))
-        & (pc.field("bucket_start") >= start)
-        & (pc.field("bucket_start") < end)
     )
