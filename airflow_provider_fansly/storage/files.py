@@ -57,8 +57,6 @@ log = logging.getLogger(__name__)
 GROUP_ROWS = 100_000
 #: How often a commit goes on top of a newer snapshot that touched nothing of its own.
 _REBASES = 200
-#: The order of a file's rows: its statistics then bound each id, and readers skip files.
-_SORT = [(c, "ascending") for c in ("account_id", "media_offer_id", "bucket_start", "stat_type")]
 #: Columns without min/max statistics: free text, nobody filters on it.
 _NO_BOUNDS = {"extra_stats"}
 _DICTIONARY = ["account_id", "media_offer_id"]
@@ -159,12 +157,15 @@ def _days_after(low: date | None, high: date | None) -> pc.Expression | None:
 
 
 def _by_partition(group: pa.Table) -> Iterable[pa.Table]:
-    """The group's rows per (period, day), each sorted for tight file statistics."""
+    """The group's rows per (period, day), in the order they came (a batch's media offers
+    together: each file's statistics bound its ids)."""
     if not group.num_rows:
         return
-    ordered = group.sort_by([("period_ms", "ascending"), ("dt", "ascending"), *_SORT])
-    period = ordered["period_ms"].to_numpy()
-    day = ordered["dt"].cast(pa.int32()).to_numpy()
+    period = group["period_ms"].to_numpy()
+    day = group["dt"].cast(pa.int32()).to_numpy()
+    order = np.lexsort((day, period))  # stable: by period, then day
+    ordered = group.take(pa.array(order))
+    period, day = period[order], day[order]
     edges = np.flatnonzero((np.diff(period) != 0) | (np.diff(day) != 0)) + 1
     for start, stop in zip([0, *edges], [*edges, ordered.num_rows], strict=True):
         yield ordered.slice(start, stop - start)
