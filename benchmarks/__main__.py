@@ -5,7 +5,17 @@ from __future__ import annotations
 import subprocess
 import sys
 
-MODULES = ("latency", "rate", "datapath", "memory", "commit", "credits", "quality", "page")
+MODULES = (
+    "latency",
+    "rate",
+    "datapath",
+    "memory",
+    "commit",
+    "credits",
+    "quality",
+    "page",
+    "agency",
+)
 
 if __name__ == "__main__":
     failed = 0
