@@ -29,6 +29,7 @@ def _convert(output_path: str) -> int:
 def _history(output_path: str, limit: int) -> int:
     from airflow_provider_fansly.storage.commit import METADATA_KEYS
     from airflow_provider_fansly.storage.delta import MEDIA_STATS_TABLE, open_table
+    from airflow_provider_fansly.storage.files import rows_added
     from airflow_provider_fansly.storage.location import Location
 
     table = open_table(Location.parse(output_path), MEDIA_STATS_TABLE)
@@ -38,13 +39,13 @@ def _history(output_path: str, limit: int) -> int:
     print(f"{'version':>8}  {'committed (UTC)':<20} {'operation':<10} {'rows':>8}  what")
     for entry in table.history(limit):
         when = datetime.fromtimestamp(entry["timestamp"] / 1000, tz=timezone.utc)
-        rows = entry.get("operationMetrics", {}).get("num_added_rows", "")
+        rows = rows_added(entry)
         what = " ".join(
             f"{k}={entry[f'fansly.{k}']}" for k in METADATA_KEYS if f"fansly.{k}" in entry
         )
         print(
             f"{entry['version']:>8}  {when:%Y-%m-%d %H:%M:%S} {entry['operation']:<10} "
-            f"{rows!s:>8}  {what}"
+            f"{'' if rows is None else rows!s:>8}  {what}"
         )
     return 0
 

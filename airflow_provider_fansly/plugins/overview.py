@@ -23,6 +23,7 @@ from airflow_provider_fansly.storage.delta import (
     RESTATEMENTS_TABLE,
     open_table,
 )
+from airflow_provider_fansly.storage.files import rows_added
 from airflow_provider_fansly.storage.ledger import spent_by_day
 from airflow_provider_fansly.storage.location import Location
 
@@ -180,12 +181,11 @@ def _when(entry: dict[str, Any]) -> str:
 
 def _commit(entry: dict[str, Any]) -> dict[str, Any]:
     """One commit: version, time, operation, rows added, and the run and account behind it."""
-    metrics = entry.get("operationMetrics") or {}
     return {
         "version": entry.get("version"),
         "at": _when(entry),
         "operation": entry.get("operation"),
-        "rows": metrics.get("num_added_rows"),
+        "rows": rows_added(entry),
         "run_id": entry.get("fansly.run_id"),
         "account_id": entry.get("fansly.account_id"),
     }

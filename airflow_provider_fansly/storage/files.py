@@ -49,7 +49,16 @@ from airflow_provider_fansly.storage.delta import (
 )
 from airflow_provider_fansly.storage.location import Location
 
-__all__ = ["GROUP_ROWS", "Owned", "replace_files", "replace_table", "write_days", "write_file"]
+__all__ = [
+    "GROUP_ROWS",
+    "ROWS_KEY",
+    "Owned",
+    "replace_files",
+    "replace_table",
+    "rows_added",
+    "write_days",
+    "write_file",
+]
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +70,9 @@ _REBASES = 200
 _NO_BOUNDS = {"extra_stats"}
 _DICTIONARY = ["account_id", "media_offer_id"]
 _RETRY = ConflictRetry()
+#: Where a commit of prepared files records the rows it added (delta-rs's own writer puts
+#: them in ``operationMetrics.num_added_rows``; a prepared commit has no metrics).
+ROWS_KEY = "fansly.rows_added"
 
 #: The rows a group of days reads (``None``: all of them).
 Rows = Callable[[pc.Expression | None], Iterable[pa.RecordBatch]]
@@ -322,7 +334,10 @@ def _commit(
                 mode="append",
                 schema=snapshot.schema(),
                 partition_by=list(PARTITION_COLUMNS),
-                commit_properties=CommitProperties(custom_metadata=metadata, max_commit_retries=0),
+                commit_properties=CommitProperties(
+                    custom_metadata={**metadata, ROWS_KEY: str(_rows(adds))},
+                    max_commit_retries=0,
+                ),
             )
             return snapshot.version() + 1
         except CommitFailedError:
@@ -332,6 +347,11 @@ def _commit(
             snapshot = newer
             time.sleep(random.uniform(0, 0.02))
     return None
+
+
+def _rows(adds: list[AddAction]) -> int:
+    """The rows the added files hold (their statistics), as Delta's own writer reports."""
+    return sum(int(json.loads(add.stats)["numRecords"]) for add in adds)
 
 
 def _touched(old: DeltaTable, new: DeltaTable, owned: Owned, removed: set[str]) -> bool:
@@ -349,6 +369,13 @@ def _delete(location: Location, adds: list[AddAction]) -> None:
     """Delete files no commit names (vacuum would, later)."""
     for add in adds:
         location.store.remove(f"{layout.MEDIA_STATS_DIR}/{add.path}")
+
+
+def rows_added(entry: Mapping[str, Any]) -> int | None:
+    """The rows a commit of the table's history added, whoever wrote it."""
+    metrics = entry.get("operationMetrics") or {}
+    found = metrics.get("num_added_rows", entry.get(ROWS_KEY))
+    return None if found is None else int(found)
 
 
 def replace_table(

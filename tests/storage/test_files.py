@@ -21,7 +21,7 @@ from airflow_provider_fansly.client.windows import DAY_MS
 from airflow_provider_fansly.storage import files
 from airflow_provider_fansly.storage.columns import MEDIA_STATS_SCHEMA
 from airflow_provider_fansly.storage.delta import MEDIA_STATS_TABLE, ensure_table
-from airflow_provider_fansly.storage.files import Owned, replace_table
+from airflow_provider_fansly.storage.files import Owned, replace_table, rows_added
 from airflow_provider_fansly.storage.location import Location
 
 D0 = 1_767_225_600_000  # 2026-01-01T00:00Z
@@ -89,6 +89,7 @@ def test_a_long_window_in_many_groups_lands_once_one_file_per_day(
     assert len(table.file_uris()) == 40  # one per day, whatever group wrote it
     assert done.version == table.version() == 1 and done.retries == 0
     assert table.history(1)[0]["fansly.test"] == "1"
+    assert rows_added(table.history(1)[0]) == first.num_rows  # what history and the page show
     # a rerun of two media offers over ten days rewrites those days' files without them
     again = rows("a1", ids[:2], 10, 7).filter(pc.field("dt") >= date(2026, 1, 1))
     commit(location, again, owned("a1", ids[:2], 0, 10))
