@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cached_property
+from typing import Any
 
 import polars as pl
 import pyarrow as pa
@@ -18,7 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 from deltalake import DeltaTable
 
-from airflow_provider_fansly.quality.scope import Scope, groups, where
+from airflow_provider_fansly.quality.scope import Partition, Scope, groups, where
 from airflow_provider_fansly.storage.delta import (
     FETCH_LOG_TABLE,
     MEDIA_STATS_TABLE,
@@ -80,13 +81,19 @@ class LakeView:
         return self.as_of - timedelta(days=1)
 
     @cached_property
-    def _stats_dataset(self) -> ds.Dataset | None:
-        """``media_stats`` at the judged version as a dataset, listed once for every read."""
-        return None if self.snapshot is None else self.snapshot.to_pyarrow_dataset()
+    def _history(self) -> ds.Dataset | None:
+        """``media_stats`` at the judged version, its files of the days read (from ``first``)
+        listed once for every read of the history checks."""
+        return self._stats_files([("dt", ">=", self.first.isoformat())])
+
+    def _stats_files(self, pruning: list[tuple[str, str, Any]]) -> ds.Dataset | None:
+        """``media_stats`` at the judged version as a dataset of the files ``pruning`` keeps
+        (listing every file of an agency's table costs about 130 MiB)."""
+        if self.snapshot is None:
+            return None
+        return self.snapshot.to_pyarrow_dataset(file_pruning_predicate=pruning)
 
     def _dataset(self, spec: TableSpec) -> ds.Dataset | None:
-        if spec is MEDIA_STATS_TABLE:
-            return self._stats_dataset
         table = open_table(self.location, spec)
         return None if table is None else table.to_pyarrow_dataset()
 
@@ -102,7 +109,7 @@ class LakeView:
         self, columns: Sequence[str], period: int | None = None, first: date | None = None
     ) -> pl.DataFrame:
         """``media_stats`` rows of a period (this run's by default) in the days, some columns."""
-        dataset = self._dataset(MEDIA_STATS_TABLE)
+        dataset = self._history
         if dataset is None:
             return pl.DataFrame(schema={c: MEDIA_STATS_TABLE.schema.field(c).type for c in columns})
         wanted = self._days(self.period if period is None else period, first)
@@ -124,7 +131,7 @@ class LakeView:
 
     def _range(self, period: int, first: date, last: date, columns: Sequence[str]) -> pl.DataFrame:
         """A period's ``media_stats`` rows of the days ``[first, last]``, some columns."""
-        dataset = self._dataset(MEDIA_STATS_TABLE)
+        dataset = self._history
         schema = {c: MEDIA_STATS_TABLE.schema.field(c).type for c in columns}
         if dataset is None:
             return pl.DataFrame(pl.from_arrow(pa.schema(schema).empty_table()))
@@ -151,13 +158,13 @@ class LakeView:
         default), in batches of about ``rows`` (a file gives its own small batches; they are
         gathered, since each call of a check has a fixed cost). A column an older release's
         table lacks reads null."""
-        dataset = self._dataset(MEDIA_STATS_TABLE)
-        if dataset is None or self.snapshot is None:
+        if self.snapshot is None:
             return
-        present = [c for c in columns if c in dataset.schema.names]
+        present = [c for c in columns if c in pa.schema(self.snapshot.schema().to_arrow()).names]
         gathered: list[pa.RecordBatch] = []
         size = 0
         for group in groups(self.snapshot, self.judged):
+            dataset = self._group(group)
             for batch in dataset.to_batches(columns=present, filter=where(group), batch_size=rows):
                 gathered.append(batch)
                 size += batch.num_rows
@@ -170,12 +177,18 @@ class LakeView:
     def key_groups(self, columns: Sequence[str]) -> Iterator[pl.DataFrame]:
         """The key columns of the scope's rows, a bounded group of whole partitions at a time
         (a key's bucket lies in its partition: a duplicate never spans two groups)."""
-        dataset = self._dataset(MEDIA_STATS_TABLE)
-        if dataset is None or self.snapshot is None:
+        if self.snapshot is None:
             return
         for group in groups(self.snapshot, self.judged):
-            table = dataset.to_table(columns=list(columns), filter=where(group))
+            table = self._group(group).to_table(columns=list(columns), filter=where(group))
             yield pl.DataFrame(pl.from_arrow(table))
+
+    def _group(self, group: list[Partition]) -> ds.Dataset:
+        """The files of a group of partitions, as a dataset."""
+        days = sorted({day.isoformat() for _, day in group})
+        dataset = self._stats_files([("dt", "in", days)])
+        assert dataset is not None  # a group comes from the snapshot's own files
+        return dataset
 
     @cached_property
     def coverage(self) -> Coverage:
