@@ -8,7 +8,7 @@ buckets of a window, and a window of W buckets costs ``ceil(W / 99)`` requests.
 from __future__ import annotations
 
 import calendar
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 __all__ = [
     "DATAPOINT_LIMIT",
@@ -19,6 +19,7 @@ __all__ = [
     "check_window",
     "day_bounds",
     "day_of",
+    "day_spans",
     "days_of",
     "iso_utc",
     "request_count",
@@ -108,6 +109,17 @@ def day_bounds(day: date) -> tuple[int, int]:
     """Return ``[start, end)`` of a UTC day in epoch ms."""
     start = int(datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp() * 1000)
     return start, start + DAY_MS
+
+
+def day_spans(first: date, last: date, days: int) -> list[tuple[date, date]]:
+    """Cut the days ``[first, last]`` into spans of ``days`` days (the last one shorter), for
+    work that holds a span at a time."""
+    spans, start = [], first
+    while start <= last:
+        end = min(start + timedelta(days=days - 1), last)
+        spans.append((start, end))
+        start = end + timedelta(days=1)
+    return spans
 
 
 def days_of(after: int, before: int) -> list[date]:

@@ -34,6 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
+from airflow_provider_fansly.client.windows import day_spans
 from airflow_provider_fansly.storage.delta import FETCH_LOG_TABLE, open_table
 from airflow_provider_fansly.storage.fetch_log import media_days, read_log
 from airflow_provider_fansly.storage.layout import FETCH_LOG_DIR, FETCHED, GONE
@@ -42,7 +43,8 @@ from airflow_provider_fansly.storage.location import Location
 __all__ = ["STATUSES", "Calendar", "Cell", "History", "read_calendar", "read_history"]
 
 _PAIR = ["account_id", "media_offer_id"]
-#: How many fetch log rows the history reads at once, and days the calendar lays out at once.
+#: How many fetch log rows the history reads at once, and days the calendar lays out at once
+#: (a day's media offers are judged within its own rows: memory follows the span).
 _BATCH_ROWS = 1_000_000
 _SPAN_DAYS = 31
 _FIRSTS = pl.Schema(
@@ -86,17 +88,6 @@ def read_history(location: Location, period: int, previous: History | None = Non
     merged = pl.concat(parts) if parts else pl.DataFrame(schema=_FIRSTS)
     firsts = merged.group_by(_PAIR).agg(pl.col("first_fetched").min(), pl.col("first_gone").min())
     return History(paths, firsts.cast(_FIRSTS).sort(_PAIR))
-
-
-def _spans(first: date, last: date) -> list[tuple[date, date]]:
-    """``[first, last]`` cut into spans of :data:`_SPAN_DAYS` days (a day's media offers are
-    judged within its own rows, so each span is laid out on its own: memory follows the span)."""
-    spans, start = [], first
-    while start <= last:
-        end = min(start + timedelta(days=_SPAN_DAYS - 1), last)
-        spans.append((start, end))
-        start = end + timedelta(days=1)
-    return spans
 
 
 def _relative(path: str) -> str:
@@ -174,7 +165,10 @@ def read_calendar(
     history = history or read_history(location, period)
     first = today - timedelta(days=days - 1)
     media = pl.concat(
-        [media_days(read_log(location, period, lo, hi)) for lo, hi in _spans(first, today)]
+        [
+            media_days(read_log(location, period, lo, hi))
+            for lo, hi in day_spans(first, today, _SPAN_DAYS)
+        ]
     )
     firsts = history.firsts
     if expected:

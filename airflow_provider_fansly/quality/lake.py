@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 from deltalake import DeltaTable
 
+from airflow_provider_fansly.client.windows import day_spans
 from airflow_provider_fansly.quality.scope import Partition, Scope, groups, where
 from airflow_provider_fansly.storage.delta import (
     FETCH_LOG_TABLE,
@@ -97,36 +98,28 @@ class LakeView:
         table = open_table(self.location, spec)
         return None if table is None else table.to_pyarrow_dataset()
 
-    def _days(self, period: int, first: date | None = None) -> pc.Expression:
-        start = self.first if first is None else first
+    def _days(self, period: int) -> pc.Expression:
         return (
             (pc.field("period_ms") == period)
-            & (pc.field("dt") >= start)
+            & (pc.field("dt") >= self.first)
             & (pc.field("dt") <= self.last)
         )
 
-    def stats(
-        self, columns: Sequence[str], period: int | None = None, first: date | None = None
-    ) -> pl.DataFrame:
-        """``media_stats`` rows of a period (this run's by default) in the days, some columns."""
-        dataset = self._history
-        if dataset is None:
-            return pl.DataFrame(schema={c: MEDIA_STATS_TABLE.schema.field(c).type for c in columns})
-        wanted = self._days(self.period if period is None else period, first)
-        table = dataset.to_table(columns=list(columns), filter=wanted)
-        return pl.DataFrame(pl.from_arrow(table))
+    def stats(self, columns: Sequence[str]) -> pl.DataFrame:
+        """``media_stats`` rows of this run's period in the days, some columns."""
+        return self._range(self.period, self.first, self.last, columns)
 
     def day_sums(self, period: int, columns: Sequence[str]) -> pl.DataFrame:
         """Per account, media offer and day, the sums of ``columns`` over a period's rows in
         the days, read :data:`SUM_DAYS` days at a time (four weeks of an agency's hourly rows
         are 13 million)."""
         keys = ["account_id", "media_offer_id", "dt"]
-        parts, start = [], self.first
-        while start <= self.last:
-            end = min(start + timedelta(days=SUM_DAYS - 1), self.last)
-            rows = self._range(period, start, end, [*keys, *columns])
-            parts.append(rows.group_by(keys).agg(pl.col(c).sum() for c in columns))
-            start = end + timedelta(days=1)
+        parts = [
+            self._range(period, start, end, [*keys, *columns])
+            .group_by(keys)
+            .agg(pl.col(c).sum() for c in columns)
+            for start, end in day_spans(self.first, self.last, SUM_DAYS)
+        ]
         return pl.concat(parts) if parts else self._range(period, self.first, self.first, [])
 
     def _range(self, period: int, first: date, last: date, columns: Sequence[str]) -> pl.DataFrame:

@@ -327,6 +327,10 @@ def _commit(
     """Commit on top of ``snapshot``, or of a newer one that touched nothing ``owned``
     selects; return the version, or ``None`` on a conflict."""
     removed = {r.path for r in removes}
+    properties = CommitProperties(
+        custom_metadata={**metadata, ROWS_KEY: str(_rows(adds))}, max_commit_retries=0
+    )
+    listed: pa.Table | None = None  # the files of ``snapshot``, once a rebase listed them
     for _ in range(_REBASES):
         try:
             snapshot.create_write_transaction(
@@ -334,15 +338,14 @@ def _commit(
                 mode="append",
                 schema=snapshot.schema(),
                 partition_by=list(PARTITION_COLUMNS),
-                commit_properties=CommitProperties(
-                    custom_metadata={**metadata, ROWS_KEY: str(_rows(adds))},
-                    max_commit_retries=0,
-                ),
+                commit_properties=properties,
             )
             return snapshot.version() + 1
         except CommitFailedError:
             newer = ensure_table(location, MEDIA_STATS_TABLE)
-            if _touched(snapshot, newer, owned, removed):
+            before = _files(snapshot) if listed is None else listed
+            listed = _files(newer)
+            if _touched(before, listed, owned, removed):
                 return None
             snapshot = newer
             time.sleep(random.uniform(0, 0.02))
@@ -354,10 +357,9 @@ def _rows(adds: list[AddAction]) -> int:
     return sum(int(json.loads(add.stats)["numRecords"]) for add in adds)
 
 
-def _touched(old: DeltaTable, new: DeltaTable, owned: Owned, removed: set[str]) -> bool:
-    """Whether the commits from ``old`` to ``new`` removed a file this commit removes, or
-    added one that may hold rows it replaces."""
-    before, after = _files(old), _files(new)
+def _touched(before: pa.Table, after: pa.Table, owned: Owned, removed: set[str]) -> bool:
+    """Whether the commits between two listings of the table's files removed a file this
+    commit removes, or added one that may hold rows it replaces."""
     gone = set(before["path"].to_pylist()) - set(after["path"].to_pylist())
     if gone & removed:
         return True
