@@ -12,11 +12,15 @@ bootstrap:
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install -q uv
 	@$(UV) sync --frozen --python $(PYTHON) --quiet
 
-# Debian packages the tests need: redis-server (the Celery test's broker) and chromium (the
-# browser test of the Fansly page; Playwright drives it, no browser is downloaded).
-DEBIAN_PACKAGES := redis-server chromium
+# Debian packages the tests need, each with a file that shows it is there: redis-server (the
+# Celery broker), postgresql (the production test's metadata database; its binaries are under
+# /usr/lib/postgresql/<version>/bin, not on the PATH) and chromium (the browser test of the
+# Fansly page; Playwright drives it, no browser is downloaded).
+DEBIAN_PACKAGES := redis-server:/usr/bin/redis-server postgresql:/usr/lib/postgresql/*/bin/initdb \
+	chromium:/usr/bin/chromium
 system:
-	@missing=""; for p in $(DEBIAN_PACKAGES); do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
+	@missing=""; for entry in $(DEBIAN_PACKAGES); do \
+	  ls $${entry#*:} >/dev/null 2>&1 || missing="$$missing $${entry%%:*}"; done; \
 	[ -z "$$missing" ] || { \
 	  [ "$$(id -u)" = 0 ] || { echo "missing:$$missing (sudo apt-get install -y$$missing)"; exit 1; }; \
 	  echo "installing Debian's$$missing"; \

@@ -1,19 +1,24 @@
-"""Run real Airflow components on one machine (SQLite) and the emulator, or Redis for Celery.
+"""Run real Airflow components on one machine and the services they need.
 
 Used by ``make demo`` and the integration tests: api-server, scheduler, dag-processor and,
 with the CeleryExecutor, its workers, each in their own process group, on free loopback
-ports, stopped by group. The settings are the ones found to work on a 2-core machine.
+ports, stopped by group; the metadata database is SQLite or a PostgreSQL server started
+here, the Celery broker Debian's Redis, the object store moto's S3 server. The settings are
+the ones found to work on a 2-core machine.
 """
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,7 +27,15 @@ from typing import Any
 
 import httpx
 
-__all__ = ["AirflowStack", "connection_env", "emulator_process", "free_port", "redis_server"]
+__all__ = [
+    "AirflowStack",
+    "connection_env",
+    "emulator_process",
+    "free_port",
+    "postgres_server",
+    "redis_server",
+    "s3_server",
+]
 
 COMPONENTS = ("scheduler", "dag-processor")
 
@@ -93,6 +106,78 @@ def redis_server() -> Iterator[str]:
         _stop_group(proc)
 
 
+@contextmanager
+def s3_server() -> Iterator[str]:
+    """Run moto's S3 server in its own process on a free loopback port; yield its URL."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait(lambda: _answers(f"{url}/moto-api/"), 60, "the moto S3 server start")
+        yield url
+    finally:
+        _stop_group(proc)
+
+
+def postgres_bin() -> Path:
+    """The newest PostgreSQL server's binaries Debian installed (``/usr/lib/postgresql/N/bin``)."""
+    found = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/postgres"), key=lambda p: int(p.split("/")[4])
+    )
+    if not found:
+        raise FileNotFoundError(
+            "no PostgreSQL server under /usr/lib/postgresql: apt-get install postgresql "
+            "(make test installs it)"
+        )
+    return Path(found[-1]).parent
+
+
+@contextmanager
+def postgres_server() -> Iterator[str]:
+    """Run a throw-away PostgreSQL cluster on a free loopback port; yield its SQLAlchemy URL.
+
+    PostgreSQL refuses to run as root: as root, the cluster belongs to the ``postgres`` user
+    Debian's package creates and every server command runs as that user. Trust
+    authentication, loopback only, no unix socket outside the cluster's own folder.
+    """
+    binaries, port = postgres_bin(), free_port()
+    folder = Path(tempfile.mkdtemp(prefix="fansly-pg-"))
+    user = "postgres" if os.geteuid() == 0 else None
+    if user is not None:
+        shutil.chown(folder, user, user)
+    data = folder / "data"
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            args, user=user, capture_output=True, text=True, check=True, timeout=120, cwd=folder
+        )
+
+    run(str(binaries / "initdb"), "-D", str(data), "-U", "airflow", "--auth=trust", "-E", "UTF8")
+    proc = subprocess.Popen(
+        [str(binaries / "postgres"), "-D", str(data), "-h", "127.0.0.1", "-p", str(port),
+         "-k", str(folder), "-c", "max_connections=200", "-c", "fsync=off"],
+        user=user,
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        ready = [str(binaries / "pg_isready"), "-h", "127.0.0.1", "-p", str(port)]
+        _wait(lambda: subprocess.run(ready, capture_output=True).returncode == 0, 60, "PostgreSQL")
+        run(str(binaries / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "airflow",
+            "airflow")  # fmt: skip
+        yield f"postgresql+psycopg2://airflow@127.0.0.1:{port}/airflow"
+    finally:
+        _stop_group(proc)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def _listens(port: int) -> bool:
     with socket.socket() as sock:
         return sock.connect_ex(("127.0.0.1", port)) == 0
@@ -121,13 +206,15 @@ def _stop_group(proc: subprocess.Popen[bytes], grace: float = 15) -> None:
 
 
 class AirflowStack:
-    """An Airflow home with its own SQLite DB, ports and components.
+    """An Airflow home with its own metadata database, ports and components.
 
     :param home: ``AIRFLOW_HOME`` (created; logs go to ``home/logs``).
     :param dags_folder: the DAG files the components see.
     :param env: extra environment: connections, Variables, ``FANSLY_*`` settings.
     :param broker: a Redis URL: run the CeleryExecutor (start workers with :meth:`worker`);
         without it, the LocalExecutor.
+    :param database: a SQLAlchemy URL of the metadata database (and Celery's result backend);
+        without it, a SQLite file in ``home``.
     :param users: user -> role (``admin``, ``viewer``...): login is required, each user gets
         a generated password (:attr:`passwords`), and the stack's own REST calls go as the
         first user. Without it every caller is an admin.
@@ -140,11 +227,13 @@ class AirflowStack:
         env: dict[str, str],
         broker: str | None = None,
         users: dict[str, str] | None = None,
+        database: str | None = None,
     ) -> None:
         self.home = home.resolve()
         self.home.mkdir(parents=True, exist_ok=True)
         (self.home / "logs").mkdir(exist_ok=True)
         self.api_port = free_port()
+        self.database = database or f"sqlite:///{self.home}/airflow.db?timeout=60"
         self.url = f"http://127.0.0.1:{self.api_port}"
         self.env = {
             **os.environ,
@@ -153,8 +242,8 @@ class AirflowStack:
             "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder.resolve()),
             # SQLite lets a writer wait 60 s for the lock (not 5): under load, components and the
             # CLI otherwise fail midway with "database is locked"
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{self.home}/airflow.db?timeout=60",
-            **_executor(broker, self.home),
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": self.database,
+            **_executor(broker, self.database),
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.url}/execution/",
             "AIRFLOW__API__HOST": "127.0.0.1",
             "AIRFLOW__API__PORT": str(self.api_port),
@@ -401,14 +490,14 @@ class AirflowStack:
         self.stop()
 
 
-def _executor(broker: str | None, home: Path) -> dict[str, str]:
+def _executor(broker: str | None, database: str) -> dict[str, str]:
     """The executor settings: Local, or Celery on ``broker`` with results in the metadata DB."""
     if broker is None:
         return {"AIRFLOW__CORE__EXECUTOR": "LocalExecutor"}
     return {
         "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
         "AIRFLOW__CELERY__BROKER_URL": broker,
-        "AIRFLOW__CELERY__RESULT_BACKEND": f"db+sqlite:///{home}/airflow.db",
+        "AIRFLOW__CELERY__RESULT_BACKEND": f"db+{database.split('?')[0]}",
     }
 
 

@@ -31,15 +31,23 @@ def snapshot(root: Path) -> dict[str, bytes]:
     }
 
 
-def table(root: Path | str, name: str = "media_stats", version: int | None = None) -> pa.Table:
-    """One Delta table of the lake at its latest version (or ``version``)."""
-    return DeltaTable(f"{root}/{name}", version=version).to_pyarrow_table()
+def table(
+    root: Path | str,
+    name: str = "media_stats",
+    version: int | None = None,
+    options: dict[str, str] | None = None,
+) -> pa.Table:
+    """One Delta table of the lake at its latest version (or ``version``); ``options`` are
+    delta-rs storage options (an object store's endpoint and keys)."""
+    return DeltaTable(f"{root}/{name}", version=version, storage_options=options).to_pyarrow_table()
 
 
-def lake_rows(root: Path, period: int | None = None) -> list[Row]:
+def lake_rows(
+    root: Path | str, period: int | None = None, options: dict[str, str] | None = None
+) -> list[Row]:
     """The lake's rows as (media, bucket ms, type, counts...) sorted, read through Delta."""
     rows = []
-    for r in table(root).to_pylist():
+    for r in table(root, options=options).to_pylist():
         if period is None or r["period_ms"] == period:
             ms = int(r["bucket_start"].timestamp() * 1000)
             rows.append((r["media_offer_id"], ms, r["stat_type"], *(r[c] for c in NUMBERS)))
@@ -60,9 +68,11 @@ def before_video(rows: list[Row]) -> list[Row]:
     return [(*r[: -len(VIDEO_COLUMNS)], *(None,) * len(VIDEO_COLUMNS)) for r in rows]
 
 
-def days(root: Path, period: int, name: str = "media_stats") -> list[str]:
+def days(
+    root: Path | str, period: int, name: str = "media_stats", options: dict[str, str] | None = None
+) -> list[str]:
     """The distinct days (ISO) of one period in a table."""
-    t = table(root, name)
+    t = table(root, name, options=options)
     return sorted({str(r["dt"]) for r in t.to_pylist() if r["period_ms"] == period})
 
 

@@ -1,6 +1,12 @@
-"""The daily DAG on the CeleryExecutor: two workers, Redis, a real scheduler and api-server.
+"""The shipped DAGs on a production topology: PostgreSQL, Celery, an S3 lake, login.
 
-A deployment as a new user makes it: only the connection and the Variables exist (no pool),
+PostgreSQL (Debian's, started here as its own user) is the metadata database and Celery's
+result backend; Redis is the broker; two Celery workers run the tasks; the lake is on S3
+(moto's server) through an Airflow AWS connection; the api-server requires a login and draws
+the Fansly page from S3. The test fails if the metadata is not in PostgreSQL or the lake is
+not on S3: it reads both there.
+
+A deployment as a new user makes it: only the connections and the Variables exist (no pool),
 the DAG files are copied as shipped and unpaused. The scheduler's own run fetches yesterday
 (not months of catchup); a backfill of three days runs in mapped batches spread over two
 Celery workers (which fork their task processes); the lake must hold every row exactly once,
@@ -19,20 +25,61 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import boto3
 import httpx
+import psycopg2
 import pytest
 
 from airflow_provider_fansly.client.windows import DAY_MS
 from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT, DEFAULT_KEY
-from devtools.stack import AirflowStack, connection_env, emulator_process, redis_server
+from devtools.stack import (
+    AirflowStack,
+    connection_env,
+    emulator_process,
+    postgres_server,
+    redis_server,
+    s3_server,
+)
 from tests.conftest import ROOT
-from tests.lake import days, lake_rows, truth
+from tests.lake import days, lake_rows, table, truth
 
 pytestmark = pytest.mark.integration
 DAILY, QUALITY = "fansly_media_stats_daily", "fansly_media_stats_quality"
 IDS = ["c1", "c2", "c3", "c4"]
 LATE = "c5"  # expected by the page's lake configuration, left out of the DAG's Variable
 D0 = 1_769_904_000_000  # 2026-02-01T00:00Z
+BUCKET, REGION = "fansly-lake", "us-east-1"
+LAKE = f"s3://aws_lake@{BUCKET}/fansly"
+
+
+def _aws(endpoint: str) -> tuple[str, dict[str, str]]:
+    """The Airflow AWS connection the deployment gets (as JSON), and the same credentials as
+    delta-rs storage options for the test's own reads."""
+    extra = {"endpoint_url": endpoint, "region_name": REGION}
+    conn = {"conn_type": "aws", "login": "lake-key", "password": "lake-secret", "extra": extra}
+    options = {
+        "AWS_ACCESS_KEY_ID": "lake-key",
+        "AWS_SECRET_ACCESS_KEY": "lake-secret",
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_REGION": REGION,
+        "AWS_ALLOW_HTTP": "true",
+    }
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="lake-key",
+        aws_secret_access_key="lake-secret",
+    )
+    s3.create_bucket(Bucket=BUCKET)
+    return json.dumps(conn), options
+
+
+def _metadata(database: str, sql: str) -> list[tuple[Any, ...]]:
+    """Rows of one query on the metadata database itself (PostgreSQL, not the API)."""
+    with psycopg2.connect(database.replace("+psycopg2", "")) as con, con.cursor() as cur:
+        cur.execute(sql)
+        return list(cur.fetchall())
 
 
 def _copy_dags(folder: Path) -> None:
@@ -56,26 +103,36 @@ def _fill_gap(stack: AirflowStack, emulator: str, day: str) -> list[dict[str, An
     raise TimeoutError(f"the gap of {day} was still open: {cell}")
 
 
+# the time budget of the whole stack: about 4 minutes here, so a hang fails within 10
 @pytest.mark.timeout(600)
-def test_a_backfill_on_two_celery_workers_lands_exactly_and_triggers_quality_once_per_run(
+def test_postgres_celery_and_an_s3_lake_land_a_backfill_exactly_and_judge_it_there(
     tmp_path: Path,
 ) -> None:
     first, last = date(2026, 2, 1), date(2026, 2, 3)
-    dags, lake = tmp_path / "dags", tmp_path / "lake"
+    dags = tmp_path / "dags"
     _copy_dags(dags)
-    with emulator_process() as url, redis_server() as broker:
+    with (
+        emulator_process() as url,
+        redis_server() as broker,
+        postgres_server() as database,
+        s3_server() as endpoint,
+    ):
+        aws, options = _aws(endpoint)
         env = {
             "AIRFLOW_CONN_FANSLY_DEFAULT": connection_env(url, DEFAULT_KEY),
+            "AIRFLOW_CONN_AWS_LAKE": aws,
             "AIRFLOW_VAR_FANSLY_ACCOUNT_ID": DEFAULT_ACCOUNT,
             "AIRFLOW_VAR_FANSLY_MEDIA_OFFER_IDS": json.dumps(IDS),
-            "AIRFLOW_VAR_FANSLY_OUTPUT_PATH": str(lake),
+            "AIRFLOW_VAR_FANSLY_OUTPUT_PATH": LAKE,
             "AIRFLOW_VAR_FANSLY_BATCH_SIZE": "2",
             "FANSLY_START_DATE": "2026-01-01",
             "AIRFLOW_VAR_FANSLY_LAKES": json.dumps(
-                {"celery": {"path": str(lake), "accounts": {DEFAULT_ACCOUNT: [*IDS, LATE]}}}
+                {"prod": {"path": LAKE, "accounts": {DEFAULT_ACCOUNT: [*IDS, LATE]}}}
             ),
         }
-        with AirflowStack(tmp_path / "home", dags, env, broker=broker) as stack:
+        home = tmp_path / "home"
+        users = {"admin": "admin"}
+        with AirflowStack(home, dags, env, broker=broker, users=users, database=database) as stack:
             stack.prepare(pools={})
             stack.backfill(DAILY, first.isoformat(), last.isoformat())
             stack.start()
@@ -93,20 +150,45 @@ def test_a_backfill_on_two_celery_workers_lands_exactly_and_triggers_quality_onc
                 (stack.home / "logs" / f"worker-{w}.log").read_text() for w in ("w1", "w2")
             ]
             filled = _fill_gap(stack, url, "2026-02-02")
+            anonymous = httpx.get(f"{stack.url}/fansly/api/coverage", timeout=30).status_code
+            runs = _metadata(database, f"select count(*) from dag_run where dag_id = '{DAILY}'")
+            celery_results = _metadata(database, "select count(*) from celery_taskmeta")
+            api_runs = len(stack.runs(DAILY))
+            objects = boto3.client(
+                "s3",
+                endpoint_url=endpoint,
+                region_name=REGION,
+                aws_access_key_id="lake-key",
+                aws_secret_access_key="lake-secret",
+            ).list_objects_v2(Bucket=BUCKET, Prefix="fansly/")
+            lake = f"s3://{BUCKET}/fansly"
+            stored = days(lake, DAY_MS, options=options)
+            landed = lake_rows(lake, options=options)
+            judged = table(lake, "quality_results", options=options).to_pylist()
+
+    # the metadata lives in PostgreSQL: its dag_run table holds the runs the API showed, and
+    # Celery's results went there too; the lake is on S3 and nowhere on disk
+    assert runs == [(api_runs,)] and api_runs >= 5
+    assert celery_results[0][0] > 0
+    assert not list(tmp_path.rglob("_delta_log"))
+    keys = [o["Key"] for o in objects.get("Contents", [])]
+    assert any(k.startswith("fansly/media_stats/_delta_log/") for k in keys)
+    # the page asks for a login
+    assert anonymous in (401, 403)
 
     # unpaused, the DAG's own run is the latest day only: yesterday, with its 2-day lookback
     yesterday = date.today() - timedelta(days=1)
     assert scheduled["data_interval_start"][:10] == str(yesterday)
     recent = [str(yesterday - timedelta(days=i)) for i in (2, 1, 0)]
     # every row once: the backfill's three days, the manual run's [02-02, 02-05), the recent
-    assert days(lake, DAY_MS) == ["2026-02-01", "2026-02-02", "2026-02-03", "2026-02-04", *recent]
+    assert stored == ["2026-02-01", "2026-02-02", "2026-02-03", "2026-02-04", *recent]
     y0 = int(datetime.combine(yesterday, datetime.min.time(), timezone.utc).timestamp()) * 1000
     expected = (
         truth(DEFAULT_ACCOUNT, IDS, D0, D0 + 4 * DAY_MS, DAY_MS)
         + truth(DEFAULT_ACCOUNT, IDS, y0 - 2 * DAY_MS, y0 + DAY_MS, DAY_MS)
         + truth(DEFAULT_ACCOUNT, [LATE], D0 + DAY_MS, D0 + 2 * DAY_MS, DAY_MS)
     )
-    assert lake_rows(lake) == sorted(expected)
+    assert landed == sorted(expected)
     # the page's command asked for the missing media offer's day, nothing else (no credit
     # spent on what the lake held)
     assert [(r["media"], r["after"], r["before"]) for r in filled] == [
@@ -121,6 +203,8 @@ def test_a_backfill_on_two_celery_workers_lands_exactly_and_triggers_quality_onc
         "backfill", "backfill", "backfill", "manual", "scheduled",
     ]  # fmt: skip
     assert len({e["source_run_id"] for e in updates}) == 5
+    # each quality run's findings landed in the lake's quality_results table, on S3
+    assert {r["dag_run_id"] for r in quality} <= {r["run_id"] for r in judged}
     (last,) = [e for e in updates if e["source_run_id"] == manual]
     assert last["extra"]["batches"] == 2 and last["extra"]["media_offers"] == 4
     assert last["extra"]["days"] == [str(first + timedelta(days=i)) for i in range(1, 4)]
