@@ -1,7 +1,10 @@
-"""Data quality of the Fansly lake, once per DAG run that updated it.
+"""Data quality of the Fansly lake: once per DAG run that updated it, and every day anyway.
 
 When: on the ``fansly_media_stats_updated`` alias, which the fetching DAGs' last task emits
-once every batch of their run committed: once per producing run, not once per batch.
+once every batch of their run committed (once per producing run, not once per batch); *or*
+at 06:00 UTC every day, whether or not anything was written. The daily run is what notices
+silence: when fetching stops (an expired key, a paused DAG, a broken image) no update
+triggers a run, but the 06:00 run still judges freshness and completeness up to that day.
 
 What it does: ``MediaStatsQualityOperator`` runs every check over the daily data and over the
 hourly data (completeness, freshness, volume anomalies, uniqueness, invariants, hourly
@@ -11,16 +14,21 @@ check fails. Gaps younger than 3 days are warnings (their runs may still be goin
 before the first one the lake holds are not judged, so a new deployment is not alarmed.
 
 What it needs: the Variable ``fansly_output_path``; optionally ``fansly_accounts`` (JSON
-``{account: [ids]}``) for the daily data to expect, else the lake's own fetch log says (it
-always says for the hourly data).
+``{account: [ids]}``) for the daily data to expect, else every media offer the lake's fetch
+log ever held, less those that answered gone (the log always says for the hourly data). Set
+``fansly_accounts`` when you stop fetching a media offer on purpose.
+
+Optional: ``FANSLY_QUALITY_CRON`` in the environment of every component changes the daily
+time (a cron expression, UTC).
 """
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import DAG
+from airflow.sdk import DAG, AssetOrTimeSchedule, CronTriggerTimetable
 
 from airflow_provider_fansly.assets import MEDIA_STATS_UPDATED
 from airflow_provider_fansly.operators.quality import MediaStatsQualityOperator
@@ -31,8 +39,13 @@ EXPECTED = "{{ var.value.get('fansly_accounts', '') }}"
 
 with DAG(
     dag_id="fansly_media_stats_quality",
-    description="Quality checks of the Fansly lake after each run that updated it",
-    schedule=[MEDIA_STATS_UPDATED],
+    description="Quality checks of the Fansly lake after each run that updated it, and daily",
+    schedule=AssetOrTimeSchedule(
+        timetable=CronTriggerTimetable(
+            os.environ.get("FANSLY_QUALITY_CRON", "0 6 * * *"), timezone="UTC"
+        ),
+        assets=[MEDIA_STATS_UPDATED],
+    ),
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,

@@ -87,6 +87,12 @@ def _wrote(extra: Mapping[str, Any], period: int) -> bool:
     return "window" in extra and period in periods
 
 
+def _first_of_each(failed: list[Finding]) -> str:
+    """The first failed finding of each check, with its scope: what to read first."""
+    firsts = {f.check_id: f for f in reversed(failed)}
+    return "; ".join(f"{c} [{f.scope()}]: {f.message}" for c, f in sorted(firsts.items()))
+
+
 def _lineage(
     location: Any, results: str, findings: list[Finding], checks: list[Check], view: Any
 ) -> QualityLineage:
@@ -110,14 +116,16 @@ class MediaStatsQualityOperator(BaseOperator):
 
     :param output_path: the lake root (templated), as for MediaStatsOperator.
     :param expected: ``{account_id: [media offer ids]}`` or its JSON (templated); default:
-        every media offer the fetch log holds for the days checked.
+        every media offer the fetch log ever held for the period, less those that answered
+        gone before the days checked (all history: an outage longer than ``history_days``
+        does not make an account drop out of what is expected).
     :param period: the period checked: 86,400,000 (daily) or 3,600,000 (hourly).
     :param checks: check ids (``"completeness"``, ``"freshness"``, ``"volume_anomaly"``,
         ``"uniqueness"``, ``"invariants"``, ``"hourly_vs_daily"``, ``"restatement"``) or
         configured instances from :mod:`airflow_provider_fansly.quality`; default all.
     :param as_of: the end of what is checked, exclusive (templated; an aware datetime, a date
         or ISO-8601); default: the end of the window the triggering asset events wrote to
-        this lake, else the run's data interval end, else the start of today (UTC).
+        this lake, else the run's data interval end, else the start of the run's day (UTC).
     :param history_days: how many days before ``as_of`` the checks read (baselines included).
     :param start: the first day judged for gaps (templated); default each account's first
         fetched day, so a new deployment is not alarmed about history it never fetched.
@@ -173,8 +181,9 @@ class MediaStatsQualityOperator(BaseOperator):
     def _as_of(self, context: Context | Mapping[str, Any], checked_uri: str) -> date | None:
         """The given ``as_of``; else, in a run triggered by asset events, the end of what they
         wrote to this lake for this period (a backfill's run is judged as of its own days),
-        or ``None`` when they wrote none of it; else the run's data interval end; else the
-        start of today (UTC)."""
+        or ``None`` when they wrote none of it; else the run's data interval end; else, for a
+        run at a point in time (a cron trigger, a manual run), the start of its day (UTC):
+        the days before it are judged, today's is not due yet."""
         if self.as_of not in (None, ""):
             return _day(self.as_of, "as_of")
         if context.get("triggering_asset_events"):
@@ -182,7 +191,10 @@ class MediaStatsQualityOperator(BaseOperator):
         end = context.get("data_interval_end")
         if end is not None and end != context.get("data_interval_start"):
             return _day(end, "the data interval end")
-        return datetime.now(timezone.utc).date()
+        at = end or context.get("logical_date")
+        return (
+            day_of(to_epoch_ms(at, "the run's time")) if at else datetime.now(timezone.utc).date()
+        )
 
     def execute(self, context: Context) -> dict[str, Any]:
         """Run the checks, record the findings, log the report; fail on an error finding."""
@@ -242,10 +254,9 @@ class MediaStatsQualityOperator(BaseOperator):
         context["outlet_events"][QUALITY_RESULTS].add(table_asset(results), extra=summary["counts"])
         failed = [f for f in findings if f.status == "failed"]
         if failed:
-            first = failed[0]
             raise AirflowFailException(
-                f"{len(failed)} quality finding(s) failed, e.g. {first.check_id} "
-                f"[{first.scope()}]: {first.message}; all are in {results} and the log above"
+                f"{len(failed)} quality finding(s) failed: {_first_of_each(failed)}; "
+                f"all are in {results} and the log above"
             )
         return summary
 

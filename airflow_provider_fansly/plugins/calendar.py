@@ -18,8 +18,9 @@ the first day it did (later "gone" answers are not news, later days not gaps).
 
 Only the days on screen are read from the fetch log. What the calendar needs of all history
 (each media offer's first fetched and first gone day: who is expected, where an account's
-history starts) is a :class:`History`, a row per media offer, which the next version of the
-log updates from the files added since instead of reading the whole log again.
+history starts) is a :class:`~..storage.history.History`, a row per media offer, which the
+next version of the log updates from the files added since instead of reading the whole log
+again.
 """
 
 from __future__ import annotations
@@ -30,69 +31,18 @@ from datetime import date, timedelta
 
 import numpy as np
 import polars as pl
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.dataset as ds
 
 from airflow_provider_fansly.client.windows import day_spans
-from airflow_provider_fansly.storage.delta import FETCH_LOG_TABLE, open_table
 from airflow_provider_fansly.storage.fetch_log import media_days, read_log
-from airflow_provider_fansly.storage.layout import FETCH_LOG_DIR, FETCHED, GONE
+from airflow_provider_fansly.storage.history import History, read_history
 from airflow_provider_fansly.storage.location import Location
 
-__all__ = ["STATUSES", "Calendar", "Cell", "History", "read_calendar", "read_history"]
+__all__ = ["STATUSES", "Calendar", "Cell", "read_calendar"]
 
 _PAIR = ["account_id", "media_offer_id"]
-#: How many fetch log rows the history reads at once, and days the calendar lays out at once
-#: (a day's media offers are judged within its own rows: memory follows the span).
-_BATCH_ROWS = 1_000_000
+#: Days the calendar lays out at once (a day's media offers are judged within its own rows:
+#: memory follows the span).
 _SPAN_DAYS = 31
-_FIRSTS = pl.Schema(
-    {"account_id": pl.Utf8, "media_offer_id": pl.Utf8, "first_fetched": pl.Date,
-     "first_gone": pl.Date}
-)  # fmt: skip
-
-
-@dataclass(frozen=True)
-class History:
-    """What the calendar needs of a period's whole fetch log, a row per media offer: the
-    first day it was fetched and the first day it answered gone; and the log's files it was
-    read from, so that a newer version is read from the files added since."""
-
-    files: frozenset[str]
-    firsts: pl.DataFrame
-
-
-def read_history(location: Location, period: int, previous: History | None = None) -> History:
-    """The period's :class:`History`, from ``previous`` and the files added since it when it
-    still holds (maintenance rewrote none of them), else from the whole log."""
-    table = open_table(location, FETCH_LOG_TABLE)
-    if table is None:
-        return History(frozenset(), pl.DataFrame(schema=_FIRSTS))
-    actions = pa.table(table.get_add_actions(flatten=True))
-    mine = actions.filter(pc.equal(actions["partition.period_ms"].cast(pa.int64()), period))
-    paths = frozenset(mine["path"].to_pylist())
-    base = previous if previous is not None and previous.files <= paths else None
-    new = paths - base.files if base is not None else paths
-    dataset = table.to_pyarrow_dataset()
-    fragments = [f for f in dataset.get_fragments() if _relative(f.path) in new]
-    found = ds.FileSystemDataset(fragments, dataset.schema, dataset.format, dataset.filesystem)
-    parts = [] if base is None else [base.firsts]
-    for batch in found.to_batches(columns=[*_PAIR, "dt", "status"], batch_size=_BATCH_ROWS):
-        rows = pl.DataFrame(pl.from_arrow(batch))
-        firsts = rows.group_by(_PAIR).agg(
-            pl.col("dt").filter(pl.col("status") == FETCHED).min().alias("first_fetched"),
-            pl.col("dt").filter(pl.col("status") == GONE).min().alias("first_gone"),
-        )
-        parts.append(firsts.cast(_FIRSTS))
-    merged = pl.concat(parts) if parts else pl.DataFrame(schema=_FIRSTS)
-    firsts = merged.group_by(_PAIR).agg(pl.col("first_fetched").min(), pl.col("first_gone").min())
-    return History(paths, firsts.cast(_FIRSTS).sort(_PAIR))
-
-
-def _relative(path: str) -> str:
-    """A fragment's path inside the table (as the log names its files)."""
-    return path.rsplit(f"/{FETCH_LOG_DIR}/", 1)[-1]
 
 
 STATUSES = ("covered", "quiet", "gone", "gap", "not_due", "before")

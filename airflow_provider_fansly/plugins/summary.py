@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 import polars as pl
 
 from airflow_provider_fansly.plugins import overview
-from airflow_provider_fansly.plugins.calendar import Calendar, History, read_calendar, read_history
+from airflow_provider_fansly.plugins.calendar import Calendar, read_calendar
 from airflow_provider_fansly.plugins.lakes import Lake
 from airflow_provider_fansly.storage.delta import (
     CREDIT_LEDGER_TABLE,
@@ -32,6 +32,7 @@ from airflow_provider_fansly.storage.delta import (
     TableSpec,
     open_table,
 )
+from airflow_provider_fansly.storage.history import History, read_history
 from airflow_provider_fansly.storage.location import Location
 
 __all__ = ["MAX_BYTES", "calendar", "credits", "quality", "tables", "top_tags"]

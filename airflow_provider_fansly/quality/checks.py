@@ -103,7 +103,7 @@ class Completeness(Check):
     max_gap_days: int = 3
 
     def run(self, inputs: Inputs) -> list[Finding]:
-        view, firsts = inputs.view, inputs.view.first_fetched()
+        view, firsts = inputs.view, inputs.view.history.first_fetched()
         coverage, found = view.coverage, []
         for account, ids in sorted(inputs.expected.items()):
             start = inputs.start or firsts.get(account, view.as_of)
@@ -150,18 +150,15 @@ class Completeness(Check):
 
 @dataclass(frozen=True)
 class Freshness(Check):
-    """The newest day fetched per account is at most ``max_lag_days`` before the last day."""
+    """The newest day fetched per account (in all history, so that a long outage stays
+    visible) is at most ``max_lag_days`` before the last day."""
 
     id: ClassVar[str] = "freshness"
     max_lag_days: int = 2
 
     def run(self, inputs: Inputs) -> list[Finding]:
         view = inputs.view
-        log = view.fetch_log.filter(pl.col("status") == "fetched")
-        newest = {
-            r["account_id"]: r["dt"]
-            for r in log.group_by("account_id").agg(pl.col("dt").max()).to_dicts()
-        }
+        newest = view.history.last_fetched()
         found = []
         for account in sorted(inputs.expected):
             last = newest.get(account)

@@ -30,13 +30,12 @@ from airflow_provider_fansly.storage.delta import (
     table_at,
 )
 from airflow_provider_fansly.storage.fetch_log import (
-    FETCHED,
-    GONE,
     Coverage,
     covered_days,
     media_days,
     read_log,
 )
+from airflow_provider_fansly.storage.history import History, read_history
 from airflow_provider_fansly.storage.location import Location
 
 __all__ = ["LakeView"]
@@ -211,17 +210,16 @@ class LakeView:
         table = dataset.to_table(columns=columns, filter=self._days(self.period))
         return pl.DataFrame(pl.from_arrow(table))
 
-    def expected(self) -> dict[str, list[str]]:
-        """Every media offer each account had fetched or answered gone in the days."""
-        log = self.fetch_log.filter(pl.col("status").is_in([FETCHED, GONE]))
-        grouped = log.group_by("account_id").agg(pl.col("media_offer_id").unique().sort())
-        return {r["account_id"]: r["media_offer_id"] for r in grouped.to_dicts()}
+    @cached_property
+    def history(self) -> History:
+        """The period's whole fetch history: who is expected, where each account starts and
+        its newest fetched day, however long ago (an outage must not fade from view)."""
+        return read_history(self.location, self.period)
 
-    def first_fetched(self) -> dict[str, date]:
-        """Per account, the first day of the days that the lake holds a fetch of."""
-        fetched = self.fetch_log.filter(pl.col("status") == FETCHED)
-        firsts = fetched.group_by("account_id").agg(pl.col("dt").min())
-        return {r["account_id"]: r["dt"] for r in firsts.to_dicts()}
+    def expected(self) -> dict[str, list[str]]:
+        """Every media offer each account fetched by the last day, less those gone before
+        the days."""
+        return self.history.expected(self.first, self.last)
 
     def restatements(self) -> pl.DataFrame:
         """What commits of this period restated, for the days."""

@@ -40,10 +40,11 @@ class History:
     files: frozenset[str]
     firsts: pl.DataFrame
 
-    def expected(self, since: date) -> dict[str, list[str]]:
-        """Per account, every media offer it ever fetched, less those gone before ``since``."""
+    def expected(self, since: date, until: date) -> dict[str, list[str]]:
+        """Per account, every media offer first fetched by ``until``, less those gone before
+        ``since``: the days ``[since, until]`` expect them."""
         kept = self.firsts.filter(
-            pl.col("first_fetched").is_not_null()
+            (pl.col("first_fetched") <= until)
             & (pl.col("first_gone").is_null() | (pl.col("first_gone") >= since))
         )
         grouped = kept.group_by("account_id").agg(pl.col("media_offer_id").sort())

@@ -41,6 +41,11 @@ def run(dag: DAG, logical: date, **kwargs: Any) -> Any:
     )
 
 
+def run_at(dag: DAG, day: date, hour: int) -> Any:
+    """A run of a DAG at a time of day, as its cron trigger would start it."""
+    return dag.test(logical_date=pendulum.datetime(day.year, day.month, day.day, hour, tz="UTC"))
+
+
 def ms(day: date) -> int:
     return int(datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp() * 1000)
 
@@ -162,3 +167,42 @@ def test_a_batch_whose_media_offers_are_all_gone_succeeds_beside_a_healthy_one(
     updated = dr.get_task_instances()[-1].xcom_pull(task_ids="lake_updated")
     (extra,) = updated.values()
     assert extra["gone"] == ["a1", "a2"] and extra["batches"] == 2
+
+
+def test_silence_fails_the_daily_quality_run_and_still_does_four_weeks_later(
+    dagbag: DagBag, variables: Path, logs: LogText
+) -> None:
+    """Fetching stops after one day. No update triggers the quality DAG then, but its daily
+    time does: past the freshness threshold that run fails, naming the account and the newest
+    day fetched; four weeks later, the history window empty, it still fails the same way."""
+    from airflow.sdk import AssetOrTimeSchedule
+
+    from airflow_provider_fansly.assets import MEDIA_STATS_UPDATED
+
+    daily, quality = (
+        dagbag.get_dag(d) for d in ("fansly_media_stats_daily", "fansly_media_stats_quality")
+    )
+    # the quality DAG runs on the fetching DAGs' updates *or* at a time of day
+    assert isinstance(quality.timetable, AssetOrTimeSchedule)
+    assert list(quality.timetable.asset_condition.objects) == [MEDIA_STATS_UPDATED]
+    assert quality.timetable.timetable.expression == "0 6 * * *"
+    day = date(2026, 3, 10)
+    assert run(daily, day).state == "success"  # fetches 03-07 .. 03-09; then fetching stops
+    at_six = {"hour": 6}
+    assert run_at(quality, day + timedelta(days=1), **at_six).state == "success"
+    assert "PASSED  freshness" in logs()
+    for later in (5, 33):  # past the 2-day threshold; then four weeks after that
+        dr = run_at(quality, day + timedelta(days=later), **at_six)
+        assert dr.state == "failed"
+        text = logs()
+        assert (
+            f"FAILED  freshness [{DEFAULT_ACCOUNT}]: the newest day fetched is 2026-03-09: "
+            f"{later} day(s) behind {day + timedelta(days=later - 1)}"
+        ) in text
+        # every media offer is still expected: the gaps are reported, not forgotten
+        gap = day + timedelta(days=later - 5)
+        assert f"FAILED  completeness [{DEFAULT_ACCOUNT} / {gap}]" in text
+        assert "3 media offer(s) never fetched for this day" in text
+        # the task's failure names both checks and the newest day: what an alert shows first
+        assert f"freshness [{DEFAULT_ACCOUNT}]: the newest day fetched is 2026-03-09" in text
+        assert "quality finding(s) failed: completeness [" in text

@@ -186,7 +186,7 @@ def test_history_is_updated_from_the_files_added_since(tmp_path: Path) -> None:
     history survives (nothing re-read it), and the rest equals a full read."""
     import polars as pl
 
-    from airflow_provider_fansly.plugins.calendar import History, read_history
+    from airflow_provider_fansly.storage.history import History, read_history
 
     build(tmp_path)
     location = Location.parse(str(tmp_path))
@@ -196,7 +196,9 @@ def test_history_is_updated_from_the_files_added_since(tmp_path: Path) -> None:
     planted = pl.concat(
         [
             first.firsts,
-            pl.DataFrame([("zz", "z1", early, None)], schema=first.firsts.schema, orient="row"),
+            pl.DataFrame(
+                [("zz", "z1", early, early, None)], schema=first.firsts.schema, orient="row"
+            ),
         ]
     )
     updated = read_history(location, DAY_MS, History(first.files, planted))

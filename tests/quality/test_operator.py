@@ -68,7 +68,7 @@ def test_an_error_finding_fails_the_task_after_recording_everything(
         "completeness", "failed", "acct_a", "a2", day(10),
     )  # fmt: skip
     text = logs()
-    assert "1 quality finding(s) failed, e.g. completeness [acct_a / a2 / 2026-02-19]" in text
+    assert "1 quality finding(s) failed: completeness [acct_a / a2 / 2026-02-19]" in text
     # failures come first in the report, with what to do
     report = text[text.index("Quality of") :]
     assert report.index("FAILED  completeness") < report.index("PASSED")
