@@ -18,6 +18,11 @@ What it needs: the Variable ``fansly_output_path``; optionally ``fansly_accounts
 log ever held, less those that answered gone (the log always says for the hourly data). Set
 ``fansly_accounts`` when you stop fetching a media offer on purpose.
 
+Alerts: a task that fails (and, if asked, one that warns) sends its findings report, the
+lake and a link to the Fansly page by e-mail, once the Variable ``fansly_alerts`` says where:
+``{"to": ["oncall@example.com"], "smtp_conn_id": "smtp_default", "on_warnings": false}``
+(docs/data-quality.md#alerts; Slack or any other notifier: ``QualityAlert(via=...)``).
+
 Optional: ``FANSLY_QUALITY_CRON`` in the environment of every component changes the daily
 time (a cron expression, UTC).
 """
@@ -31,10 +36,12 @@ import pendulum
 from airflow.sdk import DAG, AssetOrTimeSchedule, CronTriggerTimetable
 
 from airflow_provider_fansly.assets import MEDIA_STATS_UPDATED
+from airflow_provider_fansly.notifications import QualityAlert
 from airflow_provider_fansly.operators.quality import MediaStatsQualityOperator
 from airflow_provider_fansly.windows import DAY_MS, HOUR_MS
 
 OUTPUT = "{{ var.value.fansly_output_path }}"
+ALERT = QualityAlert()  # reads the Variable fansly_alerts when it runs, not at parse time
 EXPECTED = "{{ var.value.get('fansly_accounts', '') }}"
 
 with DAG(
@@ -49,7 +56,12 @@ with DAG(
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
-    default_args={"retries": 0, "execution_timeout": timedelta(minutes=30)},
+    default_args={
+        "retries": 0,
+        "execution_timeout": timedelta(minutes=30),
+        "on_failure_callback": ALERT,
+        "on_success_callback": ALERT,
+    },
     tags=["fansly", "quality"],
 ) as dag:
     MediaStatsQualityOperator(task_id="daily", output_path=OUTPUT, expected=EXPECTED, period=DAY_MS)

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from airflow.sdk import BaseOperator
     from airflow.sdk.types import TaskInstanceKey
 
-__all__ = ["LakePageLink"]
+__all__ = ["LakePageLink", "page_url"]
 
 PERIOD_NAMES = {86_400_000: "daily", 3_600_000: "hourly"}
 
@@ -28,15 +28,18 @@ class LakePageLink(BaseOperatorLink):
 
     def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
         """``{api base_url}/fansly/?path=…&account=…&after=…&before=…&period=…``."""
-        query: dict[str, Any] = {
-            "path": getattr(operator, "output_path", ""),
-            "account": getattr(operator, "account_id", ""),
-            "period": PERIOD_NAMES.get(getattr(operator, "period", 0), "daily"),
-        }
+        query: dict[str, Any] = {"account": getattr(operator, "account_id", "")}
         window = getattr(operator, "fetched_window", None)
         if window is not None:
             query["after"], query["before"] = window
-        return f"{_base_url()}/fansly/?{urlencode(query)}"
+        path, period = getattr(operator, "output_path", ""), getattr(operator, "period", 0)
+        return page_url(path, period, **query)
+
+
+def page_url(path: str, period: int, **query: Any) -> str:
+    """The Fansly page at one lake (by its path) and period, narrowed by ``query``."""
+    first = {"path": path, **query, "period": PERIOD_NAMES.get(period, "daily")}
+    return f"{_base_url()}/fansly/?{urlencode(first)}"
 
 
 def _base_url() -> str:

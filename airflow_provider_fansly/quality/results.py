@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import date, datetime
 
@@ -19,7 +20,7 @@ from airflow_provider_fansly.storage.delta import (
 )
 from airflow_provider_fansly.storage.location import Location
 
-__all__ = ["last_checked", "record"]
+__all__ = ["last_checked", "record", "run_findings"]
 
 
 def record(
@@ -79,3 +80,28 @@ def last_checked(location: Location, period: int, check_ids: Sequence[str]) -> i
     if not set(check_ids) <= set(checks) or any(s != "passed" for s in judged):
         return None
     return int(latest["table_version"][0].as_py())
+
+
+def run_findings(location: Location, run_id: str, period: int) -> list[Finding]:
+    """The findings one run recorded for ``period``, as it recorded them (advice is not kept)."""
+    table = open_table(location, QUALITY_RESULTS_TABLE)
+    if table is None:
+        return []
+    rows = table.to_pyarrow_dataset().to_table(
+        filter=(pc.field("run_id") == run_id) & (pc.field("period_ms") == period)
+    )
+    return [
+        Finding(
+            r["check_id"],
+            r["status"],
+            r["severity"],
+            r["message"],
+            account_id=r["account_id"],
+            media_offer_id=r["media_offer_id"],
+            day=r["dt"],
+            observed=r["observed"],
+            threshold=r["threshold"],
+            sample=json.loads(r["sample"] or "[]"),
+        )
+        for r in rows.to_pylist()
+    ]

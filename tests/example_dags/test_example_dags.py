@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +18,7 @@ from airflow.sdk import DAG
 
 from airflow_provider_fansly.client.windows import DAY_MS, HOUR_MS
 from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT, Emulator
+from devtools.stack import free_port
 from tests.conftest import ROOT, LogText
 from tests.lake import days, lake_rows, truth
 
@@ -206,3 +211,66 @@ def test_silence_fails_the_daily_quality_run_and_still_does_four_weeks_later(
         # the task's failure names both checks and the newest day: what an alert shows first
         assert f"freshness [{DEFAULT_ACCOUNT}]: the newest day fetched is 2026-03-09" in text
         assert "quality finding(s) failed: completeness [" in text
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps every message it receives."""
+
+    def __init__(self) -> None:
+        self.mails: list[EmailMessage] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.mails.append(message_from_bytes(envelope.content, policy=default))  # type: ignore[arg-type]
+        return "250 OK"
+
+
+@pytest.fixture
+def inbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
+    """A real SMTP server on loopback, and the connection and Variable that send alerts to it."""
+    from aiosmtpd.controller import Controller
+
+    handler, port = Inbox(), free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    extra = {"disable_ssl": True, "disable_tls": True, "from_email": "airflow@example.com"}
+    conn = {"conn_type": "smtp", "host": "127.0.0.1", "port": port, "extra": extra}
+    monkeypatch.setenv("AIRFLOW_CONN_SMTP_ALERTS", json.dumps(conn))
+    alerts = {"to": ["oncall@example.com"], "smtp_conn_id": "smtp_alerts", "on_warnings": True}
+    monkeypatch.setenv("AIRFLOW_VAR_FANSLY_ALERTS", json.dumps(alerts))
+    yield handler
+    controller.stop()
+
+
+def test_a_failed_quality_run_mails_its_findings_the_lake_and_the_page(
+    dagbag: DagBag, variables: Path, inbox: Inbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Configured by a connection and a Variable only: a clean run sends nothing, a run with
+    a young gap (a warning) sends a warning, a run with an old gap sends the failure with the
+    whole report read back from the lake."""
+    daily, quality = (
+        dagbag.get_dag(d) for d in ("fansly_media_stats_daily", "fansly_media_stats_quality")
+    )
+    day = date(2026, 3, 10)
+    assert run(daily, day).state == "success"  # 03-07 .. 03-09
+    assert run_at(quality, day, hour=6).state == "success"
+    assert inbox.mails == []  # nothing to tell
+    # a week later: 03-10 .. 03-16 never fetched; 03-13 and older are errors
+    monkeypatch.setenv("AIRFLOW_VAR_FANSLY_ACCOUNTS", json.dumps({DEFAULT_ACCOUNT: IDS}))
+    assert run_at(quality, day + timedelta(days=7), hour=6).state == "failed"
+    (mail,) = inbox.mails
+    subject, body = str(mail["Subject"]), mail.get_body().get_content()  # type: ignore[union-attr]
+    assert mail["To"] == "oncall@example.com"
+    assert subject.startswith("[Fansly quality] fansly_media_stats_quality.daily failed: ")
+    assert str(variables) in subject
+    assert f"FAILED  completeness [{DEFAULT_ACCOUNT} / 2026-03-10]" in body
+    assert f"FAILED  freshness [{DEFAULT_ACCOUNT}]: the newest day fetched is 2026-03-09" in body
+    assert "WARNED  completeness" in body  # the young gaps, in the same report
+    assert "/fansly/?path=" in body and f"{variables}/quality_results" in body
+    assert "Error: " in body and "quality finding(s) failed" in body
+    # fetched again up to 03-12, judged on 03-15: fresh, and the two young gaps only warn
+    inbox.mails.clear()
+    assert run(daily, day + timedelta(days=3)).state == "success"  # 03-10 .. 03-12
+    assert run_at(quality, day + timedelta(days=5), hour=6).state == "success"  # 03-13, 03-14
+    (warning,) = inbox.mails
+    assert " warned: 0 failed, " in str(warning["Subject"])
+    assert "WARNED  completeness [fansly_demo / 2026-03-13]" in warning.get_body().get_content()  # type: ignore[union-attr]
