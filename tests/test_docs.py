@@ -276,3 +276,59 @@ def test_every_connection_extra_is_in_the_reference() -> None:
     (conn,) = get_provider_info()["connection-types"]
     labels = [field["label"] for field in conn["conn-fields"].values()]
     assert not [label for label in labels if f"*{label}*" not in text]
+
+
+def _read_by_the_code() -> tuple[set[str], set[str]]:
+    """The Variables and ``FANSLY_*`` settings the shipped DAG files and the provider read."""
+    from airflow_provider_fansly.notifications.quality import VARIABLE
+    from airflow_provider_fansly.plugins.lakes import LAKES_VARIABLE
+
+    dags = "".join(p.read_text() for p in sorted((ROOT / "dags").glob("*.py")))
+    variables = set(re.findall(r"var\.(?:value|json)\.(?:get\(['\"])?(\w+)", dags))
+    settings = set(re.findall(r"os\.environ\.get\(\"(FANSLY_\w+)\"", dags))
+    return variables | {VARIABLE, LAKES_VARIABLE}, settings
+
+
+def test_the_helm_values_of_the_deployment_docs_are_what_the_code_reads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The YAML parses; every Variable, connection and setting it gives a component is one
+    the DAG files or the provider read, and the lake path parses as the tasks parse it, with
+    the documented connection and credentials from the environment (as IRSA gives them)."""
+    import yaml
+
+    from airflow_provider_fansly.storage.location import Location
+
+    (values,) = [
+        yaml.safe_load(body)
+        for name, _, lang, body, _ in _doc_blocks()
+        if name == "deployment.md" and lang == "yaml"
+    ]
+    assert values["executor"] == "KubernetesExecutor"
+    env = {e["name"]: e["value"] for e in values["env"]}
+    env.update({s["envName"]: s["secretName"] for s in values["secret"]})
+    variables, settings = _read_by_the_code()
+    named = {n.removeprefix("AIRFLOW_VAR_").lower() for n in env if n.startswith("AIRFLOW_VAR_")}
+    assert named <= variables, named - variables
+    assert {n for n in env if n.startswith("FANSLY_")} <= settings
+    assert {"fansly_output_path", "fansly_account_id", "fansly_media_offer_ids"} <= named
+    keys = {
+        "AWS_ACCESS_KEY_ID": "k",
+        "AWS_SECRET_ACCESS_KEY": "s",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    for name, value in {**env, **keys}.items():
+        if not name.startswith("AIRFLOW_CONN_FANSLY"):
+            monkeypatch.setenv(name, value)
+    lake = Location.parse(env["AIRFLOW_VAR_FANSLY_OUTPUT_PATH"])
+    assert lake.storage_options["AWS_REGION"] == "eu-west-1"
+    connections = {n.removeprefix("AIRFLOW_CONN_").lower() for n in env if "_CONN_" in n}
+    assert connections == {"fansly_default", lake.conn_id}
+    assert json.loads(env["AIRFLOW_VAR_FANSLY_ALERTS"])["to"]
+    assert isinstance(json.loads(env["AIRFLOW_VAR_FANSLY_MEDIA_OFFER_IDS"]), list)
+    # the memory asked for covers the largest task peak performance.md measured (MiB)
+    peaks = re.findall(r"([\d,]+) MiB peak", (ROOT / "docs" / "performance.md").read_text())
+    limit = values["workers"]["resources"]["limits"]["memory"]
+    assert limit.endswith("Gi") and int(limit[:-2]) * 1024 >= max(
+        int(p.replace(",", "")) for p in peaks
+    )

@@ -137,6 +137,8 @@ def _s3_options(conn_id: str) -> tuple[dict[str, str], float | None]:
     }
     if str(config.endpoint_url or "").startswith("http://"):
         options["AWS_ALLOW_HTTP"] = "true"
+    # what an S3-compatible store needs beyond credentials, e.g. {"aws_conditional_put": "etag"}
+    options.update(config.extra_config.get("delta_storage_options") or {})
     expires = expiry.timestamp() if expiry is not None else None
     return {k: str(v) for k, v in options.items() if v}, expires
 

@@ -31,7 +31,11 @@ def test_s3_takes_the_named_connections_credentials_and_never_shows_them(
                 "conn_type": "aws",
                 "login": "AKIAEXAMPLE",
                 "password": "very-secret-key",
-                "extra": {"endpoint_url": "http://127.0.0.1:9", "region_name": "eu-west-1"},
+                "extra": {
+                    "endpoint_url": "http://127.0.0.1:9",
+                    "region_name": "eu-west-1",
+                    "delta_storage_options": {"aws_conditional_put": "etag"},
+                },
             }
         ),
     )
@@ -44,6 +48,7 @@ def test_s3_takes_the_named_connections_credentials_and_never_shows_them(
         "AWS_REGION": "eu-west-1",
         "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
         "AWS_ALLOW_HTTP": "true",
+        "aws_conditional_put": "etag",  # the connection's extra options for delta-rs
     }
     assert "very-secret-key" not in repr(location) and "very-secret-key" not in str(location)
 
