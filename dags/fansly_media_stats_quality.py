@@ -13,10 +13,11 @@ against daily, restatement) up to today (UTC, exclusive), records each finding i
 check fails. Gaps younger than 3 days are warnings (their runs may still be going); days
 before the first one the lake holds are not judged, so a new deployment is not alarmed.
 
-What it needs: the Variable ``fansly_output_path``; optionally ``fansly_accounts`` (JSON
-``{account: [ids]}``) for the daily data to expect, else every media offer the lake's fetch
-log ever held, less those that answered gone (the log always says for the hourly data). Set
-``fansly_accounts`` when you stop fetching a media offer on purpose.
+What it needs: the Variable ``fansly_output_path``; optionally ``fansly_accounts`` and
+``fansly_hourly_accounts`` (JSON ``{account: [ids]}``) for the daily and the hourly data to
+expect, else every media offer the lake's fetch log ever held for that period, less those
+that answered gone. Set them when you stop fetching something on purpose (a one-off hourly
+backfill, say): what the log once held is otherwise expected every day after.
 
 Alerts: a task that fails (and, if asked, one that warns) sends its findings report, the
 lake and a link to the Fansly page by e-mail, once the Variable ``fansly_alerts`` says where:
@@ -43,6 +44,7 @@ from airflow_provider_fansly.windows import DAY_MS, HOUR_MS
 OUTPUT = "{{ var.value.fansly_output_path }}"
 ALERT = QualityAlert()  # reads the Variable fansly_alerts when it runs, not at parse time
 EXPECTED = "{{ var.value.get('fansly_accounts', '') }}"
+EXPECTED_HOURLY = "{{ var.value.get('fansly_hourly_accounts', '') }}"
 
 with DAG(
     dag_id="fansly_media_stats_quality",
@@ -65,5 +67,6 @@ with DAG(
     tags=["fansly", "quality"],
 ) as dag:
     MediaStatsQualityOperator(task_id="daily", output_path=OUTPUT, expected=EXPECTED, period=DAY_MS)
-    # hourly data is expected where the fetch log shows it was fetched hourly
-    MediaStatsQualityOperator(task_id="hourly", output_path=OUTPUT, period=HOUR_MS)
+    MediaStatsQualityOperator(
+        task_id="hourly", output_path=OUTPUT, expected=EXPECTED_HOURLY, period=HOUR_MS
+    )
