@@ -57,71 +57,53 @@ def _wait(check: Callable[[], bool], timeout: float, what: str) -> None:
 
 
 @contextmanager
+def _service(
+    command: list[str], ready: Callable[[], bool], what: str, timeout: float = 30, **popen: Any
+) -> Iterator[None]:
+    """Run ``command`` in its own process group until the block ends; wait until ``ready``."""
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, start_new_session=True, **popen)
+    try:
+        _wait(ready, timeout, what)
+        yield
+    finally:
+        _stop_group(proc)
+
+
+@contextmanager
 def emulator_process(*args: str) -> Iterator[str]:
     """Run ``fansly-emulator`` in its own process on a free port; yield its base URL."""
     port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "airflow_provider_fansly.testing.emulator",
-            "--port",
-            str(port),
-            *args,
-        ],
-        stdout=subprocess.DEVNULL,
-        start_new_session=True,
-    )
     url = f"http://127.0.0.1:{port}"
-    try:
-        _wait(lambda: _answers(f"{url}/_emulator/stats"), 30, "the emulator start")
+    module = "airflow_provider_fansly.testing.emulator"
+    command = [sys.executable, "-m", module, "--port", str(port), *args]
+    with _service(command, lambda: _answers(f"{url}/_emulator/stats"), "the emulator start"):
         yield url
-    finally:
-        _stop_group(proc)
 
 
 @contextmanager
 def redis_server() -> Iterator[str]:
     """Run Debian's ``redis-server`` on a free loopback port, nothing saved; yield its URL."""
     port = free_port()
-    proc = subprocess.Popen(
-        [
-            "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ],
-        stdout=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        _wait(lambda: _listens(port), 30, "the redis-server start")
+    command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+               "--appendonly", "no"]  # fmt: skip
+    with _service(command, lambda: _listens(port), "the redis-server start"):
         yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        _stop_group(proc)
 
 
 @contextmanager
 def s3_server() -> Iterator[str]:
     """Run moto's S3 server in its own process on a free loopback port; yield its URL."""
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
     url = f"http://127.0.0.1:{port}"
-    try:
-        _wait(lambda: _answers(f"{url}/moto-api/"), 60, "the moto S3 server start")
+    command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+    with _service(
+        command,
+        lambda: _answers(f"{url}/moto-api/"),
+        "the moto S3 server start",
+        60,
+        stderr=subprocess.DEVNULL,
+    ):
         yield url
-    finally:
-        _stop_group(proc)
 
 
 def postgres_bin() -> Path:
@@ -158,23 +140,23 @@ def postgres_server() -> Iterator[str]:
         )
 
     run(str(binaries / "initdb"), "-D", str(data), "-U", "airflow", "--auth=trust", "-E", "UTF8")
-    proc = subprocess.Popen(
-        [str(binaries / "postgres"), "-D", str(data), "-h", "127.0.0.1", "-p", str(port),
-         "-k", str(folder), "-c", "max_connections=200", "-c", "fsync=off"],
-        user=user,
-        cwd=folder,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )  # fmt: skip
+    server = [str(binaries / "postgres"), "-D", str(data), "-h", "127.0.0.1", "-p", str(port),
+              "-k", str(folder), "-c", "max_connections=200", "-c", "fsync=off"]  # fmt: skip
+    ready = [str(binaries / "pg_isready"), "-h", "127.0.0.1", "-p", str(port)]
     try:
-        ready = [str(binaries / "pg_isready"), "-h", "127.0.0.1", "-p", str(port)]
-        _wait(lambda: subprocess.run(ready, capture_output=True).returncode == 0, 60, "PostgreSQL")
-        run(str(binaries / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "airflow",
-            "airflow")  # fmt: skip
-        yield f"postgresql+psycopg2://airflow@127.0.0.1:{port}/airflow"
+        with _service(
+            server,
+            lambda: subprocess.run(ready, capture_output=True).returncode == 0,
+            "the PostgreSQL start",
+            60,
+            stderr=subprocess.DEVNULL,
+            user=user,
+            cwd=folder,
+        ):
+            run(str(binaries / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "airflow",
+                "airflow")  # fmt: skip
+            yield f"postgresql+psycopg2://airflow@127.0.0.1:{port}/airflow"
     finally:
-        _stop_group(proc)
         shutil.rmtree(folder, ignore_errors=True)
 
 

@@ -41,10 +41,11 @@ class History:
     firsts: pl.DataFrame
 
     def expected(self, since: date, until: date) -> dict[str, list[str]]:
-        """Per account, every media offer first fetched by ``until``, less those gone before
-        ``since``: the days ``[since, until]`` expect them."""
+        """Per account, every media offer first fetched (or found gone) by ``until``, less
+        those gone before ``since``: the days ``[since, until]`` expect them."""
+        first_seen = pl.min_horizontal("first_fetched", "first_gone")
         kept = self.firsts.filter(
-            (pl.col("first_fetched") <= until)
+            (first_seen <= until)
             & (pl.col("first_gone").is_null() | (pl.col("first_gone") >= since))
         )
         grouped = kept.group_by("account_id").agg(pl.col("media_offer_id").sort())

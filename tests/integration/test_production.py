@@ -47,7 +47,7 @@ pytestmark = pytest.mark.integration
 DAILY, QUALITY = "fansly_media_stats_daily", "fansly_media_stats_quality"
 IDS = ["c1", "c2", "c3", "c4"]
 LATE = "c5"  # expected by the page's lake configuration, left out of the DAG's Variable
-D0 = 1_769_904_000_000  # 2026-02-01T00:00Z
+TODAY = date.today()  # recent days: the quality DAG judges the history it expects as a whole
 BUCKET, REGION = "fansly-lake", "us-east-1"
 LAKE = f"s3://aws_lake@{BUCKET}/fansly"
 
@@ -64,15 +64,24 @@ def _aws(endpoint: str) -> tuple[str, dict[str, str]]:
         "AWS_REGION": REGION,
         "AWS_ALLOW_HTTP": "true",
     }
-    s3 = boto3.client(
+    _s3(endpoint).create_bucket(Bucket=BUCKET)
+    return json.dumps(conn), options
+
+
+def _s3(endpoint: str) -> Any:
+    """A boto3 S3 client with the lake's keys, for the test's own look at the bucket."""
+    return boto3.client(
         "s3",
         endpoint_url=endpoint,
         region_name=REGION,
         aws_access_key_id="lake-key",
         aws_secret_access_key="lake-secret",
     )
-    s3.create_bucket(Bucket=BUCKET)
-    return json.dumps(conn), options
+
+
+def _ms(day: date) -> int:
+    """A UTC day's start in epoch milliseconds."""
+    return int(datetime.combine(day, datetime.min.time(), timezone.utc).timestamp()) * 1000
 
 
 def _metadata(database: str, sql: str) -> list[tuple[Any, ...]]:
@@ -108,7 +117,10 @@ def _fill_gap(stack: AirflowStack, emulator: str, day: str) -> list[dict[str, An
 def test_postgres_celery_and_an_s3_lake_land_a_backfill_exactly_and_judge_it_there(
     tmp_path: Path,
 ) -> None:
-    first, last = date(2026, 2, 1), date(2026, 2, 3)
+    # a backfill of 3 days, then the scheduled run (yesterday, 2 days of lookback), then a
+    # manual run of the same 3 days: the lake holds 4 days, written over one another
+    first, last = TODAY - timedelta(days=4), TODAY - timedelta(days=2)
+    gap_day = str(TODAY - timedelta(days=3))
     dags = tmp_path / "dags"
     _copy_dags(dags)
     with (
@@ -142,25 +154,21 @@ def test_postgres_celery_and_an_s3_lake_land_a_backfill_exactly_and_judge_it_the
             (scheduled,) = stack.wait_for_runs(DAILY, 1, timeout=300, run_type="scheduled")
             # quiet first, so that no quality run is being created when the next event lands
             stack.settled_runs(QUALITY, "asset_triggered", settle=10)
-            manual = stack.trigger(DAILY, "2026-02-05T00:00:00Z")
+            manual = stack.trigger(DAILY, f"{TODAY}T00:00:00Z")
             stack.wait_for_runs(DAILY, 1, timeout=300, run_type="manual")
             quality = stack.caught_up(QUALITY, manual)
             updates = [e for r in quality for e in stack.updates(QUALITY, r)]
             worker_logs = [
                 (stack.home / "logs" / f"worker-{w}.log").read_text() for w in ("w1", "w2")
             ]
-            filled = _fill_gap(stack, url, "2026-02-02")
+            filled = _fill_gap(stack, url, gap_day)
+            coverage = stack.get(f"/fansly/api/coverage?account={DEFAULT_ACCOUNT}")
+            cells = {c["day"]: c for c in coverage["accounts"][0]["cells"]}
             anonymous = httpx.get(f"{stack.url}/fansly/api/coverage", timeout=30).status_code
             runs = _metadata(database, f"select count(*) from dag_run where dag_id = '{DAILY}'")
             celery_results = _metadata(database, "select count(*) from celery_taskmeta")
             api_runs = len(stack.runs(DAILY))
-            objects = boto3.client(
-                "s3",
-                endpoint_url=endpoint,
-                region_name=REGION,
-                aws_access_key_id="lake-key",
-                aws_secret_access_key="lake-secret",
-            ).list_objects_v2(Bucket=BUCKET, Prefix="fansly/")
+            objects = _s3(endpoint).list_objects_v2(Bucket=BUCKET, Prefix="fansly/")
             lake = f"s3://{BUCKET}/fansly"
             stored = days(lake, DAY_MS, options=options)
             landed = lake_rows(lake, options=options)
@@ -173,27 +181,26 @@ def test_postgres_celery_and_an_s3_lake_land_a_backfill_exactly_and_judge_it_the
     assert not list(tmp_path.rglob("_delta_log"))
     keys = [o["Key"] for o in objects.get("Contents", [])]
     assert any(k.startswith("fansly/media_stats/_delta_log/") for k in keys)
-    # the page asks for a login
+    # the page asks for a login, and reads the lake from S3: the filled day covered, the
+    # backfill's other days held but for the media offer the DAG's Variable left out
     assert anonymous in (401, 403)
+    assert cells[gap_day]["status"] == "covered"
+    for day in (first, last, TODAY - timedelta(days=1)):
+        cell = cells[str(day)]
+        assert (cell["status"], cell["expected"], cell["fetched"]) == ("gap", 5, 4)
 
     # unpaused, the DAG's own run is the latest day only: yesterday, with its 2-day lookback
-    yesterday = date.today() - timedelta(days=1)
-    assert scheduled["data_interval_start"][:10] == str(yesterday)
-    recent = [str(yesterday - timedelta(days=i)) for i in (2, 1, 0)]
-    # every row once: the backfill's three days, the manual run's [02-02, 02-05), the recent
-    assert stored == ["2026-02-01", "2026-02-02", "2026-02-03", "2026-02-04", *recent]
-    y0 = int(datetime.combine(yesterday, datetime.min.time(), timezone.utc).timestamp()) * 1000
-    expected = (
-        truth(DEFAULT_ACCOUNT, IDS, D0, D0 + 4 * DAY_MS, DAY_MS)
-        + truth(DEFAULT_ACCOUNT, IDS, y0 - 2 * DAY_MS, y0 + DAY_MS, DAY_MS)
-        + truth(DEFAULT_ACCOUNT, [LATE], D0 + DAY_MS, D0 + 2 * DAY_MS, DAY_MS)
+    assert scheduled["data_interval_start"][:10] == str(TODAY - timedelta(days=1))
+    # every row once: the backfill's three days, the scheduled and manual runs' last three
+    assert stored == [str(first + timedelta(days=i)) for i in range(4)]
+    d0, gap = _ms(first), _ms(TODAY - timedelta(days=3))
+    expected = truth(DEFAULT_ACCOUNT, IDS, d0, _ms(TODAY), DAY_MS) + truth(
+        DEFAULT_ACCOUNT, [LATE], gap, gap + DAY_MS, DAY_MS
     )
     assert landed == sorted(expected)
     # the page's command asked for the missing media offer's day, nothing else (no credit
     # spent on what the lake held)
-    assert [(r["media"], r["after"], r["before"]) for r in filled] == [
-        (LATE, D0 + DAY_MS, D0 + 2 * DAY_MS)
-    ]
+    assert [(r["media"], r["after"], r["before"]) for r in filled] == [(LATE, gap, gap + DAY_MS)]
     # both workers ran tasks
     assert all("fansly_media_stats_daily" in text for text in worker_logs)
     # quality ran on the run-level events only: one per producing run (3 backfill runs, the
