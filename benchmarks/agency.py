@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import child_json, header, report, verdict
+from benchmarks.common import child_json, finish_child, header, report, verdict
 from benchmarks.reference import DAY, END, Shape, Writer, build, check_slice, describe
 
 #: The reference lake, and the same media offers with a tenth of the daily history.
@@ -221,5 +221,6 @@ if __name__ == "__main__":
             child_quality(sys.argv[3], sys.argv[4])
         else:
             child_page(sys.argv[3])
+        finish_child()
     else:
         main()

@@ -16,7 +16,15 @@ import resource
 import subprocess
 import sys
 
-from benchmarks.common import conn_env, header, parse_args, report, run_operator, verdict
+from benchmarks.common import (
+    conn_env,
+    finish_child,
+    header,
+    parse_args,
+    report,
+    run_operator,
+    verdict,
+)
 from devtools.stack import emulator_process
 
 HOUR = 3_600_000
@@ -48,7 +56,7 @@ def measure(media_count: int, days: int, period: int) -> dict[str, float]:
 def main() -> None:
     if sys.argv[1:2] == ["--child"]:
         one_task(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
-        return
+        finish_child()
     args = parse_args(__doc__.splitlines()[0])
     header("memory: peak RSS of one task by window length")
     media_count = 4 if args.tiny else 200

@@ -19,7 +19,7 @@ import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from benchmarks.common import child_json, header, parse_args, report, verdict
+from benchmarks.common import child_json, finish_child, header, parse_args, report, verdict
 from benchmarks.quality import END, build
 
 TODAY = END  # the calendar ends at the lake's end, as it would the day after a run
@@ -109,5 +109,6 @@ def main() -> None:
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "--child":
         child(sys.argv[2], int(sys.argv[3]))
+        finish_child()
     else:
         main()

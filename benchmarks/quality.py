@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta, timezone
 from datetime import time as clock
 from pathlib import Path
 
-from benchmarks.common import child_json, header, parse_args, report, verdict
+from benchmarks.common import child_json, finish_child, header, parse_args, report, verdict
 
 END = date(2026, 1, 1)  # exclusive
 
@@ -115,5 +115,6 @@ def main() -> None:
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "--child":
         child(sys.argv[2], sys.argv[3])
+        finish_child()
     else:
         main()
