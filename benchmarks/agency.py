@@ -25,7 +25,6 @@ import argparse
 import json
 import multiprocessing as mp
 import os
-import resource
 import shutil
 import statistics
 import sys
@@ -34,7 +33,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import child_json, finish_child, header, report, verdict
+from benchmarks.common import child_json, finish_child, header, peak_mib, report, verdict
 from benchmarks.reference import DAY, END, Shape, Writer, build, check_slice, describe
 
 #: The reference lake, and the same media offers with a tenth of the daily history.
@@ -111,10 +110,6 @@ def eight_at_once(lake: Path, batches: list[Any]) -> dict[str, float]:
     }
 
 
-def _peak() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def child_quality(lake: str, mode: str) -> None:
     """Run the quality operator as the daily DAG does (every check, 28 days of history)."""
     from collections import defaultdict
@@ -136,7 +131,7 @@ def child_quality(lake: str, mode: str) -> None:
     except Exception as error:  # a failed finding still recorded everything
         summary, failed = {}, 1
         print(f"quality run failed: {error}", file=sys.stderr)
-    print(json.dumps({"seconds": time.perf_counter() - start, "peak_mib": _peak(),
+    print(json.dumps({"seconds": time.perf_counter() - start, "peak_mib": peak_mib(),
                       "failed": failed, "scope": summary.get("scope")}))  # fmt: skip
 
 
@@ -147,10 +142,10 @@ def child_page(lake: str) -> None:
     )
     from airflow_provider_fansly.plugins.app import View, render_page
 
-    before = _peak()
+    before = peak_mib()
     start = time.perf_counter()
     html = render_page(View(), today=END)
-    print(json.dumps({"seconds": time.perf_counter() - start, "added_mib": _peak() - before,
+    print(json.dumps({"seconds": time.perf_counter() - start, "added_mib": peak_mib() - before,
                       "bytes": len(html)}))  # fmt: skip
 
 

@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import time
@@ -50,6 +51,11 @@ def child_json(module: str, *args: str) -> dict[str, float]:
     if done.returncode:
         raise RuntimeError(done.stderr[-3000:])
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def peak_mib() -> float:
+    """This process's peak resident memory so far, in MiB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def finish_child() -> NoReturn:

@@ -11,16 +11,15 @@ Goal: each long window's peak at most 1.3x its 30-day peak.
 from __future__ import annotations
 
 import json
-import os
-import resource
-import subprocess
 import sys
 
 from benchmarks.common import (
+    child_json,
     conn_env,
     finish_child,
     header,
     parse_args,
+    peak_mib,
     report,
     run_operator,
     verdict,
@@ -36,21 +35,16 @@ def one_task(media_count: int, days: int, period: int) -> None:
     """Run the operator once and print its peak RSS in MiB (in a child process)."""
     ids = [f"mem-{i}" for i in range(media_count)]
     summary = run_operator(ids, START, START + days * DAY, period=period)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"peak_mib": peak, "rows": summary["rows"], "requests": summary["requests"]}))
+    print(
+        json.dumps(
+            {"peak_mib": peak_mib(), "rows": summary["rows"], "requests": summary["requests"]}
+        )
+    )
 
 
 def measure(media_count: int, days: int, period: int) -> dict[str, float]:
     """Run one task in a fresh interpreter; return its figures."""
-    args = [str(media_count), str(days), str(period)]
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.memory", "--child", *args],
-        capture_output=True,
-        text=True,
-        env=os.environ.copy(),
-        check=True,
-    )
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+    return child_json("memory", str(media_count), str(days), str(period))
 
 
 def main() -> None:

@@ -12,7 +12,6 @@ Goals: at most 15 s and 1 GiB for the checks.
 from __future__ import annotations
 
 import json
-import resource
 import sys
 import tempfile
 import time
@@ -20,7 +19,15 @@ from datetime import date, datetime, timedelta, timezone
 from datetime import time as clock
 from pathlib import Path
 
-from benchmarks.common import child_json, finish_child, header, parse_args, report, verdict
+from benchmarks.common import (
+    child_json,
+    finish_child,
+    header,
+    parse_args,
+    peak_mib,
+    report,
+    verdict,
+)
 
 END = date(2026, 1, 1)  # exclusive
 
@@ -89,8 +96,7 @@ def child(lake: str, what: str) -> None:
             pl.DataFrame(pl.from_arrow(table)).group_by(keys).len().filter(pl.col("len") > 1).height
         )
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "peak_mib": peak, "problems": problems}))
+    print(json.dumps({"seconds": seconds, "peak_mib": peak_mib(), "problems": problems}))
 
 
 def main() -> None:
