@@ -83,13 +83,16 @@ def last_checked(location: Location, period: int, check_ids: Sequence[str]) -> i
 
 
 def run_findings(location: Location, run_id: str, period: int) -> list[Finding]:
-    """The findings one run recorded for ``period``, as it recorded them (advice is not kept)."""
+    """The findings the latest try of one run recorded for ``period`` (a cleared task's
+    earlier try recorded its own), as recorded (advice is not kept)."""
     table = open_table(location, QUALITY_RESULTS_TABLE)
     if table is None:
         return []
     rows = table.to_pyarrow_dataset().to_table(
         filter=(pc.field("run_id") == run_id) & (pc.field("period_ms") == period)
     )
+    if rows.num_rows:
+        rows = rows.filter(pc.equal(rows["checked_at"], pc.max(rows["checked_at"])))
     return [
         Finding(
             r["check_id"],

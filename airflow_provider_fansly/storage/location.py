@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from airflow_provider_fansly.exceptions import FanslyInputError
 from airflow_provider_fansly.storage.store import Store
 
 __all__ = ["Credentials", "Location"]
@@ -137,10 +138,22 @@ def _s3_options(conn_id: str) -> tuple[dict[str, str], float | None]:
     }
     if str(config.endpoint_url or "").startswith("http://"):
         options["AWS_ALLOW_HTTP"] = "true"
-    # what an S3-compatible store needs beyond credentials, e.g. {"aws_conditional_put": "etag"}
-    options.update(config.extra_config.get("delta_storage_options") or {})
+    options.update(_delta_options(conn_id, config.extra_config.get("delta_storage_options")))
     expires = expiry.timestamp() if expiry is not None else None
     return {k: str(v) for k, v in options.items() if v}, expires
+
+
+def _delta_options(conn_id: str, extra: Any) -> dict[str, str]:
+    """What an S3-compatible store needs beyond credentials, from the connection's extra
+    ``delta_storage_options`` (e.g. ``{"aws_conditional_put": "etag"}``)."""
+    if extra is None:
+        return {}
+    if not isinstance(extra, dict) or not all(isinstance(v, str) for v in extra.values()):
+        raise FanslyInputError(
+            f"the connection {conn_id!r}: delta_storage_options must be a JSON object of "
+            f"strings (delta-rs storage options), got {extra!r}"
+        )
+    return dict(extra)
 
 
 def _gcs_options(conn_id: str) -> dict[str, str]:

@@ -56,3 +56,25 @@ def test_via_sends_through_any_notifier(tmp_path: Any, monkeypatch: pytest.Monke
         f"[Fansly quality] d.t failed: 0 failed, 0 warned, {tmp_path}"
     ]
     assert "<pre>" in sent[0].html and "Error: boom" in sent[0].html
+
+
+def test_a_cleared_and_rerun_task_reports_only_its_latest_try(tmp_path: Any) -> None:
+    """Both tries recorded under one run id: the alert reads the second, not both."""
+    from datetime import date, datetime, timezone
+
+    from airflow_provider_fansly.quality.findings import Finding
+    from airflow_provider_fansly.quality.results import record, run_findings
+    from airflow_provider_fansly.quality.scope import Scope
+    from airflow_provider_fansly.storage.location import Location
+
+    location = Location.parse(str(tmp_path))
+    tries = {
+        1: [Finding("freshness", "failed", "error", "the newest day fetched is 2026-03-01")],
+        2: [Finding("freshness", "passed", "error", "no problem found")],
+    }
+    for minute, findings in tries.items():
+        at = datetime(2026, 3, 5, 6, minute, tzinfo=timezone.utc)
+        record(location, findings, run_id="r1", checked_at=at, as_of=date(2026, 3, 5),
+               period=DAY_MS, scope=Scope("full", 1))  # fmt: skip
+    assert [f.status for f in run_findings(location, "r1", DAY_MS)] == ["passed"]
+    assert run_findings(location, "r2", DAY_MS) == []

@@ -92,3 +92,15 @@ def test_static_credentials_are_resolved_once(monkeypatch: pytest.MonkeyPatch) -
     for _ in range(3):
         assert location.storage_options == {"AWS_ACCESS_KEY_ID": "AKIA"}
     assert calls == ["static_conn"]
+
+
+def test_bad_delta_storage_options_are_one_error_naming_the_connection(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from airflow_provider_fansly.exceptions import FanslyInputError
+
+    extra = {"region_name": "eu-west-1", "delta_storage_options": ["aws_conditional_put"]}
+    conn = {"conn_type": "aws", "login": "k", "password": "s", "extra": extra}
+    monkeypatch.setenv("AIRFLOW_CONN_LAKE_S3", json.dumps(conn))
+    with pytest.raises(FanslyInputError, match="'lake_s3': delta_storage_options must be"):
+        Location.parse("s3://lake_s3@my-bucket/fansly")
