@@ -29,8 +29,8 @@ def _convert(output_path: str) -> int:
 def _history(output_path: str, limit: int) -> int:
     from airflow_provider_fansly.storage.commit import METADATA_KEYS
     from airflow_provider_fansly.storage.delta import MEDIA_STATS_TABLE, open_table
-    from airflow_provider_fansly.storage.files import rows_added
     from airflow_provider_fansly.storage.location import Location
+    from airflow_provider_fansly.storage.replace import rows_added
 
     table = open_table(Location.parse(output_path), MEDIA_STATS_TABLE)
     if table is None:

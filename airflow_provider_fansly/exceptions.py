@@ -26,6 +26,9 @@ from "try again later" from "the vendor is broken" without parsing messages::
     │                               no longer lists the account
     └── FanslyLakeError             the lake cannot take the commit; nothing was written
         ├── FanslyCommitConflictError   concurrent commits kept winning past the retry bound
+        ├── FanslyLakeStoreError        the lake's store kept failing a commit that did not land
+        ├── FanslyTableFeatureError     the table uses a Delta feature this provider cannot
+        │                               write (checked before any request)
         └── FanslyLegacyLakeError       a lake of the old plain-Parquet layout: convert it first
 
 Messages name the account, media offer and window of the request; they never hold the key.
@@ -47,12 +50,14 @@ __all__ = [
     "FanslyGoneError",
     "FanslyInputError",
     "FanslyLakeError",
+    "FanslyLakeStoreError",
     "FanslyLegacyLakeError",
     "FanslyMalformedAnswerError",
     "FanslyNotFoundError",
     "FanslyRateLimitError",
     "FanslyRequestError",
     "FanslyServerError",
+    "FanslyTableFeatureError",
     "FanslyTransportError",
     "FanslyUpstreamError",
     "RequestContext",
@@ -221,3 +226,18 @@ class FanslyCommitConflictError(FanslyLakeError):
 
 class FanslyLegacyLakeError(FanslyLakeError):
     """The output path holds a lake of the 0.1 layout (plain Parquet, ``_keys/``)."""
+
+
+class FanslyLakeStoreError(FanslyLakeError):
+    """The lake's store failed a commit again and again, and the log shows it did not land
+    (nothing of it is in the table); a later try may pass."""
+
+
+class FanslyTableFeatureError(FanslyLakeError):
+    """The table ``table`` uses Delta ``features`` that the provider's commit path cannot
+    honour; refused before any request, nothing written."""
+
+    def __init__(self, table: str, features: list[str], message: str) -> None:
+        super().__init__(message)
+        self.table = table
+        self.features = features

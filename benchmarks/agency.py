@@ -66,8 +66,9 @@ def _day_batches(root: Path, shape: Shape) -> list[Any]:
 
 
 def _commit(root: str, account: str, ids: list[str], rows: Any) -> tuple[float, int]:
-    from airflow_provider_fansly.storage.files import Owned, replace_table
+    from airflow_provider_fansly.storage.files import Owned
     from airflow_provider_fansly.storage.location import Location
+    from airflow_provider_fansly.storage.replace import replace_table
 
     after = int(rows["bucket_start"][0].as_py().timestamp() * 1000) // DAY * DAY
     owned = Owned(account, tuple(ids), DAY, after, after + DAY)

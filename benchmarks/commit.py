@@ -62,8 +62,9 @@ def rows(ids: list[str], first_day: int, days: int) -> pa.Table:
 
 def commit(root: str, ids: list[str], first_day: int, days: int) -> tuple[float, int]:
     """One task's commit (its rows built first, untimed); return seconds and conflicts."""
-    from airflow_provider_fansly.storage.files import Owned, replace_table
+    from airflow_provider_fansly.storage.files import Owned
     from airflow_provider_fansly.storage.location import Location
+    from airflow_provider_fansly.storage.replace import replace_table
 
     table = rows(ids, first_day, days)
     after, before = START + first_day * DAY, START + (first_day + days) * DAY

@@ -134,8 +134,9 @@ def baseline(bodies: list[tuple[str, int, bytes]], out: Path) -> int:
 def provider_path(bodies: list[tuple[str, int, bytes]], out: Path, validate: bool) -> int:
     """The provider's path, chunk by chunk, exactly as the operator runs it, to its commit."""
     from airflow_provider_fansly.ingest import sink as pipeline
-    from airflow_provider_fansly.storage.files import Owned, replace_files, write_days
+    from airflow_provider_fansly.storage.files import Owned
     from airflow_provider_fansly.storage.location import Location
+    from airflow_provider_fansly.storage.replace import replace_rows
     from airflow_provider_fansly.storage.staging import Staging
 
     media_ids = sorted({m for m, _, _ in bodies})
@@ -152,8 +153,8 @@ def provider_path(bodies: list[tuple[str, int, bytes]], out: Path, validate: boo
     check = nullcontext() if validate else patch.object(pipeline, "validate_table", _accept)
     with check:
         _feed(sink, by_window, windows)
-    adds = write_days(location, staging.reader, sink.per_day.per_day())
-    replace_files(location, adds, Owned(ACCOUNT, tuple(media_ids), HOUR, after, before), {})
+    owned = Owned(ACCOUNT, tuple(media_ids), HOUR, after, before)
+    replace_rows(location, staging.reader, sink.per_day.per_day(), owned, {})
     staging.finish(committed=True)
     return sink.rows
 

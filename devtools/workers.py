@@ -20,6 +20,8 @@ from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT, DEFAULT_KE
 # merge_barrier: the same for the media_offers merge, its snapshot loaded; metadata_tries: how
 # many tries that merge gets (as if many more tasks were merging). upgrade_barrier: the same
 # after finding media_stats an older release's, before adding its new columns.
+# reported_failed: the first commit of prepared files lands, then delta-rs reports it failed
+# with that message, as a store's retried PUT that found its own log entry makes it do.
 WORKER = """
 import json, os, signal, sys, threading, time
 from pathlib import Path
@@ -70,6 +72,17 @@ if args.get("upgrade_barrier"):
 if args.get("metadata_tries"):
     import airflow_provider_fansly.storage.commit as commit
     commit.METADATA_RETRY = delta.ConflictRetry(max_tries=args["metadata_tries"])
+if args.get("reported_failed"):
+    from deltalake import DeltaTable
+    from deltalake.exceptions import CommitFailedError
+    real_commit, landed = DeltaTable.create_write_transaction, []
+    def create_write_transaction(self, *a, **kw):
+        real_commit(self, *a, **kw)
+        landed.append(True)
+        if len(landed) == 1:
+            print("commit landed, reported failed", file=sys.stderr, flush=True)
+            raise CommitFailedError(args["reported_failed"])
+    DeltaTable.create_write_transaction = create_write_transaction
 summary = MediaStatsOperator(
     task_id="worker", account_id=args["account"], media_offer_ids=args["ids"],
     output_path=args["lake"], after_date=args["after"], before_date=args["before"],
@@ -96,6 +109,7 @@ def start_worker(
     merge_barrier: Path | None = None,
     metadata_tries: int | None = None,
     upgrade_barrier: Path | None = None,
+    reported_failed: str | None = None,
 ) -> subprocess.Popen[bytes]:
     """Start one task in a new process against the emulator."""
     args = {
@@ -112,6 +126,7 @@ def start_worker(
         "merge_barrier": str(merge_barrier) if merge_barrier else None,
         "metadata_tries": metadata_tries,
         "upgrade_barrier": str(upgrade_barrier) if upgrade_barrier else None,
+        "reported_failed": reported_failed,
     }
     conn = {"conn_type": "fansly", "host": emu.url, "password": DEFAULT_KEY, "extra": extra or {}}
     return subprocess.Popen(

@@ -42,6 +42,27 @@ def table(
     return DeltaTable(f"{root}/{name}", version=version, storage_options=options).to_pyarrow_table()
 
 
+def s3_options(s3_endpoint: str) -> dict[str, str]:
+    """delta-rs's storage options for the local S3 of the ``s3_endpoint`` fixture."""
+    return {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_ENDPOINT_URL": s3_endpoint,
+        "AWS_REGION": "us-east-1",
+        "AWS_ALLOW_HTTP": "true",
+    }
+
+
+def s3_rows(s3_endpoint: str, lake: str) -> list[Row]:
+    """A lake on the local S3 as (media, bucket ms, type, views), sorted."""
+    uri = "s3://" + lake.split("@", 1)[1] + "/media_stats"
+    rows = DeltaTable(uri, storage_options=s3_options(s3_endpoint)).to_pyarrow_table()
+    return sorted(
+        (r["media_offer_id"], int(r["bucket_start"].timestamp() * 1000), r["stat_type"], r["views"])
+        for r in rows.to_pylist()
+    )
+
+
 def lake_rows(
     root: Path | str, period: int | None = None, options: dict[str, str] | None = None
 ) -> list[Row]:

@@ -14,6 +14,7 @@ from airflow_provider_fansly.exceptions import (
     FanslyGoneError,
     FanslyInputError,
     FanslyLakeError,
+    FanslyLakeStoreError,
     FanslyRequestError,
 )
 
@@ -33,9 +34,10 @@ def permanent_reason(error: BaseException) -> str | None:
 
     A retry buys again what the failed try did not stage, so only failures that can pass are
     left to Airflow's retries: 429s, 5xx, transport errors, truncated answers, lost commit
-    races, and a ``max_requests`` used up while fetching (the retry reuses what was bought).
+    races, a store that kept failing a commit that did not land, and a ``max_requests`` used
+    up while fetching (the retry reuses what was bought).
     """
-    if isinstance(error, FanslyCommitConflictError):
+    if isinstance(error, FanslyCommitConflictError | FanslyLakeStoreError):
         return None
     if isinstance(error, FanslyBudgetExceededError) and error.during_run:
         return None  # what it bought is staged: the retry needs fewer requests

@@ -205,7 +205,7 @@ class MediaStatsOperator(BaseOperator):
         # The data path (pyarrow, polars, pandera, delta-rs) loads when a task runs, never
         # when a DAG file that uses this operator is parsed.
         from airflow_provider_fansly.storage import layout
-        from airflow_provider_fansly.storage.legacy import check_not_legacy
+        from airflow_provider_fansly.storage.features import writable_media_stats
         from airflow_provider_fansly.storage.location import Location
         from airflow_provider_fansly.storage.resume import Resume
 
@@ -218,7 +218,7 @@ class MediaStatsOperator(BaseOperator):
             rate_limit_wait_cap=self._rate_limit_wait_cap(),
         )
         location = Location.parse(self.output_path)
-        check_not_legacy(location)
+        writable_media_stats(location)  # before any request: refusals cost nothing
         key = layout.task_key(account, ids, self.period, f"{after}-{before}")
         oldest = int((time.time() - self.resume_max_age.total_seconds()) * 1000)
         fetcher = ChunkFetcher(

@@ -23,9 +23,9 @@ from airflow_provider_fansly.storage.delta import (
     RESTATEMENTS_TABLE,
     open_table,
 )
-from airflow_provider_fansly.storage.files import rows_added
 from airflow_provider_fansly.storage.ledger import spent_by_day
 from airflow_provider_fansly.storage.location import Location
+from airflow_provider_fansly.storage.replace import rows_added
 
 __all__ = ["Credits", "credits", "quality", "tables", "top_tags"]
 

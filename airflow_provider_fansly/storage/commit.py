@@ -41,8 +41,9 @@ from airflow_provider_fansly.storage.fetch_log import (
     TaskFetch,
     log_rows,
 )
-from airflow_provider_fansly.storage.files import Owned, replace_files, write_days
+from airflow_provider_fansly.storage.files import Owned
 from airflow_provider_fansly.storage.location import Location
+from airflow_provider_fansly.storage.replace import replace_rows
 from airflow_provider_fansly.storage.restatements import record_restatements
 from airflow_provider_fansly.storage.staging import Staging
 
@@ -118,12 +119,8 @@ def _replace(
     )
     metadata = {f"fansly.{k}": str(v) for k, v in zip(METADATA_KEYS, values, strict=True)}
     owned = Owned(task.account_id, tuple(task.media_offer_ids), task.period, *task.window)
-    adds = write_days(location, staging.reader, rows.per_day())
-    done = replace_files(location, adds, owned, metadata)
-    predicate = layout.replace_predicate(
-        task.account_id, task.media_offer_ids, task.period, *task.window
-    )
-    _restatements(location, predicate, done.version, task)
+    done = replace_rows(location, staging.reader, rows.per_day(), owned, metadata)
+    _restatements(location, owned.predicate, done.version, task)
     return done.version, done.retries
 
 

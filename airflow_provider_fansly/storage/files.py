@@ -1,26 +1,19 @@
-"""``media_stats`` data files a task writes itself, and the one commit that swaps them in.
+"""``media_stats`` data files a task writes itself, and the files its rows replace.
 
 delta-rs's writer keeps a Parquet writer open per partition until its commit, so every row
 of a window sat in memory at once: a three-year task needed twice a month's memory. Here a
 task writes its rows a bounded group of days at a time (:data:`GROUP_ROWS`), one file per
-day, then commits in one transaction the files it adds and the files its rows replace; a file
-that also holds other rows is rewritten without the task's. Memory follows the group, not
-the window, and readers still see the whole window change at once.
-
-delta-rs cannot be told what a commit of prepared files read, so its conflict check cannot
-protect this one: each commit goes on top of exactly the snapshot it was prepared against
-(``max_commit_retries=0``). When another commit got there first, the files that commit added
-or removed are compared with what this one replaces (:func:`_touched`). Other accounts', media
-offers' or days' files: the same actions go on top of the new snapshot (a rebase, nothing
-redone). A file that may hold rows this task replaces, or a file it replaces that another
-commit removed: a conflict, and the files to replace are worked out again from the new one.
+day; :mod:`.replace` then commits in one transaction the files it adds and the files its rows
+replace (:func:`replaced`: a file that also holds other rows is rewritten without the
+task's). Memory follows the group, not the window, and readers still see the whole window
+change at once. Files of other Delta writers are read as this table's types
+(:func:`conformed`), so a day any writer touched can be replaced.
 """
 
 from __future__ import annotations
 
 import json
-import logging
-import random
+import math
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -33,46 +26,31 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from deltalake import CommitProperties, DeltaTable
-from deltalake.exceptions import CommitFailedError
+from deltalake import DeltaTable
 from deltalake.transaction import AddAction, RemoveAction
 
 from airflow_provider_fansly.client.windows import days_of
-from airflow_provider_fansly.exceptions import FanslyCommitConflictError
 from airflow_provider_fansly.storage import layout
 from airflow_provider_fansly.storage.columns import MEDIA_STATS_SCHEMA, PARTITION_COLUMNS
-from airflow_provider_fansly.storage.delta import (
-    MEDIA_STATS_TABLE,
-    Commit,
-    ConflictRetry,
-    ensure_table,
-)
 from airflow_provider_fansly.storage.location import Location
 
 __all__ = [
     "GROUP_ROWS",
-    "ROWS_KEY",
     "Owned",
-    "replace_files",
-    "replace_table",
-    "rows_added",
+    "Rows",
+    "conformed",
+    "live_files",
+    "replaced",
+    "row_count",
     "write_days",
     "write_file",
 ]
 
-log = logging.getLogger(__name__)
-
 #: About how many rows one group of days holds in memory while its files are written.
 GROUP_ROWS = 100_000
-#: How often a commit goes on top of a newer snapshot that touched nothing of its own.
-_REBASES = 200
 #: Columns without min/max statistics: free text, nobody filters on it.
 _NO_BOUNDS = {"extra_stats"}
 _DICTIONARY = ["account_id", "media_offer_id"]
-_RETRY = ConflictRetry()
-#: Where a commit of prepared files records the rows it added (delta-rs's own writer puts
-#: them in ``operationMetrics.num_added_rows``; a prepared commit has no metrics).
-ROWS_KEY = "fansly.rows_added"
 
 #: The rows a group of days reads (``None``: all of them).
 Rows = Callable[[pc.Expression | None], Iterable[pa.RecordBatch]]
@@ -101,6 +79,13 @@ class Owned:
             & (pc.field("dt") <= pa.scalar(days[-1]))
             & (pc.field("bucket_start") >= start)
             & (pc.field("bucket_start") < end)
+        )
+
+    @property
+    def predicate(self) -> str:
+        """The rows, as the SQL predicate commits record (:func:`layout.replace_predicate`)."""
+        return layout.replace_predicate(
+            self.account_id, self.media_offer_ids, self.period, self.after, self.before
         )
 
     def may_hold(self, files: pa.Table) -> pa.Table:
@@ -220,9 +205,15 @@ def _stats(rows: pa.Table) -> dict[str, Any]:
         if name in _NO_BOUNDS or column.null_count == len(column):
             continue
         bounds = pc.min_max(column)
-        low[name], high[name] = (_json(bounds[k]) for k in ("min", "max"))
+        lowest, highest = (_json(bounds[k]) for k in ("min", "max"))
+        if _finite(lowest) and _finite(highest):  # JSON has no NaN: no bounds, as for nulls
+            low[name], high[name] = lowest, highest
     nulls = {name: rows[name].null_count for name in rows.column_names}
     return {"numRecords": rows.num_rows, "minValues": low, "maxValues": high, "nullCount": nulls}
+
+
+def _finite(value: Any) -> bool:
+    return not isinstance(value, float) or math.isfinite(value)
 
 
 def _json(value: pa.Scalar) -> Any:
@@ -233,56 +224,21 @@ def _json(value: pa.Scalar) -> Any:
     return plain
 
 
-def replace_files(
-    location: Location,
-    adds: list[AddAction],
-    owned: Owned,
-    metadata: dict[str, str],
-    retry: ConflictRetry = _RETRY,
-) -> Commit:
-    """Commit ``adds`` and the removal of every row ``owned`` selects, in one transaction.
-
-    On a conflict the files to replace are worked out again against the newer snapshot
-    (``adds`` stay written); after ``retry.max_tries`` conflicts nothing is committed and
-    the task's files are deleted.
-    """
-    for conflict in range(retry.max_tries):
-        snapshot = ensure_table(location, MEDIA_STATS_TABLE)
-        removes, rewritten = _replaced(location, snapshot, owned)
-        version = _commit(location, snapshot, [*adds, *rewritten], removes, owned, metadata)
-        if version is not None:
-            return Commit(version, conflict)
-        _delete(location, rewritten)
-        wait = retry.delay(conflict)
-        log.info(
-            "the media_stats commit conflicted with a concurrent one over the same rows "
-            "(try %d), retrying in %.2f s",
-            conflict + 1,
-            wait,
-        )
-        time.sleep(wait)
-    _delete(location, adds)
-    raise FanslyCommitConflictError(
-        f"the media_stats commit conflicted with concurrent commits {retry.max_tries} times "
-        "in a row; nothing of it was committed"
-    )
-
-
-def _files(table: DeltaTable) -> pa.Table:
+def live_files(table: DeltaTable) -> pa.Table:
     """The table's live data files with their partition values and statistics."""
     files = pa.table(table.get_add_actions(flatten=True))
     day = files.schema.get_field_index("partition.dt")
     return files.set_column(day, "partition.dt", files["partition.dt"].cast(pa.date32()))
 
 
-def _replaced(
+def replaced(
     location: Location, snapshot: DeltaTable, owned: Owned
 ) -> tuple[list[RemoveAction], list[AddAction]]:
     """Which files of ``snapshot`` hold rows ``owned`` selects (to remove), and the new files
     of the other rows some of them also hold (to add)."""
     removes: list[RemoveAction] = []
     rewritten: list[AddAction] = []
-    for file in owned.may_hold(_files(snapshot)).to_pylist():
+    for file in owned.may_hold(live_files(snapshot)).to_pylist():
         rows = _read(location, file)
         replaced = rows.filter(owned.expression).num_rows
         if not replaced:
@@ -301,94 +257,43 @@ def _replaced(
     return removes, rewritten
 
 
+def row_count(adds: Iterable[AddAction]) -> int:
+    """The rows the added files hold (their statistics)."""
+    return sum(int(json.loads(add.stats)["numRecords"]) for add in adds)
+
+
 def _partition_values(file: dict[str, Any]) -> dict[str, str | None]:
     return {c: str(file[f"partition.{c}"]) for c in PARTITION_COLUMNS}
 
 
 def _read(location: Location, file: dict[str, Any]) -> pa.Table:
-    """One data file's rows with its partition values as columns."""
+    """One data file's rows, as the table's types, with its partition values as columns."""
     store = location.store
     with store.fs.open(store.full(f"{layout.MEDIA_STATS_DIR}/{file['path']}"), "rb") as fh:
-        rows = pq.read_table(fh)
+        rows = conformed(pq.read_table(fh))
     count = rows.num_rows
     period = pa.array(np.full(count, int(file["partition.period_ms"])), pa.int64())
     day = pa.array([date.fromisoformat(str(file["partition.dt"]))] * count, pa.date32())
     return rows.append_column("period_ms", period).append_column("dt", day)
 
 
-def _commit(
-    location: Location,
-    snapshot: DeltaTable,
-    adds: list[AddAction],
-    removes: list[RemoveAction],
-    owned: Owned,
-    metadata: dict[str, str],
-) -> int | None:
-    """Commit on top of ``snapshot``, or of a newer one that touched nothing ``owned``
-    selects; return the version, or ``None`` on a conflict."""
-    removed = {r.path for r in removes}
-    properties = CommitProperties(
-        custom_metadata={**metadata, ROWS_KEY: str(_rows(adds))}, max_commit_retries=0
-    )
-    listed: pa.Table | None = None  # the files of ``snapshot``, once a rebase listed them
-    for _ in range(_REBASES):
-        try:
-            snapshot.create_write_transaction(
-                [*adds, *removes],
-                mode="append",
-                schema=snapshot.schema(),
-                partition_by=list(PARTITION_COLUMNS),
-                commit_properties=properties,
-            )
-            return snapshot.version() + 1
-        except CommitFailedError:
-            newer = ensure_table(location, MEDIA_STATS_TABLE)
-            before = _files(snapshot) if listed is None else listed
-            listed = _files(newer)
-            if _touched(before, listed, owned, removed):
-                return None
-            snapshot = newer
-            time.sleep(random.uniform(0, 0.02))
-    return None
+def conformed(rows: pa.Table) -> pa.Table:
+    """Another Delta writer's file as the table's types: delta-rs's delete, update, merge and
+    optimize and Polars write strings as ``string_view``, other engines large or dictionary
+    types, and Arrow compares none of those with this path's ``string``."""
+    target = pa.schema([f.with_type(_ROW_TYPES.get(f.name, _plain(f.type))) for f in rows.schema])
+    return rows if target == rows.schema else rows.cast(target)
 
 
-def _rows(adds: list[AddAction]) -> int:
-    """The rows the added files hold (their statistics), as Delta's own writer reports."""
-    return sum(int(json.loads(add.stats)["numRecords"]) for add in adds)
+_ROW_TYPES = {f.name: f.type for f in MEDIA_STATS_SCHEMA}
 
 
-def _touched(before: pa.Table, after: pa.Table, owned: Owned, removed: set[str]) -> bool:
-    """Whether the commits between two listings of the table's files removed a file this
-    commit removes, or added one that may hold rows it replaces."""
-    gone = set(before["path"].to_pylist()) - set(after["path"].to_pylist())
-    if gone & removed:
-        return True
-    fresh = after.filter(pc.invert(pc.is_in(after["path"], before["path"])))
-    return owned.may_hold(fresh).num_rows > 0
-
-
-def _delete(location: Location, adds: list[AddAction]) -> None:
-    """Delete files no commit names (vacuum would, later)."""
-    for add in adds:
-        location.store.remove(f"{layout.MEDIA_STATS_DIR}/{add.path}")
-
-
-def rows_added(entry: Mapping[str, Any]) -> int | None:
-    """The rows a commit of the table's history added, whoever wrote it."""
-    metrics = entry.get("operationMetrics") or {}
-    found = metrics.get("num_added_rows", entry.get(ROWS_KEY))
-    return None if found is None else int(found)
-
-
-def replace_table(
-    location: Location, rows: pa.Table, owned: Owned, metadata: dict[str, str]
-) -> Commit:
-    """Replace what ``owned`` selects with the rows of one table held in memory (tools,
-    benchmarks): the task's own path, without a staging folder."""
-
-    def read(where: pc.Expression | None) -> Iterable[pa.RecordBatch]:
-        return (rows if where is None else rows.filter(where)).to_batches()
-
-    days = pc.value_counts(rows["dt"]).to_pylist()
-    adds = write_days(location, read, {d["values"]: d["counts"] for d in days})
-    return replace_files(location, adds, owned, metadata)
+def _plain(kind: pa.DataType) -> pa.DataType:
+    """A column of a newer release's, in its plain type (view, large, dictionary undone)."""
+    if pa.types.is_dictionary(kind):
+        return _plain(kind.value_type)
+    if pa.types.is_string_view(kind) or pa.types.is_large_string(kind):
+        return pa.string()
+    if pa.types.is_binary_view(kind) or pa.types.is_large_binary(kind):
+        return pa.binary()
+    return kind

@@ -46,12 +46,10 @@ CONVERTED_RUN_ID = "converted-from-0.1"
 
 
 def is_legacy(store: Store) -> bool:
-    """Whether the root holds 0.1 files where the Delta tables belong."""
-    if store.exists(_KEYS):
-        return True
-    return store.exists(layout.MEDIA_STATS_DIR) and not store.exists(
-        f"{layout.MEDIA_STATS_DIR}/_delta_log"
-    )
+    """Whether the root holds a 0.1 lake: its ``_keys/`` manifests, which only 0.1 wrote (a
+    ``media_stats/`` folder without a log may also be data files of a task killed before a
+    0.5 commit created the table: those are no data)."""
+    return store.exists(_KEYS)
 
 
 def check_not_legacy(location: Location) -> None:
@@ -116,7 +114,10 @@ def _stat_batches(
             folder = f"{layout.MEDIA_STATS_DIR}/{period_dir}/{day_dir}"
             for name in legacy.listdir(folder):
                 key = name.removeprefix("part-").removesuffix(".parquet")
-                manifest = manifests.get(key, {})
+                manifest = manifests.get(key)
+                if manifest is None:  # not 0.1's: a later release's file that no log names
+                    log.warning("Left out %s/%s: no 0.1 manifest names it", folder, name)
+                    continue
                 table = legacy.read_table(f"{folder}/{name}")  # timestamps in ms: cast below
                 counts = covered.setdefault((str(manifest.get("account_id")), period), Counter())
                 for media in manifest.get("media_offer_ids", []):  # type: ignore[attr-defined]

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import socket
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -19,7 +16,7 @@ from fansly_probe import build_dag
 from airflow_provider_fansly.client.windows import DAY_MS, HOUR_MS
 from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT, Emulator
 from devtools.workers import finish, start_worker
-from tests.lake import lake_rows, snapshot, table, truth
+from tests.lake import lake_rows, s3_rows, snapshot, table, truth
 
 D0 = 1_767_225_600_000  # 2026-01-01T00:00Z
 IDS = ["m1", "m2", "m3", "m4"]
@@ -80,66 +77,6 @@ def test_worker_killed_mid_commit_leaves_the_last_version_and_vacuum_clears_its_
     assert lake_rows(tmp_path) == truth(DEFAULT_ACCOUNT, IDS, D0, D0 + 240 * DAY_MS, DAY_MS)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
-
-
-@pytest.fixture
-def s3_lake(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    import boto3
-
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(name, "testing")
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_AWS_DEFAULT",
-        json.dumps(
-            {
-                "conn_type": "aws",
-                "login": "testing",
-                "password": "testing",
-                "extra": {"endpoint_url": s3_endpoint, "region_name": "us-east-1"},
-            }
-        ),
-    )
-    bucket = f"lake-{int(time.time() * 1000)}"
-    boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1").create_bucket(
-        Bucket=bucket
-    )
-    return f"s3://aws_default@{bucket}/fansly"
-
-
-def _s3_options(s3_endpoint: str) -> dict[str, str]:
-    return {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_ENDPOINT_URL": s3_endpoint,
-        "AWS_REGION": "us-east-1",
-        "AWS_ALLOW_HTTP": "true",
-    }
-
-
-def _s3_rows(s3_endpoint: str, lake: str) -> list[tuple[object, ...]]:
-    uri = "s3://" + lake.split("@", 1)[1] + "/media_stats"
-    rows = DeltaTable(uri, storage_options=_s3_options(s3_endpoint)).to_pyarrow_table()
-    return sorted(
-        (r["media_offer_id"], int(r["bucket_start"].timestamp() * 1000), r["stat_type"], r["views"])
-        for r in rows.to_pylist()
-    )
-
-
 def test_an_s3_lake_gets_the_same_rows_and_a_failed_run_changes_nothing(
     s3_lake: str, s3_endpoint: str, fansly_conn: Emulator
 ) -> None:
@@ -148,11 +85,11 @@ def test_an_s3_lake_gets_the_same_rows_and_a_failed_run_changes_nothing(
         return str(build_dag(media_offer_ids=IDS, output_path=s3_lake, **window).test().state)
 
     assert run() == "success"
-    rows = _s3_rows(s3_endpoint, s3_lake)
+    rows = s3_rows(s3_endpoint, s3_lake)
     assert rows == [r[:4] for r in truth(DEFAULT_ACCOUNT, IDS, D0, D0 + 5 * DAY_MS, DAY_MS)]
     fansly_conn.add_faults({"kind": "negative_counts", "media": "m3"})
     assert run() == "failed"
-    assert _s3_rows(s3_endpoint, s3_lake) == rows
+    assert s3_rows(s3_endpoint, s3_lake) == rows
 
 
 def test_concurrent_writers_on_s3_land_every_row_once(
@@ -168,7 +105,7 @@ def test_concurrent_writers_on_s3_land_every_row_once(
     for worker in workers:
         finish(worker)
     truth_rows = truth(DEFAULT_ACCOUNT, IDS, *window, DAY_MS)
-    assert _s3_rows(s3_endpoint, s3_lake) == [r[:4] for r in truth_rows]
+    assert s3_rows(s3_endpoint, s3_lake) == [r[:4] for r in truth_rows]
 
 
 def test_duckdb_polars_and_pyarrow_read_the_same_totals_and_types(tmp_path: Path) -> None:

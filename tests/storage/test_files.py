@@ -1,4 +1,5 @@
-"""A task's own data files and the one commit that swaps them in (``storage/files.py``).
+"""A task's own data files and the one commit that swaps them in (``storage/files.py``,
+``storage/replace.py``).
 
 Read back through delta-rs and DataFusion, as users read the lake: every row once, one file
 per day however many groups wrote them, statistics that prune correctly, and a commit that
@@ -18,11 +19,12 @@ from deltalake import DeltaTable, QueryBuilder
 
 from airflow_provider_fansly.client.datapoints import COUNT_COLUMNS
 from airflow_provider_fansly.client.windows import DAY_MS
-from airflow_provider_fansly.storage import files
+from airflow_provider_fansly.storage import files, replace
 from airflow_provider_fansly.storage.columns import MEDIA_STATS_SCHEMA
-from airflow_provider_fansly.storage.delta import MEDIA_STATS_TABLE, ensure_table
-from airflow_provider_fansly.storage.files import Owned, replace_table, rows_added
+from airflow_provider_fansly.storage.delta import MEDIA_STATS_TABLE, Commit, ensure_table
+from airflow_provider_fansly.storage.files import Owned
 from airflow_provider_fansly.storage.location import Location
+from airflow_provider_fansly.storage.replace import replace_table, rows_added
 
 D0 = 1_767_225_600_000  # 2026-01-01T00:00Z
 
@@ -48,7 +50,7 @@ def rows(account: str, ids: list[str], days: int, views: int) -> pa.Table:
     return pa.table({**columns, **extra}).select(MEDIA_STATS_SCHEMA.names).cast(MEDIA_STATS_SCHEMA)
 
 
-def commit(location: Location, data: pa.Table, owned: Owned) -> files.Commit:
+def commit(location: Location, data: pa.Table, owned: Owned) -> Commit:
     """Write and commit ``data`` as a task owning ``owned`` would."""
     return replace_table(location, data, owned, {"fansly.test": "1"})
 
@@ -130,7 +132,7 @@ def test_a_commit_goes_over_unrelated_commits_and_replans_over_its_own_rows(
     commit(location, base, owned("a1", ids, 0, 3))
     other = rows(other_account, ids, 3, 5)
     ours = rows("a1", ids, 3, 9)
-    plan = files._replaced
+    plan = replace.replaced
     raced = []
 
     def racing(*args: object) -> object:
@@ -140,7 +142,7 @@ def test_a_commit_goes_over_unrelated_commits_and_replans_over_its_own_rows(
             commit(location, other, owned(other_account, ids, 0, 3))
         return planned
 
-    monkeypatch.setattr(files, "_replaced", racing)
+    monkeypatch.setattr(replace, "replaced", racing)
     done = commit(location, ours, owned("a1", ids, 0, 3))
     assert done.retries == conflicts
     assert done.version == 3 == ensure_table(location, MEDIA_STATS_TABLE).version()
