@@ -200,9 +200,11 @@ def committing(
     """
     for attempt in range(retry.max_tries):
         table = ensure_table(location, spec)
+        seen = table.version()  # before ``write``, which may move the object on
         try:
             write(table)
         except CommitFailedError as exc:
+            _check_raced(location, spec, seen, what, exc)
             if attempt + 1 == retry.max_tries:
                 raise FanslyCommitConflictError(
                     f"{what} conflicted with concurrent commits {retry.max_tries} times in a "
@@ -220,6 +222,19 @@ def committing(
             continue
         return Commit(table.version(), attempt)
     raise AssertionError("unreachable: max_tries bounds the loop")
+
+
+def _check_raced(
+    location: Location, spec: TableSpec, seen: int, what: str, error: Exception
+) -> None:
+    """A commit delta-rs refused with no newer version in the log was refused for what it is
+    (an append-only table, an unsupported feature), not for a race: say so at once."""
+    latest = open_table(location, spec)
+    if latest is not None and latest.version() == seen:
+        raise FanslyLakeError(
+            f"delta-rs refused {what}, and no other commit came in between, so trying again "
+            f"cannot help: {error}. Nothing of it was committed"
+        ) from error
 
 
 def _overwrite(

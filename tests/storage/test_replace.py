@@ -171,3 +171,17 @@ def test_a_commit_that_delta_rs_reports_failed_but_landed_is_not_made_twice(
     assert {u.rsplit("/", 1)[1] for u in table.file_uris()} <= on_disk
     kept = base.filter(~owned("a1", IDS[:1], 0, 3).expression)
     assert read_back(tmp_path) == expected(kept, again)
+
+
+def test_delta_rs_own_writes_refused_without_a_race_are_not_retried(tmp_path: Path) -> None:
+    """The other tables go through delta-rs's writer: an append-only ``fyp_tags`` refuses a
+    predicate overwrite at once, not after 25 tries reported as conflicts."""
+    from airflow_provider_fansly.storage.delta import FYP_TAGS_TABLE, ensure_table, replace_tags
+
+    location = Location.parse(str(tmp_path))
+    table = ensure_table(location, FYP_TAGS_TABLE)
+    table.alter.set_table_properties({"delta.appendOnly": "true"})
+    tags = FYP_TAGS_TABLE.schema.empty_table()
+    with pytest.raises(FanslyLakeError, match="no other commit came in between") as raised:
+        replace_tags(location, tags, "account_id = 'a1'")
+    assert "append-only" in str(raised.value)
