@@ -15,6 +15,7 @@ from deltalake.exceptions import CommitFailedError
 
 from airflow_provider_fansly.exceptions import FanslyLakeError, FanslyLakeStoreError
 from airflow_provider_fansly.storage import replace
+from airflow_provider_fansly.storage.files import Owned
 from airflow_provider_fansly.storage.location import Location
 from airflow_provider_fansly.storage.replace import COMMIT_ID_KEY, replace_table, rows_added
 from tests.storage.test_files import commit, expected, owned, read_back, rows
@@ -26,19 +27,37 @@ def parquet_files(root: Path) -> set[str]:
     return {p.name for p in (root / "media_stats").rglob("*.parquet")}
 
 
-def counted_commits(monkeypatch: pytest.MonkeyPatch, fail: Exception | None = None) -> list[int]:
-    """Count delta-rs's commits of prepared files; with ``fail``, each raises it unwritten."""
+def scripted_commits(
+    monkeypatch: pytest.MonkeyPatch, *steps: tuple[bool, Exception | None]
+) -> list[int]:
+    """delta-rs's commits of prepared files follow ``steps``, one a call, the last repeating:
+    whether it writes, then what it raises. Return the calls, one entry each."""
     real, calls = DeltaTable.create_write_transaction, []
 
     def create_write_transaction(self: DeltaTable, *args: object, **kwargs: object) -> None:
+        writes, error = steps[min(len(calls), len(steps) - 1)]
         calls.append(1)
-        if fail is not None:
-            raise fail
-        real(self, *args, **kwargs)  # type: ignore[arg-type]
+        if writes:
+            real(self, *args, **kwargs)  # type: ignore[arg-type]
+        if error is not None:
+            raise error
 
     monkeypatch.setattr(DeltaTable, "create_write_transaction", create_write_transaction)
     monkeypatch.setattr(replace.time, "sleep", lambda _: None)
     return calls
+
+
+def lake_of(root: Path) -> tuple[Location, pa.Table]:
+    """A lake with one commit of two media offers over three days, and its rows."""
+    location = Location.parse(str(root))
+    base = rows("a1", IDS, 3, 1)
+    commit(location, base, owned("a1", IDS, 0, 3))
+    return location, base
+
+
+def one_again(location: Location) -> tuple[pa.Table, Owned]:
+    """The rows a task replacing the first media offer's three days commits."""
+    return rows("a1", IDS[:1], 3, 9), owned("a1", IDS[:1], 0, 3)
 
 
 def _append_only(table: DeltaTable) -> None:
@@ -62,15 +81,13 @@ def test_a_refused_commit_is_raised_at_once_with_delta_rs_message(
 ) -> None:
     """Even past the task's own check (a property set after it): one try, no spin, and the
     files the commit wrote are gone. 0.5 tried 600 times, then called it a conflict."""
-    location = Location.parse(str(tmp_path))
-    base = rows("a1", IDS, 3, 1)
-    commit(location, base, owned("a1", IDS, 0, 3))
+    location, base = lake_of(tmp_path)
     alter(DeltaTable(str(tmp_path / "media_stats")))  # type: ignore[operator]
     version, files = DeltaTable(str(tmp_path / "media_stats")).version(), parquet_files(tmp_path)
     monkeypatch.setattr(replace, "check_writable", lambda table: None)
-    calls = counted_commits(monkeypatch)
+    calls = scripted_commits(monkeypatch, (True, None))
     with pytest.raises(FanslyLakeError, match="trying again cannot help") as raised:
-        commit(location, rows("a1", IDS[:1], 3, 9), owned("a1", IDS[:1], 0, 3))
+        commit(location, *one_again(location))
     assert said in str(raised.value)
     assert len(calls) == 1
     assert DeltaTable(str(tmp_path / "media_stats")).version() == version
@@ -80,37 +97,40 @@ def test_a_refused_commit_is_raised_at_once_with_delta_rs_message(
 def test_a_store_that_keeps_failing_is_tried_a_bounded_number_of_times(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    location = Location.parse(str(tmp_path))
-    base = rows("a1", IDS, 3, 1)
-    commit(location, base, owned("a1", IDS, 0, 3))
+    location, base = lake_of(tmp_path)
     files = parquet_files(tmp_path)
-    calls = counted_commits(monkeypatch, OSError("Generic S3 error: connection reset"))
+    calls = scripted_commits(monkeypatch, (False, OSError("Generic S3 error: connection reset")))
     with pytest.raises(FanslyLakeStoreError, match="failed the media_stats commit 5 times"):
-        commit(location, rows("a1", IDS[:1], 3, 9), owned("a1", IDS[:1], 0, 3))
+        commit(location, *one_again(location))
     assert len(calls) == 5
     assert parquet_files(tmp_path) == files and read_back(tmp_path) == expected(base)
 
 
-def test_a_store_error_that_passes_commits_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("first", "calls"),
+    [
+        ((False, OSError("Generic S3 error: connection reset before sending")), 2),
+        ((True, CommitFailedError("Version 2 already exists")), 1),
+    ],
+    ids=["store-error-then-passes", "landed-but-reported-failed"],
+)
+def test_a_commit_lands_once_whatever_delta_rs_reported(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    first: tuple[bool, Exception],
+    calls: int,
 ) -> None:
-    location = Location.parse(str(tmp_path))
-    base = rows("a1", IDS, 3, 1)
-    commit(location, base, owned("a1", IDS, 0, 3))
-    real, calls = DeltaTable.create_write_transaction, []
-
-    def flaky(self: DeltaTable, *args: object, **kwargs: object) -> None:
-        calls.append(1)
-        if len(calls) == 1:
-            raise OSError("Generic S3 error: connection reset before the request was sent")
-        real(self, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(DeltaTable, "create_write_transaction", flaky)
-    again = rows("a1", IDS[:1], 3, 9)
-    done = commit(location, again, owned("a1", IDS[:1], 0, 3))
-    assert len(calls) == 2 and done.version == 2
-    kept = base.filter(~owned("a1", IDS[:1], 0, 3).expression)
-    assert read_back(tmp_path) == expected(kept, again)
+    """Either nothing was written and the next try lands, or it was and the log says so:
+    version 2 either way, every file it names on disk, the rows exact."""
+    location, base = lake_of(tmp_path)
+    made = scripted_commits(monkeypatch, first, (True, None))
+    again, task = one_again(location)
+    done = commit(location, again, task)
+    assert len(made) == calls and done.version == 2
+    table = DeltaTable(str(tmp_path / "media_stats"))
+    assert table.version() == 2
+    assert {u.rsplit("/", 1)[1] for u in table.file_uris()} <= parquet_files(tmp_path)
+    assert read_back(tmp_path) == expected(base.filter(~task.expression), again)
 
 
 def test_the_commit_info_says_what_delta_rs_writer_would(tmp_path: Path) -> None:
@@ -146,31 +166,6 @@ def test_statistics_never_hold_nan(tmp_path: Path) -> None:
             assert "video_percent_watched_total" not in stats["minValues"]
     table = DeltaTable(str(tmp_path / "media_stats")).to_pyarrow_table()
     assert pc.all(pc.is_nan(table["video_percent_watched_total"])).as_py()
-
-
-def test_a_commit_that_delta_rs_reports_failed_but_landed_is_not_made_twice(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    location = Location.parse(str(tmp_path))
-    base = rows("a1", IDS, 3, 1)
-    commit(location, base, owned("a1", IDS, 0, 3))
-    real, calls = DeltaTable.create_write_transaction, []
-
-    def landed_then_failed(self: DeltaTable, *args: object, **kwargs: object) -> None:
-        calls.append(1)
-        real(self, *args, **kwargs)  # type: ignore[arg-type]
-        raise CommitFailedError("Version 2 already exists")
-
-    monkeypatch.setattr(DeltaTable, "create_write_transaction", landed_then_failed)
-    again = rows("a1", IDS[:1], 3, 9)
-    done = commit(location, again, owned("a1", IDS[:1], 0, 3))
-    assert len(calls) == 1 and done.version == 2
-    table = DeltaTable(str(tmp_path / "media_stats"))
-    assert table.version() == 2
-    on_disk = parquet_files(tmp_path)
-    assert {u.rsplit("/", 1)[1] for u in table.file_uris()} <= on_disk
-    kept = base.filter(~owned("a1", IDS[:1], 0, 3).expression)
-    assert read_back(tmp_path) == expected(kept, again)
 
 
 def test_delta_rs_own_writes_refused_without_a_race_are_not_retried(tmp_path: Path) -> None:
