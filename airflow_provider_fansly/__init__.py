@@ -41,7 +41,10 @@ def get_provider_info() -> dict[str, Any]:
         "hooks": [
             {
                 "integration-name": "Fansly",
-                "python-modules": ["airflow_provider_fansly.hooks.fansly"],
+                "python-modules": [
+                    "airflow_provider_fansly.hooks.fansly",
+                    "airflow_provider_fansly.hooks.lake",
+                ],
             }
         ],
         "operators": [

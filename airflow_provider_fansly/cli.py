@@ -16,9 +16,10 @@ __all__ = ["main"]
 
 
 def _convert(output_path: str) -> int:
+    from airflow_provider_fansly.hooks.lake import lake_location
     from airflow_provider_fansly.storage.legacy import LEGACY_DIR, convert
 
-    done = convert(output_path)
+    done = convert(lake_location(output_path))
     print(
         f"Converted {output_path}: {done['fetch_log_rows']} fetch log row(s) written. The old "
         f"files are kept in {LEGACY_DIR}/; delete that folder once you have checked the tables."
@@ -27,12 +28,12 @@ def _convert(output_path: str) -> int:
 
 
 def _history(output_path: str, limit: int) -> int:
+    from airflow_provider_fansly.hooks.lake import lake_location
     from airflow_provider_fansly.storage.commit import METADATA_KEYS
     from airflow_provider_fansly.storage.delta import MEDIA_STATS_TABLE, open_table
-    from airflow_provider_fansly.storage.location import Location
     from airflow_provider_fansly.storage.replace import rows_added
 
-    table = open_table(Location.parse(output_path), MEDIA_STATS_TABLE)
+    table = open_table(lake_location(output_path), MEDIA_STATS_TABLE)
     if table is None:
         print(f"{output_path} has no media_stats table yet")
         return 1
@@ -68,7 +69,7 @@ def _month(text: str) -> str:
 
 
 def _credits(output_path: str, month: str | None) -> int:
-    from airflow_provider_fansly.storage.ledger import credits_spent
+    from airflow_provider_fansly.credits import credits_spent
 
     spent = credits_spent(output_path, month)
     print(f"{output_path} spent {spent} credit(s) in {month or 'this month'} (UTC)")

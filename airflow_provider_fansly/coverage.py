@@ -15,9 +15,9 @@ from typing import Any
 import pyarrow.dataset as ds
 
 from airflow_provider_fansly.client.windows import DAY_MS
+from airflow_provider_fansly.hooks.lake import lake_location
 from airflow_provider_fansly.storage.delta import MEDIA_STATS_TABLE, open_table
 from airflow_provider_fansly.storage.fetch_log import GONE, covered_days
-from airflow_provider_fansly.storage.location import Location
 
 __all__ = ["Gap", "coverage_gaps", "daily_totals", "open_dataset"]
 
@@ -51,7 +51,7 @@ def open_dataset(root: str, version: int | None = None) -> ds.Dataset:
     It holds exactly the rows of that version, with the partition columns ``period_ms`` and
     ``dt`` typed; register it in DuckDB or scan it with pyarrow.
     """
-    location = Location.parse(root)
+    location = lake_location(root)
     table = open_table(location, MEDIA_STATS_TABLE)
     if table is None:
         return ds.dataset(MEDIA_STATS_TABLE.schema.empty_table())
@@ -80,7 +80,7 @@ def coverage_gaps(
 
     Media offers the API answered gone that day are listed in ``gone``, not in ``missing``.
     """
-    covered = covered_days(Location.parse(root), period, first_day, last_day)
+    covered = covered_days(lake_location(root), period, first_day, last_day)
     gaps = []
     day = first_day
     while day <= last_day:

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
 from airflow_provider_fansly.client.windows import DAY_MS, request_count, to_epoch_ms
-from airflow_provider_fansly.storage.ledger import credits_spent
+from airflow_provider_fansly.hooks.lake import lake_location
+from airflow_provider_fansly.storage.ledger import month_spend
 
 __all__ = ["BackfillCost", "backfill_cost", "credits_spent"]
 
@@ -71,3 +72,9 @@ def backfill_cost(
     return BackfillCost(
         len(windows), media_offers * per_media, credits_spent(output_path), monthly_credits
     )
+
+
+def credits_spent(output_path: str, month: str | None = None) -> int:
+    """Requests the tasks of the lake at ``output_path`` spent in a UTC month (``YYYY-MM``,
+    default this month), failed tries included, plus what running tries reserved."""
+    return month_spend(lake_location(output_path), month)

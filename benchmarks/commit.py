@@ -92,7 +92,7 @@ def _task(args: tuple[str, list[str], int, int, Any]) -> tuple[float, int]:
 
 def contention(writers: int, per_task: int, days: int, *, sort: bool = True) -> None:
     """The same commits at once and one after another, in pre-started processes."""
-    from airflow_provider_fansly.operators.media_stats import batches as cut
+    from airflow_provider_fansly.operators import batches as cut
 
     ids = media_ids(writers * per_task)
     batches = cut(ids, per_task) if sort else [ids[i::writers] for i in range(writers)]
@@ -133,7 +133,7 @@ def growth(media: int, days: int, batch: int, repeats: int) -> None:
 
     from deltalake import DeltaTable, write_deltalake
 
-    from airflow_provider_fansly.operators.media_stats import batches
+    from airflow_provider_fansly.operators import batches
     from airflow_provider_fansly.storage.location import Location
     from airflow_provider_fansly.storage.maintenance import maintain
 

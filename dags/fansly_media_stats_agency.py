@@ -22,7 +22,7 @@ from typing import Any
 import pendulum
 from airflow.sdk import DAG, CronDataIntervalTimetable, task
 
-from airflow_provider_fansly.operators.media_stats import MediaStatsOperator, batches
+from airflow_provider_fansly.operators import MediaStatsOperator, batches
 from airflow_provider_fansly.operators.updated import MediaStatsUpdatedOperator
 
 with DAG(

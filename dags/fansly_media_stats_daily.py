@@ -32,9 +32,9 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import DAG, CronDataIntervalTimetable, Param, task
 
-from airflow_provider_fansly.operators.media_stats import MediaStatsOperator, batches
+from airflow_provider_fansly.client.windows import DAY_MS
+from airflow_provider_fansly.operators import MediaStatsOperator, batches
 from airflow_provider_fansly.operators.updated import MediaStatsUpdatedOperator
-from airflow_provider_fansly.windows import DAY_MS
 
 BATCH_SIZE = "{{ var.value.get('fansly_batch_size', 50) }}"
 ACCOUNT = "{{ params.account_id or var.value.fansly_account_id }}"

@@ -26,9 +26,9 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import DAG, CronDataIntervalTimetable, Param, task
 
-from airflow_provider_fansly.operators.media_stats import MediaStatsOperator, batches
+from airflow_provider_fansly.client.windows import HOUR_MS
+from airflow_provider_fansly.operators import MediaStatsOperator, batches
 from airflow_provider_fansly.operators.updated import MediaStatsUpdatedOperator
-from airflow_provider_fansly.windows import HOUR_MS
 
 with DAG(
     dag_id="fansly_media_stats_hourly",

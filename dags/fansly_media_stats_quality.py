@@ -37,9 +37,9 @@ import pendulum
 from airflow.sdk import DAG, AssetOrTimeSchedule, CronTriggerTimetable
 
 from airflow_provider_fansly.assets import MEDIA_STATS_UPDATED
+from airflow_provider_fansly.client.windows import DAY_MS, HOUR_MS
 from airflow_provider_fansly.notifications import QualityAlert
 from airflow_provider_fansly.operators.quality import MediaStatsQualityOperator
-from airflow_provider_fansly.windows import DAY_MS, HOUR_MS
 
 OUTPUT = "{{ var.value.fansly_output_path }}"
 ALERT = QualityAlert()  # reads the Variable fansly_alerts when it runs, not at parse time

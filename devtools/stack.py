@@ -424,21 +424,27 @@ class AirflowStack:
             time.sleep(1)
         raise TimeoutError(f"{dag_id}'s {run_type} runs did not settle: {seen} seen")
 
-    def caught_up(self, consumer: str, producer_run: str, timeout: float = 300) -> list[dict]:
-        """The consumer's asset-triggered runs once one of them consumed the ``lake_updated``
-        event of ``producer_run`` and none is queued or running.
+    def caught_up(
+        self, consumer: str, producer: str, producer_run: str, timeout: float = 300
+    ) -> list[dict]:
+        """The consumer's asset-triggered runs once one of them judged the lake after the
+        ``lake_updated`` event of ``producer_run``, and none is queued or running.
 
         Not "one run per event": Airflow 3.3 keeps one queue row per asset and consumer, so an
-        event that lands while the scheduler creates a run for an earlier one waits for the
-        next event's run, which consumes both.
+        event that lands while the scheduler creates a run for an earlier one is consumed by
+        that run without being listed among its upstream events (when no later event comes,
+        no later run lists it either). A run that started after the producer's run ended
+        judged a lake that holds the update, so it counts too.
         """
         deadline, states = time.monotonic() + timeout, ""
+        ended = self.get(f"/api/v2/dags/{producer}/dagRuns/{producer_run}")["end_date"]
         while time.monotonic() < deadline:
             runs = self.runs(consumer, "asset_triggered")
             states = " ".join(f"{r['dag_run_id']}:{r['state']}" for r in runs)
             if not any(r["state"] in ("queued", "running") for r in runs):
                 sources = {e["source_run_id"] for r in runs for e in self.updates(consumer, r)}
-                if producer_run in sources:
+                after = any((r["start_date"] or "") >= ended for r in runs)
+                if producer_run in sources or after:
                     return runs
             self._check_alive()
             time.sleep(1)

@@ -136,7 +136,7 @@ def run_airflow(stack: AirflowStack, url: str, first: date, last: date, days: in
     stack.settled_runs(QUALITY, "asset_triggered", settle=10)
     manual = stack.trigger(DAG_ID, f"{date.today()}T00:00:00Z")
     stack.wait_for_runs(DAG_ID, 1, timeout=600, run_type="manual")
-    quality = stack.caught_up(QUALITY, manual)
+    quality = stack.caught_up(QUALITY, DAG_ID, manual)
     states = [r["state"] for r in quality]
     log(
         f"quality DAG: {states.count('success')}/{len(states)} run(s) succeeded, "

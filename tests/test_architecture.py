@@ -67,6 +67,21 @@ BREAKS = {
         "import airflow_provider_fansly.storage.layout",
         "emulator-is-a-fake-api",
     ),
+    "storage-imports-airflow": (
+        "storage/layout.py",
+        "import airflow.sdk",
+        "no-airflow-below-the-hooks",
+    ),
+    "ingest-imports-airflow": (
+        "ingest/policy.py",
+        "from airflow.sdk import BaseHook",
+        "no-airflow-below-the-hooks",
+    ),
+    "page-imports-the-fansly-hook": (
+        "plugins/lakes.py",
+        "import airflow_provider_fansly.hooks.fansly",
+        "page-reads",
+    ),
     "a-cycle-in-client": (
         "client/ids.py",
         "import airflow_provider_fansly.client.engine",
@@ -87,3 +102,49 @@ def test_breaking_a_contract_fails_naming_it(
     done = _lint("--contract", contract, root=tmp_path)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "1 broken" in done.stdout and module.split("/")[0] in done.stdout
+
+
+def test_a_module_in_no_layer_breaks_the_layers(tmp_path: Path) -> None:
+    """The layers are exhaustive: a new top-level module must be given its place."""
+    copy = tmp_path / "airflow_provider_fansly"
+    shutil.copytree(ROOT / "airflow_provider_fansly", copy, ignore=shutil.ignore_patterns("*.pyc"))
+    (copy / "stray.py").write_text("X = 1\n")
+    done = _lint("--contract", "layers", root=tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "stray" in done.stdout + done.stderr
+
+
+#: Imports every module of the packages below the hooks with ``airflow`` unimportable.
+WITHOUT_AIRFLOW = """
+import importlib, pkgutil, sys
+
+class NoAirflow:
+    def find_spec(self, name, path=None, target=None):
+        if name == "airflow" or name.startswith("airflow."):
+            raise ImportError(f"{name} imported below the hooks")
+
+sys.meta_path.insert(0, NoAirflow())
+import airflow_provider_fansly
+names = []
+for package in ("client", "ingest", "quality", "storage"):
+    module = importlib.import_module(f"airflow_provider_fansly.{package}")
+    names.append(module.__name__)
+    for info in pkgutil.walk_packages(module.__path__, prefix=module.__name__ + "."):
+        importlib.import_module(info.name)
+        names.append(info.name)
+print(len(names))
+"""
+
+
+def test_every_module_below_the_hooks_imports_without_airflow() -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", WITHOUT_AIRFLOW],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert int(done.stdout.strip()) >= 40  # the four packages' modules, all of them

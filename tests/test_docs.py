@@ -297,7 +297,7 @@ def test_the_helm_values_of_the_deployment_docs_are_what_the_code_reads(
     the documented connection and credentials from the environment (as IRSA gives them)."""
     import yaml
 
-    from airflow_provider_fansly.storage.location import Location
+    from airflow_provider_fansly.hooks.lake import LakeHook
 
     (values,) = [
         yaml.safe_load(body)
@@ -320,7 +320,7 @@ def test_the_helm_values_of_the_deployment_docs_are_what_the_code_reads(
     for name, value in {**env, **keys}.items():
         if not name.startswith("AIRFLOW_CONN_FANSLY"):
             monkeypatch.setenv(name, value)
-    lake = Location.parse(env["AIRFLOW_VAR_FANSLY_OUTPUT_PATH"])
+    lake = LakeHook(env["AIRFLOW_VAR_FANSLY_OUTPUT_PATH"]).get_conn()
     assert lake.storage_options["AWS_REGION"] == "eu-west-1"
     connections = {n.removeprefix("AIRFLOW_CONN_").lower() for n in env if "_CONN_" in n}
     assert connections == {"fansly_default", lake.conn_id}

@@ -85,20 +85,23 @@ def test_the_plugin_and_the_operator_link_are_registered() -> None:
     assert getattr(importlib.import_module(module), name)().name == "Fansly lake"
 
 
-#: What DAG files and the docs import, from the paths 0.4 gave them (issue: the architecture
-#: moved modules, not the public API).
+#: What DAG files and the docs import, from the paths they are documented at.
 PUBLIC = {
-    "airflow_provider_fansly.hooks.fansly": ["FanslyHook", "HookSettings", "RequestCounters"],
-    "airflow_provider_fansly.operators.media_stats": [
-        "MediaStatsOperator", "RunSummary", "batches", "parse_media_offer_ids",
+    "airflow_provider_fansly.hooks.fansly": ["FanslyHook", "RequestCounters"],
+    "airflow_provider_fansly.hooks.lake": ["LakeHook", "lake_location"],
+    "airflow_provider_fansly.operators": [
+        "MediaStatsOperator", "MediaStatsQualityOperator", "MediaStatsUpdatedOperator",
+        "LakeMaintenanceOperator", "batches", "parse_media_offer_ids",
     ],
+    "airflow_provider_fansly.operators.media_stats": ["MediaStatsOperator"],
     "airflow_provider_fansly.operators.updated": ["MediaStatsUpdatedOperator"],
     "airflow_provider_fansly.operators.quality": ["MediaStatsQualityOperator"],
     "airflow_provider_fansly.operators.maintenance": ["LakeMaintenanceOperator"],
+    "airflow_provider_fansly.ingest.summary": ["RunSummary"],
     "airflow_provider_fansly.assets": ["MEDIA_STATS", "MEDIA_STATS_UPDATED", "QUALITY_RESULTS"],
-    "airflow_provider_fansly.windows": ["DAY_MS", "HOUR_MS", "to_epoch_ms", "split_window"],
-    "airflow_provider_fansly.schemas": ["register_stat_type", "rows_schema", "STAT_TYPES"],
-    "airflow_provider_fansly.reconcile": ["Question", "reconcile"],
+    "airflow_provider_fansly.client.windows": ["DAY_MS", "HOUR_MS", "to_epoch_ms", "split_window"],
+    "airflow_provider_fansly.storage.rules": ["register_stat_type", "rows_schema", "STAT_TYPES"],
+    "airflow_provider_fansly.client.reconcile": ["Question", "reconcile"],
     "airflow_provider_fansly.coverage": ["open_dataset", "coverage_gaps", "daily_totals"],
     "airflow_provider_fansly.credits": ["backfill_cost", "credits_spent"],
     "airflow_provider_fansly.quality": ["Freshness", "Finding", "run_checks"],
@@ -112,6 +115,35 @@ def test_public_names_keep_their_import_paths(module: str) -> None:
     loaded = importlib.import_module(module)
     missing = [name for name in PUBLIC[module] if not hasattr(loaded, name)]
     assert not missing, f"{module} no longer has {missing}"
+
+
+#: 0.5's paths: each name still imports, the same object, with a warning naming its new home.
+P = "airflow_provider_fansly."
+DEPRECATED = {
+    (P + "operators.media_stats", "batches"): P + "operators",
+    (P + "operators.media_stats", "parse_media_offer_ids"): P + "operators",
+    (P + "operators.media_stats", "RunSummary"): P + "ingest.summary",
+    (P + "windows", "DAY_MS"): P + "client.windows",
+    (P + "windows", "split_window"): P + "client.windows",
+    (P + "reconcile", "reconcile"): P + "client.reconcile",
+    (P + "schemas", "register_stat_type"): P + "storage.rules",
+    (P + "hooks.fansly", "HookSettings"): P + "client.settings",
+}
+
+
+@pytest.mark.parametrize(("old", "new"), DEPRECATED.items(), ids=[".".join(k) for k in DEPRECATED])
+def test_old_paths_warn_until_0_7_and_hand_out_the_same_object(
+    old: tuple[str, str], new: str
+) -> None:
+    from airflow.exceptions import AirflowProviderDeprecationWarning
+
+    module, name = old
+    with pytest.warns(AirflowProviderDeprecationWarning, match=r"removed in .* 0\.7") as caught:
+        value = getattr(importlib.import_module(module), name)
+    assert f"import it from {new}" in str(caught[0].message)
+    replacement = importlib.import_module(new)
+    expected = getattr(replacement, "ClientSettings" if name == "HookSettings" else name)
+    assert value is expected
 
 
 def test_the_hook_keeps_its_public_methods() -> None:

@@ -19,12 +19,15 @@ from airflow_provider_fansly.client.pacing import RateLimiter
 from airflow_provider_fansly.client.retry import RetryPolicy
 from airflow_provider_fansly.client.settings import ClientSettings
 from airflow_provider_fansly.client.windows import DATAPOINT_LIMIT, DAY_MS
+from airflow_provider_fansly.deprecation import moved_names
 from airflow_provider_fansly.exceptions import FanslyAuthError, FanslyError, RequestContext
 
-__all__ = ["FanslyHook", "HookSettings", "RequestCounters"]
+__all__ = ["FanslyHook", "RequestCounters"]
 
-#: The name 0.4 gave :class:`ClientSettings`, kept for code that imports it from here.
-HookSettings = ClientSettings
+#: ``HookSettings``, the name 0.4 gave :class:`ClientSettings`, still imports (with a warning).
+__getattr__ = moved_names(
+    __name__, {"HookSettings": ("airflow_provider_fansly.client.settings", ClientSettings)}
+)
 
 
 class FanslyHook(BaseHook):

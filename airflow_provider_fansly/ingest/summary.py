@@ -41,3 +41,17 @@ class RunSummary:
     invalid: dict[str, str] = field(default_factory=dict)
     unknown_stat_types: dict[str, int] = field(default_factory=dict)
     unknown_fields: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        """One line for the task log: what was committed, and what it cost."""
+        version = (
+            "nothing to media_stats (every media offer answered gone)"
+            if self.table_version is None
+            else f"media_stats version {self.table_version}"
+        )
+        return (
+            f"{version}: {self.rows} row(s) over {self.days} day(s), "
+            f"{self.commit_conflicts} commit conflict(s) retried; {self.requests} request(s) "
+            f"({self.estimated_requests} estimated), {self.retries} retried, "
+            f"{self.validation_warnings} validation warning(s)"
+        )

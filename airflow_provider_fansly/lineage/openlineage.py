@@ -16,7 +16,14 @@ from urllib.parse import urlsplit
 if TYPE_CHECKING:
     from airflow.providers.openlineage.extractors import OperatorLineage
 
-__all__ = ["QualityLineage", "RunLineage", "Written", "operator_lineage", "quality_lineage"]
+__all__ = [
+    "QualityLineage",
+    "RunLineage",
+    "Written",
+    "operator_lineage",
+    "quality_lineage",
+    "run_lineage",
+]
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,35 @@ class RunLineage:
     rules: tuple[tuple[str, bool], ...] = ()
     #: the ``fyp_tags`` rows the run committed, if any
     tags: Written | None = None
+
+
+def run_lineage(api_base_url: str, summary: dict[str, Any]) -> RunLineage:
+    """What OpenLineage will need of a MediaStatsOperator run, from its summary, as plain
+    data: the listener may call :func:`operator_lineage` in a forked child."""
+    from airflow_provider_fansly.storage.columns import FYP_TAGS_SCHEMA, MEDIA_STATS_SCHEMA
+    from airflow_provider_fansly.storage.layout import FYP_TAGS_DIR, MEDIA_STATS_DIR
+    from airflow_provider_fansly.storage.rules import rows_schema, rules
+
+    reports = list(summary["invalid"].values())
+    after, before = summary["window"]
+    return RunLineage(
+        api_base_url=api_base_url,
+        account_id=summary["account_id"],
+        table_uri=summary["table"],
+        columns=tuple((f.name, str(f.type)) for f in MEDIA_STATS_SCHEMA),
+        rows=summary["rows"],
+        tags=Written(
+            summary["table"].removesuffix(MEDIA_STATS_DIR) + FYP_TAGS_DIR,
+            tuple((f.name, str(f.type)) for f in FYP_TAGS_SCHEMA),
+            summary["tags"],
+        )
+        if summary["tags"]
+        else None,
+        rules=tuple(
+            (rule, not any(rule in report for report in reports))
+            for rule in rules(rows_schema(after, before, summary["period_ms"]))
+        ),
+    )
 
 
 def _namespace_and_name(uri: str) -> tuple[str, str]:

@@ -135,9 +135,9 @@ def _email(message: QualityMessage, settings: Mapping[str, Any]) -> BaseNotifier
 def compose(context: Context | Mapping[str, Any], on_warnings: bool) -> QualityMessage | None:
     """The message for a quality task's try, from its recorded findings; ``None`` when there
     is nothing to tell (it passed, or only warned and warnings are not wanted)."""
+    from airflow_provider_fansly.hooks.lake import lake_location
     from airflow_provider_fansly.quality.findings import counts
     from airflow_provider_fansly.storage.layout import QUALITY_RESULTS_DIR
-    from airflow_provider_fansly.storage.location import Location
 
     task: Any = context["task"]  # a MediaStatsQualityOperator, its fields rendered
     ti = context["ti"]
@@ -147,7 +147,7 @@ def compose(context: Context | Mapping[str, Any], on_warnings: bool) -> QualityM
         )
     error = context.get("exception")
     failed = error is not None or str(getattr(ti, "state", "")).endswith("failed")
-    location = Location.parse(task.output_path)
+    location = lake_location(task.output_path)
     run_id, period = str(context["run_id"]), int(task.period)
     findings, unread = _findings(location, run_id, period)
     found = counts(findings)

@@ -53,12 +53,12 @@ class LakeMaintenanceOperator(BaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         """Run one maintenance pass; return what it did."""
-        from airflow_provider_fansly.storage.location import Location
+        from airflow_provider_fansly.hooks.lake import lake_location
         from airflow_provider_fansly.storage.maintenance import maintain
 
         today = datetime.now(timezone.utc).date()
         before: date = today - timedelta(days=self.compact_after_days)
-        location = Location.parse(self.output_path)
+        location = lake_location(self.output_path)
         self.log.info(
             "Maintaining %s: compacting days before %s, retention %s",
             location,

@@ -8,8 +8,6 @@ operator is glue: the fetching and the data path live in :mod:`..ingest`, the ta
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime, timedelta
@@ -19,42 +17,40 @@ from airflow.sdk import AssetAlias, BaseOperator
 
 from airflow_provider_fansly.assets import MEDIA_STATS, batch_extra, table_asset
 from airflow_provider_fansly.client.ids import check_id
-from airflow_provider_fansly.client.windows import DAY_MS, Window, days_of, iso_utc
-from airflow_provider_fansly.exceptions import FanslyBudgetExceededError, FanslyInputError
+from airflow_provider_fansly.client.windows import DAY_MS, Window
+from airflow_provider_fansly.deprecation import moved_names
+from airflow_provider_fansly.exceptions import FanslyInputError
 from airflow_provider_fansly.hooks.fansly import FanslyHook
-from airflow_provider_fansly.ingest.fetcher import ChunkFetcher, FetchPlan
-from airflow_provider_fansly.ingest.inputs import (
-    batches,
-    check_options,
-    parse_media_offer_ids,
-    resolve_window,
-)
+from airflow_provider_fansly.ingest import inputs as task_inputs
+from airflow_provider_fansly.ingest import summary as run_summary
 from airflow_provider_fansly.ingest.policy import permanent_reason
-from airflow_provider_fansly.ingest.summary import RunSummary
-from airflow_provider_fansly.lineage.openlineage import RunLineage, Written, operator_lineage
+from airflow_provider_fansly.lineage.openlineage import RunLineage, operator_lineage, run_lineage
 from airflow_provider_fansly.links.fansly import LakePageLink
 from airflow_provider_fansly.operators.attempt import attempt, task_label
 
 if TYPE_CHECKING:
-    import pyarrow as pa
     from airflow.providers.openlineage.extractors import OperatorLineage
     from airflow.sdk import Context
     from airflow.sdk.definitions.mappedoperator import OperatorPartial
 
-    from airflow_provider_fansly.ingest.sink import RowSink
-    from airflow_provider_fansly.storage.commit import TaskCommit
-    from airflow_provider_fansly.storage.fetch_log import DayCounts
-    from airflow_provider_fansly.storage.ledger import Reservation
+    from airflow_provider_fansly.ingest.pipeline import TaskSpec
     from airflow_provider_fansly.storage.location import Location
     from airflow_provider_fansly.storage.rules import UnknownStatTypes
-    from airflow_provider_fansly.storage.staging import Staging
 
-__all__ = [
-    "MediaStatsOperator",
-    "RunSummary",
-    "batches",
-    "parse_media_offer_ids",
-]
+__all__ = ["MediaStatsOperator"]
+
+#: 0.5's re-exports, still importable from here with a warning until 0.7.
+__getattr__ = moved_names(
+    __name__,
+    {
+        "RunSummary": ("airflow_provider_fansly.ingest.summary", run_summary.RunSummary),
+        "batches": ("airflow_provider_fansly.operators", task_inputs.batches),
+        "parse_media_offer_ids": (
+            "airflow_provider_fansly.operators",
+            task_inputs.parse_media_offer_ids,
+        ),
+    },
+)
 
 
 class MediaStatsOperator(BaseOperator):
@@ -130,7 +126,7 @@ class MediaStatsOperator(BaseOperator):
     ) -> None:
         kwargs.setdefault("outlets", [MEDIA_STATS])
         super().__init__(**kwargs)
-        check_options(
+        task_inputs.check_options(
             period=period,
             unknown_stat_types=unknown_stat_types,
             max_in_flight=max_in_flight,
@@ -173,7 +169,7 @@ class MediaStatsOperator(BaseOperator):
     def resolve_window(self, context: Context | dict[str, Any]) -> Window:
         """Return ``[after, before)`` in epoch ms, lookback included; refuse impossible ones."""
         interval = (context.get("data_interval_start"), context.get("data_interval_end"))
-        return resolve_window(
+        return task_inputs.resolve_window(
             self.after_date, self.before_date, interval, self.lookback, self.period
         )
 
@@ -195,71 +191,57 @@ class MediaStatsOperator(BaseOperator):
         """The checked account, media offers and window, or :class:`FanslyInputError`."""
         try:
             account = check_id(self.account_id, "account_id")
-            ids = parse_media_offer_ids(self.media_offer_ids)
+            ids = task_inputs.parse_media_offer_ids(self.media_offer_ids)
             return account, ids, self.resolve_window(context)
         except ValueError as error:
             raise FanslyInputError(str(error)) from error
 
     def _execute(self, context: Context) -> dict[str, Any]:
-        """Fetch, validate and stage every chunk, then commit once; return a small summary."""
+        """Turn the context into a task spec, run it with the hooks' client and lake, then
+        announce what it committed."""
         # The data path (pyarrow, polars, pandera, delta-rs) loads when a task runs, never
         # when a DAG file that uses this operator is parsed.
-        from airflow_provider_fansly.storage import layout
-        from airflow_provider_fansly.storage.features import writable_media_stats
-        from airflow_provider_fansly.storage.location import Location
-        from airflow_provider_fansly.storage.resume import Resume
+        from airflow_provider_fansly.hooks.lake import LakeHook
+        from airflow_provider_fansly.ingest.pipeline import run_task
 
-        account, ids, (after, before) = self._inputs(context)
-        self.fetched_window = (after, before)
+        spec = self._spec(context)
+        self.fetched_window = spec.window
         hook = FanslyHook(
             self.fansly_conn_id,
             max_requests=self.max_requests,
             max_rate_limit_wait=self.max_rate_limit_wait,
             rate_limit_wait_cap=self._rate_limit_wait_cap(),
         )
-        location = Location.parse(self.output_path)
-        writable_media_stats(location)  # before any request: refusals cost nothing
-        key = layout.task_key(account, ids, self.period, f"{after}-{before}")
-        oldest = int((time.time() - self.resume_max_age.total_seconds()) * 1000)
-        fetcher = ChunkFetcher(
-            period=self.period,
-            max_in_flight=self.max_in_flight,
-            on_gone=self.on_gone,
-            unknown_stat_types=self.unknown_stat_types,
-            log=self.log,
-        )
-        plan = fetcher.plan(ids, (after, before), Resume.load(location.store, key, oldest))
-        summary = RunSummary(
-            account, len(ids), (after, before), self.period, plan.estimated_requests
-        )
-        summary.table = location.table_uri(layout.MEDIA_STATS_DIR)
-        summary.output_path = self.output_path
-        self._check_budget(summary, hook.max_requests)
-        reservation = self._reserve(context, location, hook, summary)
-        self.log.info(
-            "Fetching %d media offer(s) of %s over [%s, %s) with period %d ms into %s: "
-            "%d request(s)",
-            len(ids),
-            account,
-            iso_utc(after),
-            iso_utc(before),
-            self.period,
-            location,
-            summary.estimated_requests,
-        )
-        outcome = "failed"
+        location = LakeHook(self.output_path).get_conn()
         try:
-            self._run(context, hook, location, fetcher, plan, key, ids, summary)
-            outcome = "success"
+            summary = run_task(hook.get_conn(), location, spec, self.log)
         finally:
             hook.close()
-            self._count(summary, hook)
-            self._settle(location, reservation, hook, outcome)
-        self.log.info("Committed %s", _describe(summary))
         result = asdict(summary)
         self._announce(context, location, result)
-        self._lineage = _lineage(hook.settings.base_url, result)
+        self._lineage = run_lineage(hook.settings.base_url, result)
         return result
+
+    def _spec(self, context: Context) -> TaskSpec:
+        """The task's work as plain values: checked inputs, the window, this try."""
+        from airflow_provider_fansly.ingest.pipeline import TaskSpec
+
+        account, ids, window = self._inputs(context)
+        run_id, try_number = attempt(context)
+        return TaskSpec(
+            account_id=account,
+            media_offer_ids=tuple(ids),
+            window=window,
+            period=self.period,
+            run_id=run_id,
+            try_number=try_number,
+            task=task_label(context, self.task_id),
+            unknown_stat_types=self.unknown_stat_types,
+            max_in_flight=self.max_in_flight,
+            on_gone=self.on_gone,
+            on_invalid=self.on_invalid,
+            resume_max_age=self.resume_max_age,
+        )
 
     def _announce(self, context: Context, location: Location, summary: dict[str, Any]) -> None:
         """Attach the lake's Asset to the MEDIA_STATS alias, when it is an outlet of this task
@@ -288,194 +270,9 @@ class MediaStatsOperator(BaseOperator):
         """OpenLineage facets of the run that just ended (called by the provider's listener)."""
         return operator_lineage(self._lineage)
 
-    def _run(
-        self,
-        context: Context,
-        hook: FanslyHook,
-        location: Location,
-        fetcher: ChunkFetcher,
-        plan: FetchPlan,
-        key: str,
-        ids: list[str],
-        summary: RunSummary,
-    ) -> None:
-        """Fetch and stage in this try's own folder, then commit. After the commit this try's
-        folder and those it reused go; after a failure they stay for the retry."""
-        from airflow_provider_fansly.ingest.sink import frozen_heap
-        from airflow_provider_fansly.storage.fetch_log import DayCounts
-        from airflow_provider_fansly.storage.staging import Staging
-
-        _, try_number = attempt(context)
-        staging = Staging(location.store, key, f"try{try_number}")
-        staging.hold(plan.resume.folders)
-        sink = self._sink(staging, ids, summary)
-        requests = DayCounts(ids, *summary.window)
-        committed = False
-        try:
-            with frozen_heap():
-                offers = asyncio.run(
-                    fetcher.fetch_and_stage(hook.get_conn(), sink, plan, summary, requests)
-                )
-            try:
-                done = self._commit(context, location, sink, offers, requests, ids, summary)
-            except BaseException:
-                fetcher.checkpoint(sink)  # the answers are paid for, whatever comes next
-                raise
-            committed = True
-        finally:
-            staging.finish(committed)
-        summary.rows, summary.days = sink.rows, len(days_of(*summary.window))
-        summary.table_version, summary.commit_conflicts = done.version, done.conflicts
-        summary.media_offers_updated = done.media_offers_updated
-        summary.tags = done.tags
-
-    def _sink(self, staging: Staging, ids: list[str], summary: RunSummary) -> RowSink:
-        """The data path of this try: validate each fetched chunk and stage it."""
-        from airflow_provider_fansly.ingest.sink import RowSink
-
-        after, before = summary.window
-        return RowSink(
-            staging,
-            ids,
-            after,
-            before,
-            self.period,
-            self.unknown_stat_types,
-            int(time.time() * 1000),
-            quarantine=self.on_invalid == "quarantine",
-        )
-
-    def _commit(
-        self,
-        context: Context,
-        location: Location,
-        sink: RowSink,
-        offers: pa.Table,
-        requests: DayCounts,
-        ids: list[str],
-        summary: RunSummary,
-    ) -> TaskCommit:
-        """Commit what the sink staged, then the fetch log that marks the window complete."""
-        from airflow_provider_fansly.storage.commit import commit_task
-        from airflow_provider_fansly.storage.fetch_log import TaskFetch
-
-        run_id, try_number = attempt(context)
-        left_out = set(summary.gone) | set(summary.invalid)
-        task = TaskFetch(
-            account_id=summary.account_id,
-            media_offer_ids=[m for m in ids if m not in left_out],
-            period=self.period,
-            window=summary.window,
-            run_id=run_id,
-            try_number=try_number,
-            fetched_at_ms=sink.fetched_at,
-        )
-        return commit_task(
-            location,
-            sink.staging,
-            task,
-            offers,
-            sink.per_day,
-            requests,
-            gone=summary.gone,
-            invalid=list(summary.invalid),
-        )
-
-    def _reserve(
-        self, context: Context, location: Location, hook: FanslyHook, summary: RunSummary
-    ) -> Reservation:
-        """Reserve the run's estimate in the lake's credit ledger, within ``monthly_credits``."""
-        from airflow_provider_fansly.storage.ledger import reserve
-
-        run_id, try_number = attempt(context)
-        task = task_label(context, self.task_id)
-        return reserve(
-            location,
-            account_id=summary.account_id,
-            task=task,
-            run_id=run_id,
-            try_number=try_number,
-            estimate=summary.estimated_requests,
-            monthly_credits=hook.settings.monthly_credits,
-        )
-
-    def _settle(
-        self, location: Location, reservation: Reservation, hook: FanslyHook, outcome: str
-    ) -> None:
-        """Record what this try sent, failed sends included; never hide the task's own error."""
-        from airflow_provider_fansly.storage.ledger import settle
-
-        try:
-            settle(
-                location, reservation, hook.counters.requests, hook.counters.rate_limited, outcome
-            )
-        except Exception as error:
-            self.log.warning(
-                "Could not record this try's %d request(s) in the credit ledger: %s",
-                hook.counters.requests,
-                error,
-            )
-
     def _rate_limit_wait_cap(self) -> float | None:
         """Half the task's ``execution_timeout``, the most one request may wait out 429s (so
         the task fails with the API's answer, not a timeout); ``None`` without a timeout."""
         if self.execution_timeout is None:
             return None
         return self.execution_timeout.total_seconds() / 2
-
-    def _check_budget(self, summary: RunSummary, budget: int | None) -> None:
-        if budget is not None and summary.estimated_requests > budget:
-            raise FanslyBudgetExceededError(
-                f"this run needs {summary.estimated_requests} requests for "
-                f"{summary.media_offers} media offer(s) but max_requests is {budget}; nothing "
-                "was sent. Raise the budget or split the window"
-            )
-
-    @staticmethod
-    def _count(summary: RunSummary, hook: FanslyHook) -> None:
-        summary.requests = hook.counters.requests
-        summary.retries = hook.counters.retries
-        summary.rate_limited = hook.counters.rate_limited
-        summary.cut_answers = hook.counters.cut_answers
-
-
-def _lineage(api_base_url: str, summary: dict[str, Any]) -> RunLineage:
-    """What OpenLineage will need, as plain data: the listener may call it in a forked child."""
-    from airflow_provider_fansly.storage.columns import FYP_TAGS_SCHEMA, MEDIA_STATS_SCHEMA
-    from airflow_provider_fansly.storage.layout import FYP_TAGS_DIR, MEDIA_STATS_DIR
-    from airflow_provider_fansly.storage.rules import rows_schema, rules
-
-    reports = list(summary["invalid"].values())
-    after, before = summary["window"]
-    return RunLineage(
-        api_base_url=api_base_url,
-        account_id=summary["account_id"],
-        table_uri=summary["table"],
-        columns=tuple((f.name, str(f.type)) for f in MEDIA_STATS_SCHEMA),
-        rows=summary["rows"],
-        tags=Written(
-            summary["table"].removesuffix(MEDIA_STATS_DIR) + FYP_TAGS_DIR,
-            tuple((f.name, str(f.type)) for f in FYP_TAGS_SCHEMA),
-            summary["tags"],
-        )
-        if summary["tags"]
-        else None,
-        rules=tuple(
-            (rule, not any(rule in report for report in reports))
-            for rule in rules(rows_schema(after, before, summary["period_ms"]))
-        ),
-    )
-
-
-def _describe(summary: RunSummary) -> str:
-    version = (
-        "nothing to media_stats (every media offer answered gone)"
-        if summary.table_version is None
-        else f"media_stats version {summary.table_version}"
-    )
-    return (
-        f"{version}: {summary.rows} row(s) over "
-        f"{summary.days} day(s), {summary.commit_conflicts} commit conflict(s) retried; "
-        f"{summary.requests} request(s) ({summary.estimated_requests} estimated), "
-        f"{summary.retries} retried, {summary.validation_warnings} validation warning(s)"
-    )

@@ -200,16 +200,16 @@ class MediaStatsQualityOperator(BaseOperator):
         """Run the checks, record the findings, log the report; fail on an error finding."""
         from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
+        from airflow_provider_fansly.hooks.lake import lake_location
         from airflow_provider_fansly.quality.checks import Inputs, resolve_checks, run_checks
         from airflow_provider_fansly.quality.findings import report
         from airflow_provider_fansly.quality.lake import LakeView
         from airflow_provider_fansly.quality.results import record
-        from airflow_provider_fansly.storage.location import Location
 
         try:
             checks = resolve_checks(self.checks)
             expected = parse_expected(self.expected)
-            location = Location.parse(self.output_path)
+            location = lake_location(self.output_path)
             as_of = self._as_of(context, table_asset(location.table_uri(MEDIA_STATS_DIR)).uri)
             start = None if self.start in (None, "") else _day(self.start, "start")
         except (ValueError, FanslyInputError) as error:

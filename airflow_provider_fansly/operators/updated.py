@@ -68,11 +68,11 @@ class MediaStatsUpdatedOperator(BaseOperator):
 
     def _announce(self, context: Context, first: Mapping[str, Any], extra: dict[str, Any]) -> bool:
         """Emit the run's event for one lake; the lake's first one only if this task claims it."""
+        from airflow_provider_fansly.hooks.lake import lake_location
         from airflow_provider_fansly.storage.asset_links import claim, is_linked, record_linked
-        from airflow_provider_fansly.storage.location import Location
 
         asset = table_asset(first["table"])
-        location = Location.parse(first["output_path"])
+        location = lake_location(first["output_path"])
         if is_linked(location, asset.uri):
             context["outlet_events"][MEDIA_STATS_UPDATED].add(asset, extra=extra)
         else:

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 import polars as pl
 
+from airflow_provider_fansly.hooks.lake import lake_location
 from airflow_provider_fansly.plugins import overview
 from airflow_provider_fansly.plugins.calendar import Calendar, read_calendar
 from airflow_provider_fansly.plugins.lakes import Lake
@@ -58,7 +59,7 @@ def _location(path: str) -> Location:
     with _lock:
         known = _locations.get(path)
     if known is None:
-        known = Location.parse(path)
+        known = lake_location(path)
         with _lock:
             known = _locations.setdefault(path, known)
     return known

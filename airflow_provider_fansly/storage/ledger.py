@@ -22,7 +22,7 @@ from airflow_provider_fansly.exceptions import FanslyBudgetExceededError
 from airflow_provider_fansly.storage.delta import CREDIT_LEDGER_TABLE, append, open_table, table_at
 from airflow_provider_fansly.storage.location import Location
 
-__all__ = ["Reservation", "credits_spent", "month_of", "reserve", "settle", "spent_by_day"]
+__all__ = ["Reservation", "month_of", "month_spend", "reserve", "settle", "spent_by_day"]
 
 RESERVED, SPENT = "reserved", "spent"
 
@@ -147,10 +147,9 @@ def spent_by_day(location: Location, month: str) -> dict[date, int]:
     return {r["day"]: int(r["requests_sum"]) for r in sorted(totals, key=lambda r: r["day"])}
 
 
-def credits_spent(output_path: str, month: str | None = None) -> int:
+def month_spend(location: Location, month: str | None = None) -> int:
     """Requests this lake's tasks spent in a UTC month (``YYYY-MM``, default this month),
     failed tries included, plus what running tries reserved."""
-    location = Location.parse(output_path)
     table = open_table(location, CREDIT_LEDGER_TABLE)
     if table is None:
         return 0

@@ -63,9 +63,8 @@ def check_not_legacy(location: Location) -> None:
         )
 
 
-def convert(output_path: str) -> dict[str, int]:
+def convert(location: Location) -> dict[str, int]:
     """Convert a 0.1 lake in place; return how many fetch log entries were written."""
-    location = Location.parse(output_path)
     store = location.store
     if is_legacy(store):
         for name in (layout.MEDIA_STATS_DIR, layout.MEDIA_OFFERS_DIR, _KEYS):
@@ -74,7 +73,7 @@ def convert(output_path: str) -> dict[str, int]:
         log.info("Moved the 0.1 files of %s aside to %s/", location, LEGACY_DIR)
     if not store.exists(LEGACY_DIR):
         raise FanslyLegacyLakeError(f"{location} holds no 0.1 lake to convert")
-    legacy = Store(f"{output_path.rstrip('/')}/{LEGACY_DIR}")
+    legacy = store.child(LEGACY_DIR)
     manifests = {
         name.removesuffix(".json"): legacy.read_json(f"{_KEYS}/{name}")
         for name in legacy.listdir(_KEYS)

@@ -1,4 +1,8 @@
-"""File operations on the lake's root, on any filesystem ``ObjectStoragePath`` handles."""
+"""File operations on the lake's root, on any fsspec filesystem (local disk, S3, GCS, ...).
+
+The filesystem comes from whoever opened the lake: the lake hook builds it from an Airflow
+connection, :meth:`Store.local` from a plain path; nothing here knows Airflow.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,8 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from airflow.sdk import ObjectStoragePath
+from fsspec import AbstractFileSystem
+from fsspec.implementations.local import LocalFileSystem
 
 __all__ = ["Store"]
 
@@ -17,10 +22,18 @@ __all__ = ["Store"]
 class Store:
     """The lake root: relative paths in, fsspec calls out (local disk, S3, GCS, ...)."""
 
-    def __init__(self, root: str | ObjectStoragePath) -> None:
-        path = root if isinstance(root, ObjectStoragePath) else ObjectStoragePath(str(root))
-        self.fs = path.fs
-        self.root = path.path.rstrip("/")
+    def __init__(self, fs: AbstractFileSystem, root: str) -> None:
+        self.fs = fs
+        self.root = root.rstrip("/")
+
+    @classmethod
+    def local(cls, root: str) -> Store:
+        """A folder on local disk."""
+        return cls(LocalFileSystem(), root)
+
+    def child(self, rel: str) -> Store:
+        """The folder ``rel`` under the root, as a store of its own."""
+        return Store(self.fs, self.full(rel))
 
     def full(self, rel: str) -> str:
         """Return the filesystem path of a path relative to the root."""

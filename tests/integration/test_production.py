@@ -156,7 +156,7 @@ def test_postgres_celery_and_an_s3_lake_land_a_backfill_exactly_and_judge_it_the
             stack.settled_runs(QUALITY, "asset_triggered", settle=10)
             manual = stack.trigger(DAILY, f"{TODAY}T00:00:00Z")
             stack.wait_for_runs(DAILY, 1, timeout=300, run_type="manual")
-            quality = stack.caught_up(QUALITY, manual)
+            quality = stack.caught_up(QUALITY, DAILY, manual)
             updates = [e for r in quality for e in stack.updates(QUALITY, r)]
             worker_logs = [
                 (stack.home / "logs" / f"worker-{w}.log").read_text() for w in ("w1", "w2")

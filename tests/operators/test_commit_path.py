@@ -22,6 +22,7 @@ from fansly_probe import build_dag
 from airflow_provider_fansly.client.windows import DAY_MS
 from airflow_provider_fansly.exceptions import FanslyLegacyLakeError
 from airflow_provider_fansly.storage.legacy import convert
+from airflow_provider_fansly.storage.location import Location
 from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT, Emulator
 from devtools.workers import finish, start_worker
 from tests.conftest import LogText
@@ -130,7 +131,7 @@ def test_files_a_killed_0_5_task_left_without_a_log_are_no_0_1_lake_and_no_data(
     folder.mkdir(parents=True)
     pq.write_table(pa.table({"views": [999]}), folder / f"part-{uuid.uuid4()}.snappy.parquet")
     with pytest.raises(FanslyLegacyLakeError, match=r"holds no 0\.1 lake to convert"):
-        convert(str(tmp_path))
+        convert(Location.parse(str(tmp_path)))
     assert run(str(tmp_path)) == "success"
     assert lake_rows(tmp_path) == truth(DEFAULT_ACCOUNT, IDS, D0, D0 + 4 * DAY_MS, DAY_MS)
 

@@ -53,7 +53,7 @@ def taken_days(resume: Resume) -> list[tuple[str, int, int]]:
 
 
 def test_a_changed_chunk_size_still_finds_the_staged_buckets(tmp_path: Path) -> None:
-    store = Store(str(tmp_path))
+    store = Store.local(str(tmp_path))
     stage(store, "try1", "m1", range(0, 6), fetched_at=1000)
     stage(store, "try1", "m1", range(6, 10), fetched_at=1000)
     resume = Resume.load(store, KEY, oldest_ms=0)
@@ -65,7 +65,7 @@ def test_a_changed_chunk_size_still_finds_the_staged_buckets(tmp_path: Path) -> 
 
 
 def test_the_newest_try_wins_and_stale_pieces_are_ignored(tmp_path: Path) -> None:
-    store = Store(str(tmp_path))
+    store = Store.local(str(tmp_path))
     stage(store, "try1", "m1", range(0, 4), fetched_at=1000)
     stage(store, "try2", "m1", range(0, 4), fetched_at=2000)
     resume = Resume.load(store, KEY, oldest_ms=0)
@@ -75,7 +75,7 @@ def test_the_newest_try_wins_and_stale_pieces_are_ignored(tmp_path: Path) -> Non
 
 
 def test_a_file_without_its_manifest_is_not_trusted(tmp_path: Path) -> None:
-    store = Store(str(tmp_path))
+    store = Store.local(str(tmp_path))
     stage(store, "try1", "m1", range(0, 4), fetched_at=1000)
     (manifest,) = tmp_path.rglob("*.json")
     manifest.unlink()  # the try died between the data file and its manifest
@@ -83,7 +83,7 @@ def test_a_file_without_its_manifest_is_not_trusted(tmp_path: Path) -> None:
 
 
 def test_a_manifest_cut_short_by_a_kill_is_ignored_not_fatal(tmp_path: Path) -> None:
-    store = Store(str(tmp_path))
+    store = Store.local(str(tmp_path))
     stage(store, "try1", "m1", range(0, 4), fetched_at=1000)
     stage(store, "try2", "m1", range(4, 8), fetched_at=1000)
     cut = sorted(tmp_path.rglob("*.json"))[1]
@@ -95,7 +95,7 @@ def test_a_manifest_cut_short_by_a_kill_is_ignored_not_fatal(tmp_path: Path) -> 
 
 def test_pieces_staged_in_another_format_are_bought_again_not_misread(tmp_path: Path) -> None:
     """A 0.4 manifest (no format) or another release's is skipped; this release's is read."""
-    store = Store(str(tmp_path))
+    store = Store.local(str(tmp_path))
     stage(store, "try1", "m1", range(0, 3), fetched_at=1000)
     stage(store, "try2", "m2", range(0, 3), fetched_at=1000)
     (manifest,) = [p for p in tmp_path.rglob("*.json") if "try1" in str(p)]
@@ -112,7 +112,7 @@ def test_pieces_staged_in_another_format_are_bought_again_not_misread(tmp_path: 
 def test_a_zombie_and_its_retry_never_remove_each_others_pieces(tmp_path: Path) -> None:
     """The zombie (try 1) staged m1; its retry (try 2) reuses that and stages m2; the zombie
     commits first and cleans up. The retry still commits both, then leaves nothing behind."""
-    store = Store(str(tmp_path))
+    store = Store.local(str(tmp_path))
     zombie = Staging(store, KEY, "try1")
     zombie.add(rows("m1", range(0, 3), 1000), [Piece("m1", D0, D0 + 3 * DAY_MS, 1, 1000)])
     zombie.checkpoint()
