@@ -21,16 +21,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from pathlib import PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import Asset, AssetAlias
 
 from airflow_provider_fansly.client.windows import days_of
 
+if TYPE_CHECKING:
+    from airflow_provider_fansly.client.engine import Log
+    from airflow_provider_fansly.storage.location import Location
+
 __all__ = [
     "MEDIA_STATS",
     "MEDIA_STATS_UPDATED",
     "QUALITY_RESULTS",
+    "announce_batch",
     "batch_extra",
     "run_extra",
     "table_asset",
@@ -94,3 +99,33 @@ def run_extra(summaries: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         "gone": sorted({m for e in extras for m in e["gone"]}),
         "invalid": sorted({m for e in extras for m in e["invalid"]}),
     }
+
+
+def announce_batch(
+    outlets: Iterable[object],
+    outlet_events: Any,
+    location: Location,
+    summary: Mapping[str, Any],
+    log: Log,
+) -> None:
+    """Attach the lake's Asset to the MEDIA_STATS alias for one batch's commit, when the
+    alias is an outlet of the task and the lake records that Airflow links the two (the
+    first link is the run-level task's to make: Airflow cannot make it from parallel tasks)."""
+    from airflow_provider_fansly.storage.asset_links import is_linked
+
+    if not any(isinstance(o, AssetAlias) and o.name == MEDIA_STATS.name for o in outlets):
+        return
+    if summary["table_version"] is None:
+        log.info("No asset event for this batch: it committed nothing to media_stats")
+        return
+    asset = table_asset(summary["table"])
+    if not is_linked(location, asset.uri):
+        log.info(
+            "No asset event for this batch: %s is not yet linked to alias %s; the run's "
+            "update links it (Airflow cannot make that first link from tasks in parallel)",
+            asset.uri,
+            MEDIA_STATS.name,
+        )
+        return
+    outlet_events[MEDIA_STATS].add(asset, extra=batch_extra(summary))
+    log.info("Asset event: %s through alias %s", asset.uri, MEDIA_STATS.name)

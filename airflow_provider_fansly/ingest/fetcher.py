@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
     from airflow_provider_fansly.ingest.sink import RowSink
     from airflow_provider_fansly.storage.fetch_log import DayCounts
-    from airflow_provider_fansly.storage.resume import Resume
+    from airflow_provider_fansly.storage.resume import Resume, Reused
 
 __all__ = ["CHECKPOINT_SECONDS", "ChunkFetcher", "FetchPlan"]
 
@@ -76,14 +76,20 @@ class ChunkFetcher:
         self._checkpointed = time.monotonic()
 
     def plan(self, ids: list[str], window: Window, resume: Resume) -> FetchPlan:
-        """Split the window into chunks; in each, the media offers earlier tries do not hold."""
+        """Split the window into chunks; in each, the media offers earlier tries do not hold.
+        The plan's ``resume`` is ``resume`` with what it reuses taken (``resume`` is kept)."""
         chunks = split_window(*window, self.period)
-        todo = [[m for m in ids if not resume.take(m, *chunk)] for chunk in chunks]
+        todo: list[list[str]] = []
+        taken: list[Reused] = []
+        for chunk in chunks:
+            held = {m: resume.covering(m, *chunk) for m in ids}
+            todo.append([m for m in ids if held[m] is None])
+            taken.extend(part for parts in held.values() if parts for part in parts)
         estimate = sum(
             len(asked) * request_count(*chunk, self.period)
             for chunk, asked in zip(chunks, todo, strict=True)
         )
-        return FetchPlan(chunks, todo, estimate, resume)
+        return FetchPlan(chunks, todo, estimate, resume.taking(taken))
 
     async def fetch_and_stage(
         self,
@@ -163,8 +169,7 @@ class ChunkFetcher:
         if not resume.taken:
             return
         sink.reuse(resume.tables())
-        sink.staging.extra = resume.tables
-        sink.staging.extra_tags = resume.tag_rows
+        sink.staging.reuse(resume.tables, resume.tag_rows)
         for reused in resume.taken:
             piece = reused.piece
             requests.add(piece.media_offer_id, day_of(piece.after), piece.requests)

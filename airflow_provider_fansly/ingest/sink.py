@@ -135,7 +135,7 @@ class RowSink:
     def _check_tags(self, tags: list[TagRow]) -> None:
         """A tag's numbers are counts: a negative one fails the task, or sets its media offer
         apart under quarantine, like any invalid row."""
-        bad = sorted({t.media_offer_id for t in tags if min(t[5:9]) < 0})
+        bad = sorted({t.media_offer_id for t in tags if min(t.numbers) < 0})
         if not bad:
             return
         report = "topFypTags with a negative number (views, preview views or interaction time)"
@@ -150,7 +150,7 @@ class RowSink:
         if not failed:
             return
         self.invalid.update(failed)
-        self.staging.exclude |= set(failed)
+        self.staging.leave_out(failed)
         self.per_day.drop(list(failed))
 
     def _count(self, table: pa.Table) -> None:

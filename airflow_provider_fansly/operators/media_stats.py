@@ -13,9 +13,9 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from airflow.sdk import AssetAlias, BaseOperator
+from airflow.sdk import BaseOperator
 
-from airflow_provider_fansly.assets import MEDIA_STATS, batch_extra, table_asset
+from airflow_provider_fansly.assets import MEDIA_STATS, announce_batch
 from airflow_provider_fansly.client.ids import check_id
 from airflow_provider_fansly.client.windows import DAY_MS, Window
 from airflow_provider_fansly.deprecation import moved_names
@@ -34,7 +34,6 @@ if TYPE_CHECKING:
     from airflow.sdk.definitions.mappedoperator import OperatorPartial
 
     from airflow_provider_fansly.ingest.pipeline import TaskSpec
-    from airflow_provider_fansly.storage.location import Location
     from airflow_provider_fansly.storage.rules import UnknownStatTypes
 
 __all__ = ["MediaStatsOperator"]
@@ -218,7 +217,7 @@ class MediaStatsOperator(BaseOperator):
         finally:
             hook.close()
         result = asdict(summary)
-        self._announce(context, location, result)
+        announce_batch(self.outlets, context.get("outlet_events"), location, result, self.log)
         self._lineage = run_lineage(hook.settings.base_url, result)
         return result
 
@@ -242,29 +241,6 @@ class MediaStatsOperator(BaseOperator):
             on_invalid=self.on_invalid,
             resume_max_age=self.resume_max_age,
         )
-
-    def _announce(self, context: Context, location: Location, summary: dict[str, Any]) -> None:
-        """Attach the lake's Asset to the MEDIA_STATS alias, when it is an outlet of this task
-        and the lake records that Airflow links the two (the first link is the run-level
-        task's to make)."""
-        from airflow_provider_fansly.storage.asset_links import is_linked
-
-        if not any(isinstance(o, AssetAlias) and o.name == MEDIA_STATS.name for o in self.outlets):
-            return
-        if summary["table_version"] is None:
-            self.log.info("No asset event for this batch: it committed nothing to media_stats")
-            return
-        asset = table_asset(summary["table"])
-        if not is_linked(location, asset.uri):
-            self.log.info(
-                "No asset event for this batch: %s is not yet linked to alias %s; the run's "
-                "update links it (Airflow cannot make that first link from tasks in parallel)",
-                asset.uri,
-                MEDIA_STATS.name,
-            )
-            return
-        context["outlet_events"][MEDIA_STATS].add(asset, extra=batch_extra(summary))
-        self.log.info("Asset event: %s through alias %s", asset.uri, MEDIA_STATS.name)
 
     def get_openlineage_facets_on_complete(self, task_instance: object) -> OperatorLineage:
         """OpenLineage facets of the run that just ended (called by the provider's listener)."""

@@ -3,23 +3,25 @@
 A request opens the Delta logs to learn the versions (cheap), and reads data files only when
 a run committed since the summary was made, so a page served twice reads the lake once.
 
-The cache holds at most :data:`MAX_BYTES` of summaries (a calendar's size follows its media
-offers and days), the least recently used going first. Each summary is made under a lock of
-its own key, so a slow calendar of one lake never holds up another lake's requests; two
-requests for the same summary make it once. Each lake's location, with its resolved storage
-credentials (resolved again when they expire), is kept per path.
+The cache (cachetools' LRU) holds at most :data:`MAX_BYTES` of summaries (a calendar's size
+follows its media offers and days), the least recently used going first. Each summary is made
+under a lock of its own key, released however the making ends, so a slow calendar of one lake
+never holds up another lake's requests; two requests for the same summary make it once. Each
+lake's location, with its resolved storage credentials (resolved again when they expire), and
+its fetch-log history are kept per path, for at most :data:`MAX_LAKES` lakes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from datetime import date, datetime, timezone
 from typing import Any, TypeVar
 
 import polars as pl
+from cachetools import LRUCache
 
 from airflow_provider_fansly.hooks.lake import lake_location
 from airflow_provider_fansly.plugins import overview
@@ -41,12 +43,12 @@ __all__ = ["MAX_BYTES", "calendar", "credits", "quality", "tables", "top_tags"]
 T = TypeVar("T")
 #: The most the cached summaries hold together (an estimate of their size).
 MAX_BYTES = 256 * 2**20
-_cache: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
-_held = [0]  # bytes in the cache
-_lock = threading.Lock()  # guards the dictionaries only, never held while a summary is made
-_making: dict[Hashable, threading.Lock] = {}
-_locations: dict[str, Location] = {}
-_histories: dict[tuple[str, int], tuple[int | None, History]] = {}
+#: The most lakes whose locations and histories are kept (the page lists a handful).
+MAX_LAKES = 64
+_lock = threading.Lock()  # guards the caches only, never held while a summary is made
+_making: dict[Hashable, threading.Lock] = {}  # only keys being made right now
+_locations: LRUCache[str, Location] = LRUCache(maxsize=MAX_LAKES)
+_histories: LRUCache[tuple[str, int], tuple[int | None, History]] = LRUCache(maxsize=2 * MAX_LAKES)
 
 
 def _version(location: Location, spec: TableSpec) -> int | None:
@@ -75,26 +77,27 @@ def _size(value: Any) -> int:
     return len(json.dumps(value, default=str))
 
 
+_cache: LRUCache[Hashable, Any] = LRUCache(maxsize=MAX_BYTES, getsizeof=_size)
+
+
 def _cached(key: Hashable, make: Callable[[], T]) -> T:
     """The value made for ``key``, made once (the key holds the versions it depends on)."""
     with _lock:
         if key in _cache:
-            _cache.move_to_end(key)
-            return _cache[key][0]
+            return _cache[key]
         making = _making.setdefault(key, threading.Lock())
     with making:
-        with _lock:
-            if key in _cache:  # made while this request waited for it
-                return _cache[key][0]
-        value = make()
-        size = _size(value)
-        with _lock:
-            _cache[key] = (value, size)
-            _held[0] += size
-            while _held[0] > MAX_BYTES and len(_cache) > 1:
-                _held[0] -= _cache.popitem(last=False)[1][1]
-            _making.pop(key, None)
-    return value
+        try:
+            with _lock:
+                if key in _cache:  # made while this request waited for it
+                    return _cache[key]
+            value = make()
+            with _lock, contextlib.suppress(ValueError):  # larger than the cache: not kept
+                _cache[key] = value
+            return value
+        finally:
+            with _lock:
+                _making.pop(key, None)
 
 
 def _history(location: Location, path: str, period: int, version: int | None) -> History:

@@ -37,6 +37,7 @@ __all__ = [
     "RESTATED_COLUMNS",
     "RESTATEMENTS_SCHEMA",
     "ROWS_SCHEMA",
+    "TAG_NUMBERS",
     "TIMESTAMP",
     "TagRow",
     "fyp_tags_table",
@@ -356,6 +357,15 @@ class TagRow(NamedTuple):
     preview_interaction_time_ms: int
     fetched_at_ms: int
 
+    @property
+    def numbers(self) -> tuple[int, int, int, int]:
+        """The tag's counts, by name: views, preview views and the two interaction times."""
+        return tuple(getattr(self, c) for c in TAG_NUMBERS)
+
+
+#: The counts of a tag row, by name (the ``fyp_tags`` columns and :class:`TagRow` fields).
+TAG_NUMBERS = ("views", "preview_views", "interaction_time_ms", "preview_interaction_time_ms")
+
 
 def _tag_numbers(tag: FypTag) -> tuple[str, str | None, int, int, int, int]:
     return (tag.tag_id, tag.name, tag.views, tag.preview_views, tag.interaction_time_ms,
@@ -390,7 +400,7 @@ def fyp_tags_table(
             _ms_to_timestamp(pa.array(by_name["window_end_ms"], pa.int64())),
             pa.array(by_name["tag_id"], pa.string()),
             pa.array(by_name["tag_name"], pa.string()),
-            *(pa.array(by_name[c], pa.int64()) for c in FYP_TAGS_SCHEMA.names[6:10]),
+            *(pa.array(by_name[c], pa.int64()) for c in TAG_NUMBERS),
             _ms_to_timestamp(pa.array(by_name["fetched_at_ms"], pa.int64())),
             *(pa.repeat(pa.scalar(ms * 1000, TIMESTAMP), len(rows)) for ms in task_window),
             pa.repeat(pa.scalar(period, pa.int64()), len(rows)),

@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 import posixpath
 from collections import defaultdict
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -37,7 +37,7 @@ class Reused:
     file: str
 
 
-@dataclass
+@dataclass(frozen=True)
 class Resume:
     """The fresh pieces earlier tries of one task staged, by media offer (disjoint ranges)."""
 
@@ -99,18 +99,20 @@ class Resume:
             )
         return cls(store, dict(pieces), media, file_tags=file_tags)
 
-    def take(self, media_offer_id: str, after: int, before: int) -> bool:
-        """Reuse the staged buckets of ``[after, before)`` if earlier tries hold all of them."""
+    def covering(self, media_offer_id: str, after: int, before: int) -> list[Reused] | None:
+        """The staged parts of ``[after, before)`` when earlier tries hold all of its buckets,
+        else ``None``; nothing changes."""
         parts = [
             Reused(_clip(r.piece, after, before), r.file)
             for r in self.pieces.get(media_offer_id, ())
             if r.piece.after < before and r.piece.before > after
         ]
         held = sum(p.piece.before - p.piece.after for p in parts)
-        if held < before - after:
-            return False
-        self.taken.extend(parts)
-        return True
+        return parts if held >= before - after else None
+
+    def taking(self, parts: Iterable[Reused]) -> Resume:
+        """The same staged pieces with ``parts`` also reused: a new value, this one as it was."""
+        return replace(self, taken=[*self.taken, *parts])
 
     @property
     def folders(self) -> set[str]:

@@ -107,19 +107,30 @@ class Staging:
         self.files: list[str] = []
         self.rows = 0
         #: more rows for the commit (what a retry reuses of earlier tries), read on each attempt
-        self.extra: Callable[[], Iterable[pa.Table]] | None = None
+        self._extra: Callable[[], Iterable[pa.Table]] | None = None
         #: media offers whose rows stay out of the commit (set apart as invalid)
-        self.exclude: set[str] = set()
+        self._exclude: set[str] = set()
         #: other tries' folders this try reuses pieces of (marked as read)
         self.reading: set[str] = set()
         #: every tag this try staged (few: kept in memory too), and those reused, read on demand
         self.tags: list[TagRow] = []
-        self.extra_tags: Callable[[], list[TagRow]] | None = None
+        self._extra_tags: Callable[[], list[TagRow]] | None = None
 
     @property
     def name(self) -> str:
         """This try's folder name, which marks the folders it reads."""
         return posixpath.basename(self.dir)
+
+    def reuse(
+        self, tables: Callable[[], Iterable[pa.Table]], tags: Callable[[], list[TagRow]]
+    ) -> None:
+        """Add what a retry reuses of earlier tries to the commit: their rows and tags, read
+        again on each attempt of the commit."""
+        self._extra, self._extra_tags = tables, tags
+
+    def leave_out(self, media_offer_ids: Iterable[str]) -> None:
+        """Keep these media offers' rows and tags out of the commit (set apart as invalid)."""
+        self._exclude |= set(media_offer_ids)
 
     def hold(self, folders: Iterable[str]) -> None:
         """Mark other tries' folders as read by this try until it finishes, so that no try
@@ -177,16 +188,16 @@ class Staging:
     def tag_table(self, account_id: str, period: int, window: tuple[int, int]) -> pa.Table:
         """Every tag the commit holds: staged by this try or reused (none of an excluded media
         offer)."""
-        rows = [*self.tags, *(self.extra_tags() if self.extra_tags else ())]
-        kept = [r for r in rows if r.media_offer_id not in self.exclude]
+        rows = [*self.tags, *(self._extra_tags() if self._extra_tags else ())]
+        kept = [r for r in rows if r.media_offer_id not in self._exclude]
         return fyp_tags_table(account_id, period, window, kept)
 
     def keep(self, rows: pa.Table) -> pa.Table:
         """The rows of ``rows`` that go into the commit (none of an excluded media offer)."""
-        if not self.exclude:
+        if not self._exclude:
             return rows
         return rows.filter(
-            pc.invert(pc.is_in(rows["media_offer_id"], pa.array(sorted(self.exclude))))
+            pc.invert(pc.is_in(rows["media_offer_id"], pa.array(sorted(self._exclude))))
         )
 
     def _batches(self, where: pc.Expression | None) -> Iterator[pa.RecordBatch]:
@@ -212,7 +223,7 @@ class Staging:
             )
             for batch in batches:
                 yield pa.Table.from_batches([batch])
-        for table in self.extra() if self.extra else ():
+        for table in self._extra() if self._extra else ():
             rows = table.cast(MEDIA_STATS_SCHEMA)
             yield rows if where is None else rows.filter(where)
 
@@ -221,7 +232,7 @@ class Staging:
         try's folder and the folders it reused (their pieces are in the table now), unless
         another try still reads one; after a failure keep this try's folder for the retry."""
         self.held.clear()
-        self.extra = self.extra_tags = None
+        self._extra = self._extra_tags = None
         self.tags.clear()
         for folder in self.reading:
             self.store.remove(f"{folder}/{READERS}/{self.name}")

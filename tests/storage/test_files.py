@@ -147,3 +147,26 @@ def test_a_commit_goes_over_unrelated_commits_and_replans_over_its_own_rows(
     assert done.retries == conflicts
     assert done.version == 3 == ensure_table(location, MEDIA_STATS_TABLE).version()
     assert read_back(tmp_path) == expected(ours, other) if other_account == "a2" else expected(ours)
+
+
+@pytest.mark.parametrize("first", [0, 2])
+def test_the_arrow_filter_and_the_sql_predicate_select_the_same_rows(
+    tmp_path: Path, first: int
+) -> None:
+    """The commit path replaces what ``Owned.expression`` selects; its commit info and the
+    restatements record ``Owned.predicate``: DataFusion must select exactly the same rows."""
+    location = Location.parse(str(tmp_path))
+    data = pa.concat_tables([rows("a1", ["m1", "m2", "m3"], 6, 1), rows("a2", ["m1", "m2"], 6, 2)])
+    commit(location, data, owned("a1", ["m1", "m2", "m3"], 0, 6))
+    commit(location, data.filter(pc.field("account_id") == "a2"), owned("a2", ["m1", "m2"], 0, 6))
+    task = owned("a1", ["m2", "m3"], first, 3)
+    table = DeltaTable(str(tmp_path / "media_stats"))
+    query = f"SELECT media_offer_id, bucket_start, stat_type FROM s WHERE {task.predicate}"
+    answer = QueryBuilder().register("s", table).execute(query)
+    by_sql = pa.RecordBatchReader.from_stream(answer).read_all()
+    by_arrow = table.to_pyarrow_table().filter(task.expression)
+    assert by_arrow.num_rows == 2 * 3 * 2  # two media offers, three days, two stat types
+    keys = ["media_offer_id", "bucket_start", "stat_type"]
+    assert sorted(by_sql.select(keys).to_pylist(), key=str) == sorted(
+        by_arrow.select(keys).to_pylist(), key=str
+    )

@@ -45,6 +45,12 @@ def stage(store: Store, attempt: str, media: str, days: range, fetched_at: int) 
     staging.checkpoint()
 
 
+def take(resume: Resume, media: str, after: int, before: int) -> Resume | None:
+    """``resume`` with ``[after, before)`` of ``media`` reused, or ``None`` when not all held."""
+    held = resume.covering(media, after, before)
+    return None if held is None else resume.taking(held)
+
+
 def taken_days(resume: Resume) -> list[tuple[str, int, int]]:
     got = pa.concat_tables(list(resume.tables())).to_pylist()
     return sorted(
@@ -56,10 +62,11 @@ def test_a_changed_chunk_size_still_finds_the_staged_buckets(tmp_path: Path) -> 
     store = Store.local(str(tmp_path))
     stage(store, "try1", "m1", range(0, 6), fetched_at=1000)
     stage(store, "try1", "m1", range(6, 10), fetched_at=1000)
-    resume = Resume.load(store, KEY, oldest_ms=0)
-    assert resume.take("m1", D0 + 2 * DAY_MS, D0 + 8 * DAY_MS)  # spans both staged pieces
-    assert not resume.take("m1", D0 + 8 * DAY_MS, D0 + 12 * DAY_MS)  # days 10, 11 missing
-    assert not resume.take("m2", D0, D0 + DAY_MS)
+    loaded = Resume.load(store, KEY, oldest_ms=0)
+    resume = take(loaded, "m1", D0 + 2 * DAY_MS, D0 + 8 * DAY_MS)  # spans both staged pieces
+    assert resume is not None and loaded.taken == []  # a new value; the loaded one is as it was
+    assert take(resume, "m1", D0 + 8 * DAY_MS, D0 + 12 * DAY_MS) is None  # days 10, 11 missing
+    assert take(resume, "m2", D0, D0 + DAY_MS) is None
     assert [d[1] for d in taken_days(resume)] == [2, 3, 4, 5, 6, 7]
     assert resume.requests == 1  # the piece starting inside the range carries its request
 
@@ -68,10 +75,10 @@ def test_the_newest_try_wins_and_stale_pieces_are_ignored(tmp_path: Path) -> Non
     store = Store.local(str(tmp_path))
     stage(store, "try1", "m1", range(0, 4), fetched_at=1000)
     stage(store, "try2", "m1", range(0, 4), fetched_at=2000)
-    resume = Resume.load(store, KEY, oldest_ms=0)
-    assert resume.take("m1", D0, D0 + 4 * DAY_MS)
+    resume = take(Resume.load(store, KEY, oldest_ms=0), "m1", D0, D0 + 4 * DAY_MS)
+    assert resume is not None
     assert {d[2] for d in taken_days(resume)} == {2000}  # no duplicate rows from try1
-    assert not Resume.load(store, KEY, oldest_ms=3000).take("m1", D0, D0 + DAY_MS)
+    assert take(Resume.load(store, KEY, oldest_ms=3000), "m1", D0, D0 + DAY_MS) is None
 
 
 def test_a_file_without_its_manifest_is_not_trusted(tmp_path: Path) -> None:
@@ -79,7 +86,7 @@ def test_a_file_without_its_manifest_is_not_trusted(tmp_path: Path) -> None:
     stage(store, "try1", "m1", range(0, 4), fetched_at=1000)
     (manifest,) = tmp_path.rglob("*.json")
     manifest.unlink()  # the try died between the data file and its manifest
-    assert not Resume.load(store, KEY, oldest_ms=0).take("m1", D0, D0 + DAY_MS)
+    assert take(Resume.load(store, KEY, oldest_ms=0), "m1", D0, D0 + DAY_MS) is None
 
 
 def test_a_manifest_cut_short_by_a_kill_is_ignored_not_fatal(tmp_path: Path) -> None:
@@ -89,8 +96,8 @@ def test_a_manifest_cut_short_by_a_kill_is_ignored_not_fatal(tmp_path: Path) -> 
     cut = sorted(tmp_path.rglob("*.json"))[1]
     cut.write_bytes(cut.read_bytes()[:20])
     resume = Resume.load(store, KEY, oldest_ms=0)
-    assert resume.take("m1", D0, D0 + 4 * DAY_MS)  # the readable try's pieces still count
-    assert not resume.take("m1", D0 + 4 * DAY_MS, D0 + 5 * DAY_MS)
+    assert take(resume, "m1", D0, D0 + 4 * DAY_MS)  # the readable try's pieces still count
+    assert take(resume, "m1", D0 + 4 * DAY_MS, D0 + 5 * DAY_MS) is None
 
 
 def test_pieces_staged_in_another_format_are_bought_again_not_misread(tmp_path: Path) -> None:
@@ -103,10 +110,10 @@ def test_pieces_staged_in_another_format_are_bought_again_not_misread(tmp_path: 
     assert old.pop("format") == STAGING_FORMAT
     manifest.write_text(json.dumps(old))  # as 0.4 wrote it
     resume = Resume.load(store, KEY, oldest_ms=0)
-    assert not resume.take("m1", D0, D0 + 3 * DAY_MS)  # bought again
-    assert resume.take("m2", D0, D0 + 3 * DAY_MS)  # this release's own
+    assert take(resume, "m1", D0, D0 + 3 * DAY_MS) is None  # bought again
+    assert take(resume, "m2", D0, D0 + 3 * DAY_MS)  # this release's own
     manifest.write_text(json.dumps({**old, "format": "9:0123456789ab"}))
-    assert not Resume.load(store, KEY, oldest_ms=0).take("m1", D0, D0 + 3 * DAY_MS)
+    assert take(Resume.load(store, KEY, oldest_ms=0), "m1", D0, D0 + 3 * DAY_MS) is None
 
 
 def test_a_zombie_and_its_retry_never_remove_each_others_pieces(tmp_path: Path) -> None:
@@ -116,8 +123,8 @@ def test_a_zombie_and_its_retry_never_remove_each_others_pieces(tmp_path: Path) 
     zombie = Staging(store, KEY, "try1")
     zombie.add(rows("m1", range(0, 3), 1000), [Piece("m1", D0, D0 + 3 * DAY_MS, 1, 1000)])
     zombie.checkpoint()
-    resume = Resume.load(store, KEY, oldest_ms=0)
-    assert resume.take("m1", D0, D0 + 3 * DAY_MS)
+    resume = take(Resume.load(store, KEY, oldest_ms=0), "m1", D0, D0 + 3 * DAY_MS)
+    assert resume is not None
     retry = Staging(store, KEY, "try2")
     retry.hold(resume.folders)
     retry.add(rows("m2", range(0, 3), 2000), [Piece("m2", D0, D0 + 3 * DAY_MS, 1, 2000)])
@@ -125,7 +132,7 @@ def test_a_zombie_and_its_retry_never_remove_each_others_pieces(tmp_path: Path) 
     zombie.finish(committed=True)
     assert (tmp_path / zombie.dir).exists()  # the retry reads it: held
     assert (tmp_path / retry.dir).exists()  # the retry's own: never the zombie's to remove
-    retry.extra = resume.tables
+    retry.reuse(resume.tables, resume.tag_rows)
     committed = pa.Table.from_batches(list(retry.reader()))
     assert sorted(committed["media_offer_id"].to_pylist()) == ["m1"] * 3 + ["m2"] * 3
     retry.finish(committed=True)
