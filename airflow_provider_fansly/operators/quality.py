@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from airflow_provider_fansly.quality.checks import Check
     from airflow_provider_fansly.quality.findings import Finding
+    from airflow_provider_fansly.quality.lake import LakeView
     from airflow_provider_fansly.quality.scope import Scope
     from airflow_provider_fansly.storage.location import Location
 
@@ -201,10 +202,7 @@ class MediaStatsQualityOperator(BaseOperator):
         from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
         from airflow_provider_fansly.hooks.lake import lake_location
-        from airflow_provider_fansly.quality.checks import Inputs, resolve_checks, run_checks
-        from airflow_provider_fansly.quality.findings import report
-        from airflow_provider_fansly.quality.lake import LakeView
-        from airflow_provider_fansly.quality.results import record
+        from airflow_provider_fansly.quality.checks import resolve_checks
 
         try:
             checks = resolve_checks(self.checks)
@@ -219,36 +217,9 @@ class MediaStatsQualityOperator(BaseOperator):
                 f"the asset events that triggered this run wrote no data of period "
                 f"{self.period} ms to {location}: nothing new to check"
             )
-        history = as_of - timedelta(days=self.history_days)
-        view = LakeView(location, self.period, history, as_of, self._scope(location, checks))
-        inputs = Inputs(view, expected or view.expected(), start)
-        findings = run_checks(checks, inputs)
-        run_id = str(context.get("run_id") or "manual")
-        now = datetime.now(timezone.utc)
-        scope = view.judged
-        record(
-            location,
-            findings,
-            run_id=run_id,
-            checked_at=now,
-            as_of=as_of,
-            period=self.period,
-            scope=scope,
-        )
-        self.log.info(
-            "Quality of %s up to %s (exclusive), the table-wide checks over %s:\n%s",
-            location,
-            as_of,
-            scope.describe(),
-            report(findings),
-        )
+        view, findings = self._judge(context, location, checks, as_of, expected, start)
         summary = self._summary(findings, checks, view, as_of)
-        summary["scope"] = {
-            "mode": scope.mode,
-            "table_version": scope.version,
-            "since": scope.since,
-            "partitions": None if scope.partitions is None else len(scope.partitions),
-        }
+        summary["scope"] = _scope_summary(view.judged)
         results = location.table_uri(QUALITY_RESULTS_DIR)
         self._lineage = _lineage(location, results, findings, checks, view)
         context["outlet_events"][QUALITY_RESULTS].add(table_asset(results), extra=summary["counts"])
@@ -259,6 +230,38 @@ class MediaStatsQualityOperator(BaseOperator):
                 f"all are in {results} and the log above"
             )
         return summary
+
+    def _judge(
+        self,
+        context: Context,
+        location: Location,
+        checks: list[Check],
+        as_of: date,
+        expected: dict[str, list[str]] | None,
+        start: date | None,
+    ) -> tuple[LakeView, list[Finding]]:
+        """Run the checks as of ``as_of``, record their findings in the lake, log the report."""
+        from airflow_provider_fansly.quality.checks import Inputs, run_checks
+        from airflow_provider_fansly.quality.findings import report
+        from airflow_provider_fansly.quality.lake import LakeView
+        from airflow_provider_fansly.quality.results import record
+
+        history = as_of - timedelta(days=self.history_days)
+        view = LakeView(location, self.period, history, as_of, self._scope(location, checks))
+        findings = run_checks(checks, Inputs(view, expected or view.expected(), start))
+        run_id = str(context.get("run_id") or "manual")
+        now = datetime.now(timezone.utc)
+        scope = view.judged
+        record(location, findings, run_id=run_id, checked_at=now, as_of=as_of,
+               period=self.period, scope=scope)  # fmt: skip
+        self.log.info(
+            "Quality of %s up to %s (exclusive), the table-wide checks over %s:\n%s",
+            location,
+            as_of,
+            scope.describe(),
+            report(findings),
+        )
+        return view, findings
 
     def _scope(self, location: Location, checks: list[Check]) -> Scope | None:
         """What the table-wide checks read: the partitions changed since the last passing
@@ -293,3 +296,13 @@ class MediaStatsQualityOperator(BaseOperator):
     def get_openlineage_facets_on_complete(self, task_instance: object) -> OperatorLineage:
         """The checked table with one assertion per check and its metrics; the results table."""
         return quality_lineage(self._lineage)
+
+
+def _scope_summary(scope: Scope) -> dict[str, Any]:
+    """What the table-wide checks judged, for the XCom summary."""
+    return {
+        "mode": scope.mode,
+        "table_version": scope.version,
+        "since": scope.since,
+        "partitions": None if scope.partitions is None else len(scope.partitions),
+    }
