@@ -20,6 +20,7 @@ from typing import Any
 
 import msgspec
 
+from airflow_provider_fansly.client.aggregation import media_list, tag_names
 from airflow_provider_fansly.client.datapoints import (
     VIDEO_FIELDS,
     Int64,
@@ -155,7 +156,7 @@ def decode_success(body: bytes) -> StatsResponse | None:
     stats = [p.stats for p in dataset.datapoints]
     times = chain.from_iterable(map(repeat, stamps, map(len, stats)))
     aggregation = _load(bytes(platform.response.aggregationData))
-    names = _tag_names(aggregation)
+    names = tag_names(aggregation)
     return StatsResponse(
         period=dataset.period,
         date_after=dataset.dateAfter,
@@ -164,7 +165,7 @@ def decode_success(body: bytes) -> StatsResponse | None:
         media_offer_id=dataset.datasetMediaOfferId,
         timestamps=stamps,
         rows=Rows(list(times), list(chain.from_iterable(stats))),
-        media=_media_list(aggregation),
+        media=media_list(aggregation),
         unknown_fields=set(),
         path="fast",
         video=_VIDEO_MARK in body,
@@ -304,59 +305,6 @@ def unwrap(status: int, body: bytes, headers: Mapping[str, str], ctx: RequestCon
     return inner["response"]
 
 
-def _media(raw: Any) -> MediaOffer | None:
-    if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
-        return None
-    media: dict[str, Any] = raw["media"] if isinstance(raw.get("media"), dict) else {}
-
-    def num(source: dict[str, Any], key: str) -> int | None:
-        value = source.get(key)
-        return value if type(value) is int else None
-
-    def text(source: dict[str, Any], key: str) -> str | None:
-        value = source.get(key)
-        return value if isinstance(value, str) else None
-
-    def seconds(source: dict[str, Any], key: str) -> float | None:
-        value = source.get(key)
-        if type(value) is int or (type(value) is float and 0 <= value < float("inf")):
-            return float(value)
-        return None
-
-    return MediaOffer(
-        id=raw["id"],
-        account_id=text(raw, "accountId"),
-        media_id=text(raw, "mediaId"),
-        mimetype=text(media, "mimetype"),
-        width=num(media, "width"),
-        height=num(media, "height"),
-        price=num(raw, "price"),
-        like_count=num(raw, "likeCount"),
-        created_at_s=num(raw, "createdAt"),
-        deleted=raw["deleted"] if isinstance(raw.get("deleted"), bool) else None,
-        media_type=num(media, "type"),
-        duration_s=seconds(media, "duration"),
-    )
-
-
-def _media_list(aggregation: Any) -> list[MediaOffer]:
-    raw = aggregation.get("accountMedia") if isinstance(aggregation, dict) else None
-    if not isinstance(raw, list):
-        return []
-    return [m for m in map(_media, raw) if m is not None]
-
-
-def _tag_names(aggregation: Any) -> dict[str, str]:
-    """Tag id -> name from ``aggregationData.tags`` (entries of another shape are skipped)."""
-    raw = aggregation.get("tags") if isinstance(aggregation, dict) else None
-    entries = raw if isinstance(raw, list) else []
-    return {
-        str(t["id"]): t["tag"]
-        for t in entries
-        if isinstance(t, dict) and type(t.get("id")) in (str, int) and isinstance(t.get("tag"), str)
-    }
-
-
 _TAG_COUNTS = ("views", "previewViews", "interactionTime", "previewInteractionTime")
 
 
@@ -397,11 +345,11 @@ def parse_dataset(response: Any, ctx: RequestContext) -> StatsResponse:
         media_offer_id=media_offer if isinstance(media_offer, str) else None,
         timestamps=stamps,
         rows=rows,
-        media=_media_list(aggregation),
+        media=media_list(aggregation),
         unknown_fields=unknown,
         path="careful",
         video=any(getattr(s, f) is not None for s in rows.stats for f in VIDEO_FIELDS),
-        tags=_parse_tags(dataset.get("topFypTags"), _tag_names(aggregation), ctx),
+        tags=_parse_tags(dataset.get("topFypTags"), tag_names(aggregation), ctx),
     )
 
 

@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from airflow_provider_fansly.client.models import MediaOffer, MediaStats
 from airflow_provider_fansly.exceptions import FanslyDataError
-from airflow_provider_fansly.storage.columns import TagRow, stats_table, tag_rows, with_partitions
+from airflow_provider_fansly.storage.columns import stats_table, with_partitions
 from airflow_provider_fansly.storage.fetch_log import DayCounts
 from airflow_provider_fansly.storage.rules import (
     NOTHING_PUBLISHED,
@@ -25,6 +25,7 @@ from airflow_provider_fansly.storage.rules import (
     validate_table,
 )
 from airflow_provider_fansly.storage.staging import Piece, Staging
+from airflow_provider_fansly.storage.tags import TagRow, tag_rows
 
 __all__ = ["VALIDATION_BATCH_ROWS", "RowSink", "frozen_heap"]
 

@@ -54,9 +54,10 @@ class RunLineage:
 def run_lineage(api_base_url: str, summary: dict[str, Any]) -> RunLineage:
     """What OpenLineage will need of a MediaStatsOperator run, from its summary, as plain
     data: the listener may call :func:`operator_lineage` in a forked child."""
-    from airflow_provider_fansly.storage.columns import FYP_TAGS_SCHEMA, MEDIA_STATS_SCHEMA
+    from airflow_provider_fansly.storage.columns import MEDIA_STATS_SCHEMA
     from airflow_provider_fansly.storage.layout import FYP_TAGS_DIR, MEDIA_STATS_DIR
     from airflow_provider_fansly.storage.rules import rows_schema, rules
+    from airflow_provider_fansly.storage.tags import FYP_TAGS_SCHEMA
 
     reports = list(summary["invalid"].values())
     after, before = summary["window"]

@@ -31,7 +31,6 @@ from airflow_provider_fansly.storage.columns import (
     ASSET_LINKS_SCHEMA,
     CREDIT_LEDGER_SCHEMA,
     FETCH_LOG_SCHEMA,
-    FYP_TAGS_SCHEMA,
     MEDIA_OFFERS_SCHEMA,
     MEDIA_STATS_SCHEMA,
     PARTITION_COLUMNS,
@@ -39,6 +38,7 @@ from airflow_provider_fansly.storage.columns import (
     RESTATEMENTS_SCHEMA,
 )
 from airflow_provider_fansly.storage.location import Location
+from airflow_provider_fansly.storage.tags import FYP_TAGS_SCHEMA
 
 __all__ = [
     "ASSET_LINKS_TABLE",

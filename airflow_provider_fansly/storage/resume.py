@@ -20,9 +20,9 @@ import pyarrow.compute as pc
 
 from airflow_provider_fansly.client.models import MediaOffer
 from airflow_provider_fansly.storage import layout
-from airflow_provider_fansly.storage.columns import TagRow
 from airflow_provider_fansly.storage.staging import STAGING_FORMAT, Piece
 from airflow_provider_fansly.storage.store import Store
+from airflow_provider_fansly.storage.tags import TagRow
 
 __all__ = ["Resume", "Reused"]
 

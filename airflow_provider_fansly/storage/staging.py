@@ -34,13 +34,9 @@ import pyarrow.dataset as ds
 
 from airflow_provider_fansly.client.models import MediaOffer
 from airflow_provider_fansly.storage import layout
-from airflow_provider_fansly.storage.columns import (
-    FYP_TAGS_SCHEMA,
-    MEDIA_STATS_SCHEMA,
-    TagRow,
-    fyp_tags_table,
-)
+from airflow_provider_fansly.storage.columns import MEDIA_STATS_SCHEMA
 from airflow_provider_fansly.storage.store import Store
+from airflow_provider_fansly.storage.tags import FYP_TAGS_SCHEMA, TagRow, fyp_tags_table
 
 __all__ = ["READERS", "SPILL_ROWS", "STAGING_FORMAT", "Piece", "Staging"]
 

@@ -11,7 +11,7 @@ from deltalake import DeltaTable
 from fansly_probe import build_dag
 
 from airflow_provider_fansly.client.windows import DAY_MS, HOUR_MS
-from airflow_provider_fansly.storage.columns import FYP_TAGS_SCHEMA
+from airflow_provider_fansly.storage.tags import FYP_TAGS_SCHEMA
 from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT, Emulator
 from airflow_provider_fansly.testing.synthetic import media_tags
 from tests.conftest import LogText

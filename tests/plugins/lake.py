@@ -10,7 +10,6 @@ from airflow_provider_fansly.client.windows import DAY_MS
 from airflow_provider_fansly.quality import Inputs, resolve_checks, run_checks
 from airflow_provider_fansly.quality.lake import LakeView
 from airflow_provider_fansly.quality.results import record
-from airflow_provider_fansly.storage.columns import TagRow, fyp_tags_table
 from airflow_provider_fansly.storage.delta import (
     FETCH_LOG_TABLE,
     FYP_TAGS_TABLE,
@@ -21,6 +20,7 @@ from airflow_provider_fansly.storage.delta import (
 from airflow_provider_fansly.storage.layout import tags_predicate
 from airflow_provider_fansly.storage.ledger import reserve, settle
 from airflow_provider_fansly.storage.location import Location
+from airflow_provider_fansly.storage.tags import TagRow, fyp_tags_table
 from tests.quality.planted import ACCOUNTS, STAT_TYPES, log_row, stat_row, write
 
 DAYS = 42
