@@ -15,12 +15,9 @@ import polars as pl
 import pyarrow.compute as pc
 
 from airflow_provider_fansly.storage.delta import (
-    CREDIT_LEDGER_TABLE,
-    FETCH_LOG_TABLE,
     FYP_TAGS_TABLE,
-    MEDIA_STATS_TABLE,
     QUALITY_RESULTS_TABLE,
-    RESTATEMENTS_TABLE,
+    TABLES,
     open_table,
 )
 from airflow_provider_fansly.storage.ledger import spent_by_day
@@ -31,14 +28,6 @@ __all__ = ["Credits", "credits", "quality", "tables", "top_tags"]
 
 _WORST = {"passed": 0, "warned": 1, "failed": 2}
 _MAINTENANCE = {"OPTIMIZE": "compacted", "VACUUM END": "vacuumed"}
-TABLES = (
-    MEDIA_STATS_TABLE,
-    FYP_TAGS_TABLE,
-    FETCH_LOG_TABLE,
-    CREDIT_LEDGER_TABLE,
-    RESTATEMENTS_TABLE,
-    QUALITY_RESULTS_TABLE,
-)
 
 
 def top_tags(

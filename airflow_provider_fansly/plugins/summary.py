@@ -32,6 +32,7 @@ from airflow_provider_fansly.storage.delta import (
     FETCH_LOG_TABLE,
     FYP_TAGS_TABLE,
     QUALITY_RESULTS_TABLE,
+    TABLES,
     TableSpec,
     open_table,
 )
@@ -153,5 +154,5 @@ def credits(lake: Lake, month: str | None = None) -> overview.Credits:
 def tables(lake: Lake) -> list[dict[str, Any]]:
     """Each table's version, newest commits and last maintenance."""
     location = _location(lake.path)
-    versions = tuple(_version(location, spec) for spec in overview.TABLES)
+    versions = tuple(_version(location, spec) for spec in TABLES)
     return _cached(("tables", lake.path, versions), lambda: overview.tables(location))

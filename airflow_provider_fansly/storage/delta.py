@@ -49,6 +49,7 @@ __all__ = [
     "MEDIA_STATS_TABLE",
     "QUALITY_RESULTS_TABLE",
     "RESTATEMENTS_TABLE",
+    "TABLES",
     "WRITER_PROPERTIES",
     "Commit",
     "ConflictRetry",
@@ -83,6 +84,17 @@ CREDIT_LEDGER_TABLE = TableSpec(layout.CREDIT_LEDGER_DIR, CREDIT_LEDGER_SCHEMA)
 RESTATEMENTS_TABLE = TableSpec(layout.RESTATEMENTS_DIR, RESTATEMENTS_SCHEMA, ("period_ms",))
 QUALITY_RESULTS_TABLE = TableSpec(layout.QUALITY_RESULTS_DIR, QUALITY_RESULTS_SCHEMA)
 ASSET_LINKS_TABLE = TableSpec(layout.ASSET_LINKS_DIR, ASSET_LINKS_SCHEMA)
+#: Every table of the lake, the one list maintenance and the page walk.
+TABLES = (
+    MEDIA_STATS_TABLE,
+    MEDIA_OFFERS_TABLE,
+    FYP_TAGS_TABLE,
+    FETCH_LOG_TABLE,
+    CREDIT_LEDGER_TABLE,
+    RESTATEMENTS_TABLE,
+    QUALITY_RESULTS_TABLE,
+    ASSET_LINKS_TABLE,
+)
 #: Snappy, Delta's default: every reader has it, and it writes faster than zstd. Dictionary
 #: encoding only for the ids (few distinct values): delta-rs keeps one Parquet writer per
 #: partition open until the commit, and the counters' dictionary buffers were most of what

@@ -20,13 +20,7 @@ from deltalake import DeltaTable
 
 from airflow_provider_fansly.storage import layout
 from airflow_provider_fansly.storage.delta import (
-    CREDIT_LEDGER_TABLE,
-    FETCH_LOG_TABLE,
-    FYP_TAGS_TABLE,
-    MEDIA_OFFERS_TABLE,
-    MEDIA_STATS_TABLE,
-    QUALITY_RESULTS_TABLE,
-    RESTATEMENTS_TABLE,
+    TABLES,
     WRITER_PROPERTIES,
     TableSpec,
     committing,
@@ -66,15 +60,7 @@ def maintain(
     check_retention(retention)
     check_not_legacy(location)
     report = MaintenanceReport()
-    for spec in (
-        MEDIA_STATS_TABLE,
-        MEDIA_OFFERS_TABLE,
-        FYP_TAGS_TABLE,
-        FETCH_LOG_TABLE,
-        CREDIT_LEDGER_TABLE,
-        RESTATEMENTS_TABLE,
-        QUALITY_RESULTS_TABLE,
-    ):
+    for spec in TABLES:
         if open_table(location, spec) is None:
             continue
         report.compacted[spec.name] = _compact(location, spec, compact_before)
