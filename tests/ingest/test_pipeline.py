@@ -105,3 +105,31 @@ def test_an_answer_cut_to_fewer_buckets_is_asked_again_for_the_rest(
     summary = run_task(client(emu), Location.parse(str(tmp_path)), spec(days=90, ids=("p1",)))
     assert summary.cut_answers >= 1 and summary.datapoint_limit == 40
     assert lake_rows(tmp_path) == truth(DEFAULT_ACCOUNT, ["p1"], D0, D0 + 90 * DAY_MS, DAY_MS)
+
+
+def test_a_commit_that_meets_another_over_its_rows_is_planned_again(
+    tmp_path: Path, emu: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between this task's plan of what to replace and its commit, another task commits the
+    same rows (a re-cut batch): the commit conflicts once, is planned again against the new
+    snapshot, and the lake ends with every row once; nothing is fetched again."""
+    from airflow_provider_fansly.storage import replace
+
+    location = Location.parse(str(tmp_path))
+    run_task(client(emu), location, spec(ids=("p1",)))
+    plan, raced = replace.replaced, []
+
+    def racing(*args: object) -> object:
+        planned = plan(*args)  # type: ignore[arg-type]
+        if not raced:  # the other task commits after this plan, once
+            raced.append(None)
+            raced[0] = run_task(client(emu), location, spec(ids=("p1",), try_number=7))
+        return planned
+
+    monkeypatch.setattr(replace, "replaced", racing)
+    sent = emu.state.counts["requests"]
+    summary = run_task(client(emu), location, spec(ids=("p1", "p2")))
+    assert summary.commit_conflicts == 1 and raced[0] is not None
+    assert raced[0].commit_conflicts == 0
+    assert emu.state.counts["requests"] - sent == 2 + 1  # each task's own requests, once
+    assert lake_rows(tmp_path) == truth(DEFAULT_ACCOUNT, ["p1", "p2"], D0, D0 + 5 * DAY_MS, DAY_MS)
