@@ -9,6 +9,7 @@ import pyarrow as pa
 from deltalake import DeltaTable
 
 from airflow_provider_fansly.client.datapoints import COUNT_COLUMNS, VIDEO_COLUMNS
+from airflow_provider_fansly.client.reconcile import vouched_from
 from airflow_provider_fansly.testing.emulator.answers import dataset
 from airflow_provider_fansly.testing.synthetic import TAG_NAMES, expected_rows
 
@@ -118,8 +119,7 @@ def tag_truth(account: str, log: list[dict[str, Any]], limit: int) -> list[Row]:
     rows = set()
     for e in log:
         after, before, period = e["after"], e["before"], e["period"]
-        cut = (before - after) // period + 1 > limit
-        start = before - (limit - 1) * period if cut else after
+        start = vouched_from(after, before, period, limit)
         for t in dataset(account, e["media"], after, before, period, limit)["dataset"][
             "topFypTags"
         ]:

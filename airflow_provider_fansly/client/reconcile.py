@@ -23,7 +23,7 @@ from airflow_provider_fansly.client.envelope import StatsResponse
 from airflow_provider_fansly.client.windows import DATAPOINT_LIMIT, iso_utc
 from airflow_provider_fansly.exceptions import FanslyAnswerMismatchError, RequestContext
 
-__all__ = ["Answered", "Question", "reconcile"]
+__all__ = ["Answered", "Question", "reconcile", "vouched_from"]
 
 
 @dataclass(frozen=True)
@@ -100,6 +100,15 @@ def _without_boundary(rows: Rows, timestamps: list[int], boundary: int) -> Rows:
     return Rows([rows.times[i] for i in keep], [rows.stats[i] for i in keep])
 
 
+def vouched_from(after: int, before: int, period: int, limit: int) -> int:
+    """The oldest bucket start an answer of at most ``limit`` buckets vouches for, asked for
+    ``[after, before)``: ``after``, unless the window needs more buckets (with the one the
+    API adds at ``before``), when only the newest ``limit - 1`` are in the window."""
+    if (before - after) // period + 1 <= limit:
+        return after
+    return before - (limit - 1) * period
+
+
 def _covered_from(timestamps: list[int], limit: int, asked: Question, ctx: RequestContext) -> int:
     """The oldest bucket start the answer vouches for: ``after``, unless it was cut."""
     slots = (asked.before - asked.after) // asked.period + 1
@@ -112,7 +121,7 @@ def _covered_from(timestamps: list[int], limit: int, asked: Question, ctx: Reque
             "room for one bucket besides the one at beforeDate",
             ctx,
         )
-    covered = asked.before - (limit - 1) * asked.period
+    covered = vouched_from(asked.after, asked.before, asked.period, limit)
     older = [ts for ts in timestamps if ts < covered]
     if older:
         raise _mismatch(

@@ -8,7 +8,7 @@ import pytest
 
 from airflow_provider_fansly.client.datapoints import Rows
 from airflow_provider_fansly.client.envelope import StatsResponse
-from airflow_provider_fansly.client.reconcile import Question, reconcile
+from airflow_provider_fansly.client.reconcile import Question, reconcile, vouched_from
 from airflow_provider_fansly.client.windows import DAY_MS, HOUR_MS
 from airflow_provider_fansly.exceptions import FanslyAnswerMismatchError, RequestContext
 
@@ -96,3 +96,16 @@ def test_an_answer_to_another_question_is_refused_naming_both(
         reconcile(dataset, ASKED, CTX)
     assert claimed in refused.value.claimed and asked in refused.value.asked
     assert "does not match its request" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("buckets", "limit", "vouched"),
+    [(99, 100, 0), (100, 100, 1), (250, 100, 151), (10, 5, 6)],
+    ids=["fits-with-the-extra-bucket", "one-too-many", "long-window", "small-cap"],
+)
+def test_an_answer_vouches_for_its_newest_limit_minus_one_buckets(
+    buckets: int, limit: int, vouched: int
+) -> None:
+    """The API adds a bucket at ``before``: a window of ``limit - 1`` buckets fits whole."""
+    start = vouched_from(0, buckets * DAY_MS, DAY_MS, limit)
+    assert start == vouched * DAY_MS
