@@ -116,8 +116,10 @@ def replace_files(
             check_writable(snapshot)
             removes, pending = replaced(location, snapshot, owned)
             changes = _Changes(adds, pending, removes)
-            properties = _properties(changes, owned, metadata, conflict, started)
-            version = _commit(location, snapshot, changes, owned, properties)
+            commit_id = str(uuid.uuid4())
+            info = {**metadata, COMMIT_ID_KEY: commit_id}
+            properties = _properties(changes, owned, info, conflict, started)
+            version = _commit(location, snapshot, changes, owned, properties, commit_id)
             if version is not None:
                 return Commit(version, conflict)
             _delete(location, pending)  # the log shows this try absent
@@ -151,8 +153,8 @@ def _latest(location: Location, opened: DeltaTable | None) -> DeltaTable:
 def _properties(
     changes: _Changes, owned: Owned, metadata: dict[str, str], retries: int, started: float
 ) -> CommitProperties:
-    """The commit info delta-rs's writer would record (predicate, metrics), the task's
-    metadata, and this try's unique id."""
+    """The commit info delta-rs's writer would record (predicate, metrics) beside
+    ``metadata`` (the task's, and this try's unique id)."""
     metrics = {
         "num_added_files": len(changes.adds) + len(changes.rewritten),
         "num_removed_files": len(changes.removes),
@@ -163,7 +165,6 @@ def _properties(
     }
     custom: dict[str, Any] = {
         **metadata,
-        COMMIT_ID_KEY: str(uuid.uuid4()),
         "operationParameters": {"predicate": owned.predicate},
         "operationMetrics": metrics,
     }
@@ -176,11 +177,12 @@ def _commit(
     changes: _Changes,
     owned: Owned,
     properties: CommitProperties,
+    commit_id: str,
 ) -> int | None:
     """Commit on top of ``snapshot``, or of a newer one that touched nothing ``owned``
-    selects; return the version, or ``None`` on a conflict (the log shows it absent)."""
+    selects; return the version, or ``None`` on a conflict (the log shows it absent). A
+    failure is first looked up in the log by ``commit_id``: it may have landed."""
     removed = {r.path for r in changes.removes}
-    commit_id = properties.custom_metadata[COMMIT_ID_KEY]  # type: ignore[index]
     listed: pa.Table | None = None  # the files of ``snapshot``, once a rebase listed them
     store_errors = 0
     for _ in range(_REBASES):
