@@ -3,6 +3,7 @@ that removes the old one, as Airflow's own providers announce theirs."""
 
 from __future__ import annotations
 
+import importlib
 import warnings
 from collections.abc import Callable, Mapping
 from types import ModuleType
@@ -25,21 +26,21 @@ def _warn(old: str, new: str) -> None:
     )
 
 
-def moved_names(module: str, names: Mapping[str, tuple[str, Any]]) -> Callable[[str], Any]:
-    """A module ``__getattr__`` handing out ``names`` (old name -> (new module, object)), each
-    with a warning."""
+def moved_names(module: str, names: Mapping[str, str]) -> Callable[[str], Any]:
+    """A module ``__getattr__`` handing out ``names`` (old name -> the new dotted path of the
+    object, imported when first asked for), each with a warning."""
 
     def __getattr__(name: str) -> Any:
         if name not in names:
             raise AttributeError(f"module {module!r} has no attribute {name!r}")
-        new, value = names[name]
-        _warn(f"{module}.{name}", new)
-        return value
+        new_module, _, new_name = names[name].rpartition(".")
+        _warn(f"{module}.{name}", new_module)
+        return getattr(importlib.import_module(new_module), new_name)
 
     return __getattr__
 
 
 def moved_module(module: str, target: ModuleType) -> Callable[[str], Any]:
     """A module ``__getattr__`` for a whole module that moved to ``target``."""
-    names = {name: (target.__name__, getattr(target, name)) for name in target.__all__}
+    names = {name: f"{target.__name__}.{name}" for name in target.__all__}
     return moved_names(module, names)

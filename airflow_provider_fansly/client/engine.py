@@ -68,6 +68,8 @@ class Log(Protocol):
 
     def warning(self, event: Any, *args: Any) -> Any: ...
 
+    def error(self, event: Any, *args: Any) -> Any: ...
+
 
 class RequestCounters:
     """What a client has sent so far: requests, retries, 429s and cut answers (thread-safe)."""

@@ -26,7 +26,7 @@ __all__ = ["FanslyHook", "RequestCounters"]
 
 #: ``HookSettings``, the name 0.4 gave :class:`ClientSettings`, still imports (with a warning).
 __getattr__ = moved_names(
-    __name__, {"HookSettings": ("airflow_provider_fansly.client.settings", ClientSettings)}
+    __name__, {"HookSettings": "airflow_provider_fansly.client.settings.ClientSettings"}
 )
 
 

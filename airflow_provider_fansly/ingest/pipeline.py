@@ -13,16 +13,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
-from datetime import timedelta
-from typing import Literal
 
 from airflow_provider_fansly.client.engine import Log
 from airflow_provider_fansly.client.fansly import FanslyClient
-from airflow_provider_fansly.client.windows import Window, days_of, iso_utc
+from airflow_provider_fansly.client.windows import days_of, iso_utc
 from airflow_provider_fansly.exceptions import FanslyBudgetExceededError
 from airflow_provider_fansly.ingest.fetcher import ChunkFetcher, FetchPlan
 from airflow_provider_fansly.ingest.sink import RowSink, frozen_heap
+from airflow_provider_fansly.ingest.spec import TaskSpec
 from airflow_provider_fansly.ingest.summary import RunSummary
 from airflow_provider_fansly.storage import layout
 from airflow_provider_fansly.storage.commit import commit_task
@@ -31,41 +29,11 @@ from airflow_provider_fansly.storage.fetch_log import DayCounts, TaskFetch
 from airflow_provider_fansly.storage.ledger import Reservation, reserve, settle
 from airflow_provider_fansly.storage.location import Location
 from airflow_provider_fansly.storage.resume import Resume
-from airflow_provider_fansly.storage.rules import UnknownStatTypes
 from airflow_provider_fansly.storage.staging import Staging
 
 __all__ = ["TaskSpec", "run_task"]
 
 _log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class TaskSpec:
-    """What one task fetches and commits, and how; checked values (see ``ingest.inputs``).
-
-    ``run_id``, ``try_number`` and ``task`` name the try in the credit ledger and the commit;
-    ``resume_max_age``: answers an earlier try staged within this age are reused.
-    """
-
-    account_id: str
-    media_offer_ids: tuple[str, ...]
-    window: Window
-    period: int
-    run_id: str
-    try_number: int
-    task: str
-    unknown_stat_types: UnknownStatTypes = "warn"
-    max_in_flight: int = 16
-    on_gone: Literal["skip", "fail"] = "skip"
-    on_invalid: Literal["fail", "quarantine"] = "fail"
-    resume_max_age: timedelta = timedelta(hours=6)
-
-    @property
-    def key(self) -> str:
-        """The task's staging key: the same for every try of the same work."""
-        after, before = self.window
-        ids = list(self.media_offer_ids)
-        return layout.task_key(self.account_id, ids, self.period, f"{after}-{before}")
 
 
 def run_task(

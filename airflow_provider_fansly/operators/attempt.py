@@ -1,12 +1,17 @@
-"""Who a running try is, read from its Airflow context: for staging, the ledger and claims."""
+"""Who a running try is, read from its Airflow context, and how a failure ends it."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
-__all__ = ["attempt", "claimant", "task_label"]
+from airflow_provider_fansly.client.engine import Log
+from airflow_provider_fansly.ingest.policy import permanent_reason
+
+__all__ = ["attempt", "claimant", "not_retried_when_permanent", "task_label", "wait_cap"]
 
 
 def attempt(context: Mapping[str, Any]) -> tuple[str, int]:
@@ -25,3 +30,27 @@ def claimant(context: Mapping[str, Any], task_id: str) -> str:
     """This try, unique per call: its task, run and try number, and a random suffix."""
     run_id, try_number = attempt(context)
     return f"{task_label(context, task_id)} {run_id} try {try_number} {uuid.uuid4().hex[:8]}"
+
+
+@contextmanager
+def not_retried_when_permanent(log: Log) -> Iterator[None]:
+    """End the task without Airflow's retries on a failure no retry can change (a bad key, a
+    refused table, a budget), saying why; any other error is raised as it is."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    try:
+        yield
+    except Exception as error:
+        reason = permanent_reason(error)
+        if reason is None:
+            raise
+        log.error("Not retried (%s): %s", reason, error)
+        raise AirflowFailException(f"{error} [not retried: {reason}]") from error
+
+
+def wait_cap(execution_timeout: timedelta | None) -> float | None:
+    """Half the task's ``execution_timeout``, the most one request may wait out 429s (so the
+    task fails with the API's answer, not a timeout); ``None`` without a timeout."""
+    if execution_timeout is None:
+        return None
+    return execution_timeout.total_seconds() / 2

@@ -1,9 +1,7 @@
 """MediaStatsOperator: one window of media statistics into the lake's Delta tables.
 
-The run is fetch -> validate -> stage, chunk by chunk (oldest first), and only then one
-commit that replaces exactly the task's rows: a failure anywhere commits nothing. The
-operator is glue: the fetching and the data path live in :mod:`..ingest`, the tables in
-:mod:`..storage`.
+Glue: it turns Airflow's context into a task spec, and the spec's run (fetch, validate, stage,
+one commit: :func:`..ingest.pipeline.run_task`) into events and lineage.
 """
 
 from __future__ import annotations
@@ -16,38 +14,41 @@ from typing import TYPE_CHECKING, Any, Literal
 from airflow.sdk import BaseOperator
 
 from airflow_provider_fansly.assets import MEDIA_STATS, announce_batch
-from airflow_provider_fansly.client.ids import check_id
-from airflow_provider_fansly.client.windows import DAY_MS, Window
+from airflow_provider_fansly.client.windows import DAY_MS
 from airflow_provider_fansly.deprecation import moved_names
-from airflow_provider_fansly.exceptions import FanslyInputError
 from airflow_provider_fansly.hooks.fansly import FanslyHook
 from airflow_provider_fansly.ingest import inputs as task_inputs
-from airflow_provider_fansly.ingest import summary as run_summary
-from airflow_provider_fansly.ingest.policy import permanent_reason
+from airflow_provider_fansly.ingest.spec import TaskSpec, task_spec
 from airflow_provider_fansly.lineage.openlineage import RunLineage, operator_lineage, run_lineage
 from airflow_provider_fansly.links.fansly import LakePageLink
-from airflow_provider_fansly.operators.attempt import attempt, task_label
+from airflow_provider_fansly.operators.attempt import (
+    attempt,
+    not_retried_when_permanent,
+    task_label,
+    wait_cap,
+)
 
 if TYPE_CHECKING:
     from airflow.providers.openlineage.extractors import OperatorLineage
     from airflow.sdk import Context
     from airflow.sdk.definitions.mappedoperator import OperatorPartial
 
-    from airflow_provider_fansly.ingest.pipeline import TaskSpec
     from airflow_provider_fansly.storage.rules import UnknownStatTypes
 
 __all__ = ["MediaStatsOperator"]
+
+#: The operator's arguments that make its :class:`TaskSpec`, as they render: what and when,
+#: then how.
+_INPUTS = ("account_id", "media_offer_ids", "after_date", "before_date", "lookback", "period")
+_OPTIONS = ("unknown_stat_types", "max_in_flight", "on_gone", "on_invalid", "resume_max_age")
 
 #: 0.5's re-exports, still importable from here with a warning until 0.7.
 __getattr__ = moved_names(
     __name__,
     {
-        "RunSummary": ("airflow_provider_fansly.ingest.summary", run_summary.RunSummary),
-        "batches": ("airflow_provider_fansly.operators", task_inputs.batches),
-        "parse_media_offer_ids": (
-            "airflow_provider_fansly.operators",
-            task_inputs.parse_media_offer_ids,
-        ),
+        "RunSummary": "airflow_provider_fansly.ingest.summary.RunSummary",
+        "batches": "airflow_provider_fansly.operators.batches",
+        "parse_media_offer_ids": "airflow_provider_fansly.operators.parse_media_offer_ids",
     },
 )
 
@@ -60,36 +61,28 @@ class MediaStatsOperator(BaseOperator):
     :param output_path: lake root: a local path or an ``ObjectStoragePath`` URL such as
         ``s3://aws_default@bucket/fansly`` (templated).
     :param period: bucket length in ms: 86,400,000 (daily) or 3,600,000 (hourly).
-    :param after_date: window start (epoch ms, aware datetime or ISO-8601; templated);
-        with ``before_date`` it replaces the run's data interval. A template that renders
-        empty means "not given".
+    :param after_date: window start (epoch ms, aware datetime or ISO-8601; templated; empty
+        means not given); with ``before_date`` it replaces the run's data interval.
     :param before_date: window end, exclusive (templated).
-    :param lookback: also re-fetch this much before the window (a timedelta or days; templated,
-        so a DAG can skip it in backfills), for stats that arrive late; it costs the requests
-        of the longer window, which is nothing extra while the window stays under 99 buckets.
+    :param lookback: also re-fetch this much before the window, for stats that arrive late (a
+        timedelta or days; templated); free while the window stays within 99 buckets.
     :param unknown_stat_types: ``"warn"`` keeps and counts them, ``"drop"``, or ``"fail"``.
     :param max_requests: stop before sending more requests than this (a credit budget).
     :param max_in_flight: media offers fetched at once (under the hook's pacing).
-    :param on_gone: a media offer the API answers gone (deleted, or not found) while others
-        answer: ``"skip"`` commits the others and records it (fetch log, ``media_offers``,
-        summary, a warning), its history untouched; ``"fail"`` fails the task. When every
-        media offer answers gone, one more request asks whether the account is still
-        connected: if so they are recorded and the task succeeds, else it fails.
-    :param on_invalid: rows that break a data-quality rule: ``"fail"`` fails the task with
-        nothing published; ``"quarantine"`` publishes the other media offers and sets the bad
-        one apart (its history untouched; the fetch log, the summary and a warning carry its
-        report). All of them invalid still fails.
-    :param resume_max_age: a retry of the task reuses what earlier tries fetched and staged
-        within this age, and buys only the rest; older answers are bought again, as recent
-        stats still move.
+    :param on_gone: a media offer answered gone (deleted, or not found): ``"skip"`` commits the
+        others and records it, its history untouched; ``"fail"`` fails the task. When all are
+        gone, one more request asks whether the account is still connected: if not, it fails.
+    :param on_invalid: rows that break a data-quality rule: ``"fail"`` publishes nothing;
+        ``"quarantine"`` publishes the other media offers and records the bad one's report,
+        its history untouched. All of them invalid still fails.
+    :param resume_max_age: a retry reuses answers earlier tries staged within this age and
+        buys only the rest (recent stats still move, so older ones are bought again).
     :param max_rate_limit_wait: the most seconds one request waits out 429s (default: the
-        connection's ``max_rate_limit_wait``, else 900 s; ``0`` fails on the first 429). Either
-        way it is kept within half the task's ``execution_timeout`` when it has one.
+        connection's, else 900 s; ``0`` fails on the first), within half ``execution_timeout``.
 
     Its outlet is the :data:`~airflow_provider_fansly.assets.MEDIA_STATS` alias, mapped or not:
-    each commit attaches the lake's ``media_stats`` Asset with what it wrote as the event's
-    ``extra``. With the OpenLineage provider installed, the run's lineage goes from the API
-    endpoint to the table.
+    each commit attaches the lake's ``media_stats`` Asset, what it wrote as the event's
+    ``extra``. With the OpenLineage provider, the lineage goes from the endpoint to the table.
     """
 
     template_fields: Sequence[str] = (
@@ -164,91 +157,41 @@ class MediaStatsOperator(BaseOperator):
         kwargs.setdefault("outlets", [MEDIA_STATS])
         return super().partial(**kwargs)
 
-    # -- the window ----------------------------------------------------------------------------
-    def resolve_window(self, context: Context | dict[str, Any]) -> Window:
-        """Return ``[after, before)`` in epoch ms, lookback included; refuse impossible ones."""
-        interval = (context.get("data_interval_start"), context.get("data_interval_end"))
-        return task_inputs.resolve_window(
-            self.after_date, self.before_date, interval, self.lookback, self.period
-        )
-
-    # -- the run -----------------------------------------------------------------------------
     def execute(self, context: Context) -> dict[str, Any]:
-        """Run the task; a failure no retry can change ends it without Airflow's retries."""
-        from airflow.sdk.exceptions import AirflowFailException
-
-        try:
-            return self._execute(context)
-        except Exception as error:
-            reason = permanent_reason(error)
-            if reason is None:
-                raise
-            self.log.error("Not retried (%s): %s", reason, error)
-            raise AirflowFailException(f"{error} [not retried: {reason}]") from error
-
-    def _inputs(self, context: Context) -> tuple[str, list[str], Window]:
-        """The checked account, media offers and window, or :class:`FanslyInputError`."""
-        try:
-            account = check_id(self.account_id, "account_id")
-            ids = task_inputs.parse_media_offer_ids(self.media_offer_ids)
-            return account, ids, self.resolve_window(context)
-        except ValueError as error:
-            raise FanslyInputError(str(error)) from error
-
-    def _execute(self, context: Context) -> dict[str, Any]:
         """Turn the context into a task spec, run it with the hooks' client and lake, then
-        announce what it committed."""
+        announce what it committed; a failure no retry can change skips Airflow's retries."""
         # The data path (pyarrow, polars, pandera, delta-rs) loads when a task runs, never
         # when a DAG file that uses this operator is parsed.
         from airflow_provider_fansly.hooks.lake import LakeHook
         from airflow_provider_fansly.ingest.pipeline import run_task
 
-        spec = self._spec(context)
-        self.fetched_window = spec.window
-        hook = FanslyHook(
-            self.fansly_conn_id,
-            max_requests=self.max_requests,
-            max_rate_limit_wait=self.max_rate_limit_wait,
-            rate_limit_wait_cap=self._rate_limit_wait_cap(),
-        )
-        location = LakeHook(self.output_path).get_conn()
-        try:
-            summary = run_task(hook.get_conn(), location, spec, self.log)
-        finally:
-            hook.close()
+        with not_retried_when_permanent(self.log):
+            spec = self._spec(context)
+            self.fetched_window = spec.window
+            hook = FanslyHook(
+                self.fansly_conn_id,
+                max_requests=self.max_requests,
+                max_rate_limit_wait=self.max_rate_limit_wait,
+                rate_limit_wait_cap=wait_cap(self.execution_timeout),
+            )
+            location = LakeHook(self.output_path).get_conn()
+            try:
+                summary = run_task(hook.get_conn(), location, spec, self.log)
+            finally:
+                hook.close()
         result = asdict(summary)
         announce_batch(self.outlets, context.get("outlet_events"), location, result, self.log)
         self._lineage = run_lineage(hook.settings.base_url, result)
         return result
 
     def _spec(self, context: Context) -> TaskSpec:
-        """The task's work as plain values: checked inputs, the window, this try."""
-        from airflow_provider_fansly.ingest.pipeline import TaskSpec
-
-        account, ids, window = self._inputs(context)
+        """The task's work as plain values: rendered arguments, the run's interval, this try."""
         run_id, try_number = attempt(context)
-        return TaskSpec(
-            account_id=account,
-            media_offer_ids=tuple(ids),
-            window=window,
-            period=self.period,
-            run_id=run_id,
-            try_number=try_number,
-            task=task_label(context, self.task_id),
-            unknown_stat_types=self.unknown_stat_types,
-            max_in_flight=self.max_in_flight,
-            on_gone=self.on_gone,
-            on_invalid=self.on_invalid,
-            resume_max_age=self.resume_max_age,
-        )
+        interval = (context.get("data_interval_start"), context.get("data_interval_end"))
+        task = task_label(context, self.task_id)
+        args = {name: getattr(self, name) for name in (*_INPUTS, *_OPTIONS)}
+        return task_spec(interval=interval, run_id=run_id, try_number=try_number, task=task, **args)
 
     def get_openlineage_facets_on_complete(self, task_instance: object) -> OperatorLineage:
         """OpenLineage facets of the run that just ended (called by the provider's listener)."""
         return operator_lineage(self._lineage)
-
-    def _rate_limit_wait_cap(self) -> float | None:
-        """Half the task's ``execution_timeout``, the most one request may wait out 429s (so
-        the task fails with the API's answer, not a timeout); ``None`` without a timeout."""
-        if self.execution_timeout is None:
-            return None
-        return self.execution_timeout.total_seconds() / 2
