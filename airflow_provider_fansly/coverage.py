@@ -17,7 +17,9 @@ import pyarrow.dataset as ds
 from airflow_provider_fansly.client.windows import DAY_MS
 from airflow_provider_fansly.hooks.lake import lake_location
 from airflow_provider_fansly.storage.delta import MEDIA_STATS_TABLE, open_table
-from airflow_provider_fansly.storage.fetch_log import GONE, covered_days
+from airflow_provider_fansly.storage.expectation import expectation, held_by_day
+from airflow_provider_fansly.storage.fetch_log import covered_days
+from airflow_provider_fansly.storage.history import read_history
 
 __all__ = ["Gap", "coverage_gaps", "daily_totals", "open_dataset"]
 
@@ -78,17 +80,19 @@ def coverage_gaps(
 ) -> list[Gap]:
     """Return, per account and day in ``[first_day, last_day]``, the media offers not fetched.
 
-    Media offers the API answered gone that day are listed in ``gone``, not in ``missing``.
+    The days are judged as the quality checks and the page judge them
+    (:mod:`.storage.expectation`), from ``first_day``: a media offer that answered gone is
+    listed in ``gone`` on its first gone day, and later days no longer expect it.
     """
-    covered = covered_days(lake_location(root), period, first_day, last_day)
+    location = lake_location(root)
+    rule = expectation(read_history(location, period), expected, first_day)
+    held = held_by_day(covered_days(location, period, first_day, last_day))
     gaps = []
     day = first_day
     while day <= last_day:
-        for account, ids in expected.items():
-            status = {m: covered.get((account, m, day)) for m in sorted(set(ids))}
-            missing = tuple(m for m, s in status.items() if s is None)
-            gone = tuple(m for m, s in status.items() if s == GONE)
-            if missing or gone:
-                gaps.append(Gap(account, day, missing, gone))
+        for account in sorted(rule.media):
+            judged = rule.judge(account, day, held.get((account, day), {}))
+            if judged.missing or judged.gone:
+                gaps.append(Gap(account, day, judged.missing, judged.gone))
         day += timedelta(days=1)
     return gaps

@@ -1,20 +1,15 @@
 """The coverage calendar: per account and UTC day, whether the lake holds what it should.
 
-It is drawn from the ``fetch_log`` table alone (one row per media offer, day and try), with
-the rule of :func:`..storage.fetch_log.media_days`: a (media offer, day) is *fetched* when
-the fetched windows cover the day without a hole, and *gone* when its latest answer was
-"gone". A day's cell is then, in this order:
+It is drawn from the ``fetch_log`` table alone (one row per media offer, day and try), and
+judged by the rule of :mod:`..storage.expectation` (what a day expects, what it holds), as
+the quality checks are. A day's cell is then, in this order:
 
 - ``not_due``: today or later (UTC), its data is not final yet;
-- ``before``: before the account's first fetched day (the lake's history starts later);
+- ``before``: before the account's start (the lake's history starts later);
 - ``gap``: an expected media offer is neither fetched nor gone that day;
 - ``gone``: every expected media offer is held, and one answered gone for the first time;
 - ``covered``: every expected media offer fetched, with datapoints;
 - ``quiet``: every expected media offer fetched, none had a datapoint.
-
-Expected media offers are those the lake's configuration lists for the account, else every
-media offer the fetch log knows for it; one that answered gone stops being expected after
-the first day it did (later "gone" answers are not news, later days not gaps).
 
 Only the days on screen are read from the fetch log. What the calendar needs of all history
 (each media offer's first fetched and first gone day: who is expected, where an account's
@@ -33,8 +28,10 @@ import numpy as np
 import polars as pl
 
 from airflow_provider_fansly.client.windows import day_spans
+from airflow_provider_fansly.storage.expectation import Expectation, expectation
 from airflow_provider_fansly.storage.fetch_log import media_days, read_log
 from airflow_provider_fansly.storage.history import History, read_history
+from airflow_provider_fansly.storage.layout import FETCHED, GONE
 from airflow_provider_fansly.storage.location import Location
 
 __all__ = ["STATUSES", "Calendar", "Cell", "read_calendar"]
@@ -71,23 +68,30 @@ class Calendar:
 
     ``media`` has one row per (account, media offer, day) the fetch log names in those days,
     with the booleans ``fetched`` and ``gone`` and the day's ``rows``: it answers a click on
-    a cell. ``gone_from`` is each media offer's first gone day, from the whole history.
+    a cell. ``rule`` is what the days expect (:mod:`..storage.expectation`).
     """
 
     first: date
     today: date
-    expected: dict[str, tuple[str, ...]]
+    rule: Expectation
     media: pl.DataFrame
     cells: dict[str, list[Cell]]
-    gone_from: dict[tuple[str, str], date]
+
+    @property
+    def expected(self) -> Mapping[str, tuple[str, ...]]:
+        """Per account, the media offers the calendar judges."""
+        return self.rule.media
 
     def missing(self, account_id: str, day: date) -> tuple[list[str], list[str]]:
         """The media offers of an account not held that day, and those that answered gone."""
-        expected = set(self._still_expected(account_id, day))
         held = self.media.filter((pl.col("account_id") == account_id) & (pl.col("dt") == day))
-        fetched = set(held.filter(pl.col("fetched"))["media_offer_id"].to_list())
-        gone = set(held.filter(pl.col("gone"))["media_offer_id"].to_list())
-        return sorted(expected - fetched - gone), sorted(gone & expected)
+        status = {
+            m: GONE if gone else FETCHED
+            for m, fetched, gone in held.select("media_offer_id", "fetched", "gone").iter_rows()
+            if fetched or gone
+        }
+        judged = self.rule.judge(account_id, day, status)
+        return sorted(judged.missing), sorted(judged.gone)
 
     def newest(self) -> dict[str, date | None]:
         """Per account, the newest day of the calendar holding a datapoint."""
@@ -95,11 +99,6 @@ class Calendar:
         newest = with_rows.group_by("account_id").agg(pl.col("dt").max())
         found = dict(zip(newest["account_id"].to_list(), newest["dt"].to_list(), strict=True))
         return {account: found.get(account) for account in self.expected}
-
-    def _still_expected(self, account_id: str, day: date) -> list[str]:
-        """The account's expected media offers less those that answered gone before ``day``."""
-        ids = self.expected.get(account_id, ())
-        return [m for m in ids if not self.gone_from.get((account_id, m), day) < day]
 
 
 def read_calendar(
@@ -112,7 +111,7 @@ def read_calendar(
 ) -> Calendar:
     """Read the fetch log of one period's ``days`` up to ``today`` (included) and lay them
     out; ``history`` (read here when not given) says what lies before them."""
-    history = history or read_history(location, period)
+    rule = expectation(history or read_history(location, period), expected)
     first = today - timedelta(days=days - 1)
     media = pl.concat(
         [
@@ -120,46 +119,26 @@ def read_calendar(
             for lo, hi in day_spans(first, today, _SPAN_DAYS)
         ]
     )
-    firsts = history.firsts
-    if expected:
-        wanted = {a: tuple(sorted(set(ids))) for a, ids in expected.items()}
-        pairs = pl.DataFrame(
-            [(a, m) for a, ids in wanted.items() for m in ids],
-            schema={"account_id": pl.Utf8, "media_offer_id": pl.Utf8},
-            orient="row",
-        )
-        media = media.join(pairs, on=_PAIR, how="semi")
-        firsts = firsts.join(pairs, on=_PAIR, how="semi")
-    else:
-        known = firsts.group_by("account_id").agg(pl.col("media_offer_id").unique().sort())
-        wanted = {r["account_id"]: tuple(r["media_offer_id"]) for r in known.iter_rows(named=True)}
-    gone_from = {
-        (r["account_id"], r["media_offer_id"]): r["first_gone"]
-        for r in firsts.filter(pl.col("first_gone").is_not_null()).iter_rows(named=True)
-    }
-    earlier = firsts.filter(pl.col("first_fetched") < first).group_by("account_id").len()
-    before = set(earlier["account_id"].to_list())
+    pairs = pl.DataFrame(
+        [(a, m) for a, ids in rule.media.items() for m in ids],
+        schema={"account_id": pl.Utf8, "media_offer_id": pl.Utf8},
+        orient="row",
+    )
+    media = media.join(pairs, on=_PAIR, how="semi")
     per_account = media.partition_by("account_id", as_dict=True)
     empty = media.clear()
     cells = {
-        a: _cells(per_account.get((a,), empty), a, ids, first, today, gone_from, a in before)
-        for a, ids in sorted(wanted.items())
+        a: _cells(per_account.get((a,), empty), a, rule, first, today) for a in sorted(rule.media)
     }
-    return Calendar(first, today, wanted, media, cells, gone_from)
+    return Calendar(first, today, rule, media, cells)
 
 
 def _cells(
-    media: pl.DataFrame,
-    account: str,
-    ids: tuple[str, ...],
-    first: date,
-    today: date,
-    gone_from: Mapping[tuple[str, str], date],
-    fetched_before: bool,
+    media: pl.DataFrame, account: str, rule: Expectation, first: date, today: date
 ) -> list[Cell]:
-    """The account's cells from ``first`` to ``today``, from its rows of ``media``;
-    ``fetched_before``: its history starts before ``first``."""
-    gone_days = {m: gone_from[(account, m)] for m in ids if (account, m) in gone_from}
+    """The account's cells from ``first`` to ``today``, from its rows of ``media``, counted
+    by the rule: a media offer's rows after its first gone day are not counted."""
+    gone_days = rule.gone_dates(account)
     mine = media
     if gone_days:
         dropped = pl.DataFrame(
@@ -175,18 +154,14 @@ def _cells(
         pl.col("rows").sum().alias("rows"),
     )
     by_day = {r["dt"]: r for r in per_day.iter_rows(named=True)}
-    start: date | None = (
-        first - timedelta(days=1)
-        if fetched_before
-        else min(mine.filter(pl.col("fetched"))["dt"].to_list(), default=None)
-    )
     ordinals = np.sort(np.array([(d - date(1970, 1, 1)).days for d in gone_days.values()]))
+    total, start = len(rule.media[account]), rule.start(account)
     cells = []
     for offset in range((today - first).days + 1):
         day = first + timedelta(days=offset)
         held = by_day.get(day, {"fetched": 0, "gone": 0, "rows": 0})
         dropped_now = int(np.searchsorted(ordinals, (day - date(1970, 1, 1)).days, side="left"))
-        expected = len(ids) - dropped_now
+        expected = total - dropped_now
         status = _status(day, today, start, expected, held)
         cells.append(
             Cell(day, status, expected, int(held["fetched"]), int(held["gone"]), int(held["rows"]))

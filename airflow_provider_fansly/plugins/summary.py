@@ -74,7 +74,7 @@ def _size(value: Any) -> int:
         return int(value.estimated_size())
     if isinstance(value, Calendar):
         cells = sum(len(c) for c in value.cells.values())
-        return _size(value.media) + 120 * cells + 150 * len(value.gone_from)
+        return _size(value.media) + 120 * cells + 150 * len(value.rule.gone_from)
     return len(json.dumps(value, default=str))
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_fansly.quality.findings import Finding, Severity, problem
+from airflow_provider_fansly.storage.expectation import Expectation, expectation, held_by_day
 
 if TYPE_CHECKING:
     from airflow_provider_fansly.quality.lake import LakeView
@@ -27,6 +29,16 @@ class Inputs:
     view: LakeView
     expected: dict[str, list[str]]
     start: date | None
+
+    @cached_property
+    def rule(self) -> Expectation:
+        """What each day expects, by the rule the page's calendar follows too."""
+        return expectation(self.view.history, self.expected, self.start)
+
+    @cached_property
+    def held(self) -> dict[tuple[str, date], dict[str, str]]:
+        """What the fetch log holds of the days: (account, day) -> media offer -> status."""
+        return held_by_day(self.view.coverage)
 
 
 @dataclass(frozen=True)

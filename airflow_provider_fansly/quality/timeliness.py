@@ -28,31 +28,27 @@ class Completeness(Check):
     max_gap_days: int = 3
 
     def run(self, inputs: Inputs) -> list[Finding]:
-        view, firsts = inputs.view, inputs.view.history.first_fetched()
-        coverage, found = view.coverage, []
+        view, rule, held = inputs.view, inputs.rule, inputs.held
+        asked_gone, found = _asked_gone(inputs), []
         for account, ids in sorted(inputs.expected.items()):
-            start = inputs.start or firsts.get(account, view.as_of)
-            days = days_between(view.first, view.last)
-            gone = sorted(
-                m for m in ids if any(coverage.get((account, m, d)) == GONE for d in days)
-            )
-            found += [
-                Finding(
-                    self.id,
-                    "warned",
-                    "warn",
-                    "answered gone (deleted or not found); its history is kept",
-                    account_id=account,
-                    media_offer_id=m,
-                    advice="take it out of the media offer list",
-                )
-                for m in gone
-            ]
+            found += [self._gone(account, m) for m in sorted(asked_gone[account] & set(ids))]
+            start = rule.start(account) or view.as_of
             for day in days_between(max(start, view.first), view.last):
-                missing = [m for m in ids if m not in gone and (account, m, day) not in coverage]
+                missing = rule.judge(account, day, held.get((account, day), {})).missing
                 if missing:
-                    found.append(self._gap(account, day, missing, view.as_of))
+                    found.append(self._gap(account, day, list(missing), view.as_of))
         return capped(found)
+
+    def _gone(self, account: str, media_offer_id: str) -> Finding:
+        return Finding(
+            self.id,
+            "warned",
+            "warn",
+            "answered gone (deleted or not found); its history is kept",
+            account_id=account,
+            media_offer_id=media_offer_id,
+            advice="take it out of the media offer list",
+        )
 
     def _gap(self, account: str, day: date, missing: list[str], as_of: date) -> Finding:
         age = (as_of - day).days
@@ -183,14 +179,21 @@ class VolumeAnomaly(Check):
 
 
 def whole_days(inputs: Inputs) -> set[tuple[str, date]]:
-    """(account, day) where every expected media offer not gone was fetched: a partly fetched
-    day is the completeness check's to report, not a drop in volume."""
-    fetched: dict[tuple[str, date], set[str]] = defaultdict(set)
-    gone: dict[str, set[str]] = defaultdict(set)
-    for (account, media, day), status in inputs.view.coverage.items():
-        (gone[account] if status == GONE else fetched[account, day]).add(media)
+    """(account, day) the rule judges with nothing missing, from each account's start: a
+    partly fetched day is the completeness check's to report, not a drop in volume."""
+    rule, held = inputs.rule, inputs.held
     return {
         (account, day)
-        for (account, day), media in fetched.items()
-        if set(inputs.expected.get(account, ())) - gone[account] <= media
+        for account, day in held
+        if rule.start(account) is not None
+        and not rule.judge(account, day, held[account, day]).missing
     }
+
+
+def _asked_gone(inputs: Inputs) -> dict[str, set[str]]:
+    """Per account, the media offers that answered gone in the days (still asked for)."""
+    gone: dict[str, set[str]] = defaultdict(set)
+    for (account, media, _), status in inputs.view.coverage.items():
+        if status == GONE:
+            gone[account].add(media)
+    return gone

@@ -73,7 +73,7 @@ def build(lake: Path) -> None:
                 if (account, media, d) in GONE:
                     log.append(log_row(account, media, d, status="gone"))
                 elif (account, d) == QUIET:
-                    log.append({**log_row(account, media, d), "rows": 0})
+                    log.append(log_row(account, media, d, rows=0))
                 else:
                     stats += [stat_row(account, media, d, k) for k in STAT_TYPES]
                     log.append(log_row(account, media, d))

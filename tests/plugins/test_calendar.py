@@ -19,7 +19,7 @@ from airflow_provider_fansly.plugins.lakes import parse_lakes
 from airflow_provider_fansly.storage.delta import FETCH_LOG_TABLE
 from airflow_provider_fansly.storage.location import Location
 from tests.plugins.lake import DAYS, GAP, GONE, QUIET, SPENT, TODAY, build
-from tests.quality.planted import _at, log_row, write
+from tests.quality.planted import log_row, write
 
 
 @pytest.fixture(scope="module")
@@ -67,9 +67,7 @@ def test_a_day_fetched_in_parts_is_covered_only_without_a_hole(tmp_path: Path) -
     day = TODAY - timedelta(days=2)
 
     def part(start: int, end: int) -> dict[str, object]:
-        return {**log_row("acct", "m1", day, period=HOUR_MS),
-                "window_start": _at(day) + timedelta(hours=start),
-                "window_end": _at(day) + timedelta(hours=end)}  # fmt: skip
+        return log_row("acct", "m1", day, period=HOUR_MS, hours=range(start, end))
 
     earlier = log_row("acct", "m1", day - timedelta(days=1), period=HOUR_MS)
     write(tmp_path, FETCH_LOG_TABLE, [earlier, part(0, 12), part(13, 24)])

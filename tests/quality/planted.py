@@ -19,6 +19,7 @@ from airflow_provider_fansly.storage.delta import (
     TableSpec,
     append,
 )
+from airflow_provider_fansly.storage.fetch_log import DayCounts, TaskFetch, log_rows
 from airflow_provider_fansly.storage.location import Location
 from airflow_provider_fansly.testing.synthetic import hour_share
 
@@ -63,32 +64,29 @@ def hash_of(text: str) -> int:
 
 
 def log_row(
-    account: str, media: str, d: date, status: str = "fetched", period: int = DAY_MS
+    account: str,
+    media: str,
+    d: date,
+    status: str = "fetched",
+    period: int = DAY_MS,
+    hours: range = range(24),
+    rows: int = 3,
 ) -> dict[str, Any]:
-    return {
-        "account_id": account,
-        "media_offer_id": media,
-        "period_ms": period,
-        "dt": d,
-        "window_start": _at(d),
-        "window_end": _at(d + timedelta(days=1)),
-        "run_id": "planted",
-        "try_number": 1,
-        "requests": 1,
-        "rows": 3,
-        "fetched_at": _at(AS_OF),
-        "status": status,
-        "table_version": 0,
-    }
+    """The fetch log row a task writes for one media offer's day, made by the provider's own
+    :func:`log_rows`: a request and ``rows`` rows over ``hours`` of the day."""
+    start = int(_at(d).timestamp() * 1000)
+    window = (start + hours.start * HOUR_MS, start + hours.stop * HOUR_MS)
+    fetched_at = int(_at(AS_OF).timestamp() * 1000)
+    task = TaskFetch(account, [media], period, window, "planted", 1, fetched_at, table_version=0)
+    held, requests = DayCounts([media], *window), DayCounts([media], *window)
+    held.add(media, d, rows)
+    requests.add(media, d, 1)
+    return log_rows(task, held, requests, status).to_pylist()[0]
 
 
 def hourly_log(account: str, media: str, d: date, hours: range = range(24)) -> dict[str, Any]:
     """The fetch log row of an hourly task that fetched ``hours`` of a day."""
-    return {
-        **log_row(account, media, d, period=HOUR_MS),
-        "window_start": _at(d, hours.start),
-        "window_end": _at(d, hours.stop) if hours.stop < 24 else _at(d + timedelta(days=1)),
-    }
+    return log_row(account, media, d, period=HOUR_MS, hours=hours)
 
 
 def write(lake: Path, spec: TableSpec, rows: list[dict[str, Any]]) -> None:
