@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 from deltalake import DeltaTable
 from deltalake.exceptions import DeltaError
 
+from airflow_provider_fansly.storage.actions import live_files
 from airflow_provider_fansly.storage.delta import MEDIA_STATS_TABLE, table_at
 from airflow_provider_fansly.storage.location import Location
 
@@ -56,12 +57,12 @@ class Scope:
 
 def _partitions(table: DeltaTable) -> pa.Table:
     """Each live file's path, partition and row count."""
-    files = pa.table(table.get_add_actions(flatten=True))
+    files = live_files(table)
     return pa.table(
         {
             "path": files["path"],
-            "period_ms": files["partition.period_ms"].cast(pa.int64()),
-            "dt": files["partition.dt"].cast(pa.date32()),
+            "period_ms": files["partition.period_ms"],
+            "dt": files["partition.dt"],
             "rows": files["num_records"],
         }
     )

@@ -12,8 +12,10 @@ change at once. Files of other Delta writers are read as this table's types
 
 from __future__ import annotations
 
+import functools
 import json
 import math
+import operator
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -31,6 +33,7 @@ from deltalake.transaction import AddAction, RemoveAction
 
 from airflow_provider_fansly.client.windows import days_of
 from airflow_provider_fansly.storage import layout
+from airflow_provider_fansly.storage.actions import live_files
 from airflow_provider_fansly.storage.columns import MEDIA_STATS_SCHEMA, PARTITION_COLUMNS
 from airflow_provider_fansly.storage.location import Location
 
@@ -39,7 +42,6 @@ __all__ = [
     "Owned",
     "Rows",
     "conformed",
-    "live_files",
     "replaced",
     "row_count",
     "write_days",
@@ -68,25 +70,18 @@ class Owned:
 
     @cached_property
     def expression(self) -> pc.Expression:
-        """The rows, as an Arrow filter (the same as :func:`layout.replace_predicate`)."""
-        days = days_of(self.after, self.before)
-        start, end = (_stamp(ms) for ms in (self.after, self.before))
-        return (
-            (pc.field("account_id") == self.account_id)
-            & pc.field("media_offer_id").isin(sorted(set(self.media_offer_ids)))
-            & (pc.field("period_ms") == int(self.period))
-            & (pc.field("dt") >= pa.scalar(days[0]))
-            & (pc.field("dt") <= pa.scalar(days[-1]))
-            & (pc.field("bucket_start") >= start)
-            & (pc.field("bucket_start") < end)
-        )
+        """The rows, as an Arrow filter: :func:`layout.replace_clauses`, as the predicate."""
+        clauses = layout.replace_clauses(*self._args)
+        return functools.reduce(operator.and_, (_arrow(c) for c in clauses))
 
     @property
     def predicate(self) -> str:
         """The rows, as the SQL predicate commits record (:func:`layout.replace_predicate`)."""
-        return layout.replace_predicate(
-            self.account_id, self.media_offer_ids, self.period, self.after, self.before
-        )
+        return layout.replace_predicate(*self._args)
+
+    @property
+    def _args(self) -> tuple[str, tuple[str, ...], int, int, int]:
+        return self.account_id, self.media_offer_ids, self.period, self.after, self.before
 
     def may_hold(self, files: pa.Table) -> pa.Table:
         """The files (flattened add actions) whose partition and statistics allow such rows;
@@ -102,6 +97,23 @@ class Owned:
             & _between("media_offer_id", ids[0], ids[-1])
             & _between("bucket_start", start, end, upper_open=True)
         )
+
+
+def _arrow(clause: layout.Clause) -> pc.Expression:
+    """One clause as an Arrow filter (timestamps at the table's microseconds, UTC)."""
+    column, op, value = clause
+    field = pc.field(column)
+    if op == "in":
+        return field.isin(value)
+    scalar = (
+        pa.scalar(value, pa.timestamp("us", tz="UTC"))
+        if isinstance(value, datetime)
+        else pa.scalar(value)
+    )
+    return _COMPARE[op](field, scalar)
+
+
+_COMPARE = {"=": operator.eq, ">=": operator.ge, "<=": operator.le, "<": operator.lt}
 
 
 def _stamp(ms: int) -> pa.Scalar:
@@ -222,13 +234,6 @@ def _json(value: pa.Scalar) -> Any:
     if isinstance(plain, datetime):
         return plain.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return plain
-
-
-def live_files(table: DeltaTable) -> pa.Table:
-    """The table's live data files with their partition values and statistics."""
-    files = pa.table(table.get_add_actions(flatten=True))
-    day = files.schema.get_field_index("partition.dt")
-    return files.set_column(day, "partition.dt", files["partition.dt"].cast(pa.date32()))
 
 
 def replaced(

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import date
 
 import polars as pl
-import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
+from airflow_provider_fansly.storage.actions import live_files
 from airflow_provider_fansly.storage.delta import FETCH_LOG_TABLE, open_table
 from airflow_provider_fansly.storage.layout import FETCH_LOG_DIR, FETCHED, GONE
 from airflow_provider_fansly.storage.location import Location
@@ -70,8 +70,8 @@ def read_history(location: Location, period: int, previous: History | None = Non
     table = open_table(location, FETCH_LOG_TABLE)
     if table is None:
         return History(frozenset(), pl.DataFrame(schema=_FIRSTS))
-    actions = pa.table(table.get_add_actions(flatten=True))
-    mine = actions.filter(pc.equal(actions["partition.period_ms"].cast(pa.int64()), period))
+    actions = live_files(table)
+    mine = actions.filter(pc.equal(actions["partition.period_ms"], period))
     paths = frozenset(mine["path"].to_pylist())
     base = previous if previous is not None and previous.files <= paths else None
     new = paths - base.files if base is not None else paths

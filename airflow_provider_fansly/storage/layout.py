@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from airflow_provider_fansly.client.windows import days_of
 
@@ -40,7 +40,9 @@ __all__ = [
     "QUALITY_RESULTS_DIR",
     "RESTATEMENTS_DIR",
     "STAGING_DIR",
+    "replace_clauses",
     "replace_predicate",
+    "sql",
     "staging_dir",
     "task_key",
 ]
@@ -73,27 +75,51 @@ def staging_dir(key: str, attempt: str) -> str:
     return f"{STAGING_DIR}/{key}/{attempt}"
 
 
+#: One condition on a column: (column, operator, value); operators ``=``, ``>=``, ``<=``,
+#: ``<`` and ``in``; values are text, integers, days and aware datetimes.
+Clause = tuple[str, str, object]
+
+
 def _quoted(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+def _sql_value(value: object) -> str:
+    if isinstance(value, str):
+        return _quoted(value)
+    if isinstance(value, datetime):
+        return "'" + value.strftime("%Y-%m-%dT%H:%M:%S.%fZ") + "'"
+    if isinstance(value, date):
+        return f"'{value.isoformat()}'"
+    if isinstance(value, list):
+        return "(" + ", ".join(_sql_value(v) for v in value) + ")"
+    return str(int(value))  # type: ignore[call-overload]
+
+
+def sql(clauses: Sequence[Clause]) -> str:
+    """The clauses as the SQL predicate delta-rs takes and commits record."""
+    return " AND ".join(f"{column} {op.upper()} {_sql_value(v)}" for column, op, v in clauses)
+
+
+def _utc(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
 
 
 def _owned(
     account_id: str, media_offer_ids: Sequence[str], period: int, after: int, before: int
-) -> str:
-    """The clauses of what one task owns in a table partitioned by period and day."""
+) -> list[Clause]:
+    """What one task owns in a table partitioned by period and day."""
     days = days_of(after, before)
     ordered = sorted(set(media_offer_ids))
-    ids = ", ".join(_quoted(i) for i in ordered)
-    return (
-        f"account_id = {_quoted(account_id)} AND media_offer_id IN ({ids}) "
-        f"AND media_offer_id >= {_quoted(ordered[0])} AND media_offer_id <= {_quoted(ordered[-1])} "
-        f"AND period_ms = {int(period)} "
-        f"AND dt >= '{days[0].isoformat()}' AND dt <= '{days[-1].isoformat()}'"
-    )
+    return [
+        ("account_id", "=", account_id),
+        ("media_offer_id", "in", ordered),
+        ("media_offer_id", ">=", ordered[0]),
+        ("media_offer_id", "<=", ordered[-1]),
+        ("period_ms", "=", int(period)),
+        ("dt", ">=", days[0]),
+        ("dt", "<=", days[-1]),
+    ]
 
 
 def tags_predicate(
@@ -102,16 +128,25 @@ def tags_predicate(
     """Return the SQL predicate of the ``fyp_tags`` rows one task owns: the answers of a task
     of the same window (a rerun or retry of it). Another run's answers stay, even inside this
     window: they are other aggregations, paid for (``dt`` is the day a window starts)."""
-    return (
-        f"{_owned(account_id, media_offer_ids, period, after, before)} "
-        f"AND task_window_start = '{_iso(after)}' AND task_window_end = '{_iso(before)}'"
-    )
+    window: list[Clause] = [
+        ("task_window_start", "=", _utc(after)),
+        ("task_window_end", "=", _utc(before)),
+    ]
+    return sql(_owned(account_id, media_offer_ids, period, after, before) + window)
 
 
 def replace_predicate(
     account_id: str, media_offer_ids: Sequence[str], period: int, after: int, before: int
 ) -> str:
-    """Return the SQL predicate of the rows one task owns in ``media_stats``.
+    """Return the SQL predicate of the rows one task owns in ``media_stats`` (its
+    :func:`replace_clauses`)."""
+    return sql(replace_clauses(account_id, media_offer_ids, period, after, before))
+
+
+def replace_clauses(
+    account_id: str, media_offer_ids: Sequence[str], period: int, after: int, before: int
+) -> list[Clause]:
+    """The rows one task owns in ``media_stats``, stated once for SQL and Arrow.
 
     Two clauses repeat what others imply, for Delta's pruning by partition values and file
     statistics. The ``dt`` bounds restate the ``bucket_start`` bounds, so a commit touches
@@ -119,7 +154,8 @@ def replace_predicate(
     cannot use past a few dozen values: with it, a commit conflicts with a concurrent one
     only when their batches' id ranges overlap (``batches()`` cuts disjoint ranges).
     """
-    return (
-        f"{_owned(account_id, media_offer_ids, period, after, before)} "
-        f"AND bucket_start >= '{_iso(after)}' AND bucket_start < '{_iso(before)}'"
-    )
+    window: list[Clause] = [
+        ("bucket_start", ">=", _utc(after)),
+        ("bucket_start", "<", _utc(before)),
+    ]
+    return _owned(account_id, media_offer_ids, period, after, before) + window

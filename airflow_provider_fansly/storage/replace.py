@@ -40,6 +40,7 @@ from airflow_provider_fansly.exceptions import (
     FanslyLakeStoreError,
 )
 from airflow_provider_fansly.storage import layout
+from airflow_provider_fansly.storage.actions import live_files
 from airflow_provider_fansly.storage.columns import PARTITION_COLUMNS
 from airflow_provider_fansly.storage.delta import (
     MEDIA_STATS_TABLE,
@@ -51,7 +52,6 @@ from airflow_provider_fansly.storage.features import check_writable
 from airflow_provider_fansly.storage.files import (
     Owned,
     Rows,
-    live_files,
     replaced,
     row_count,
     write_days,
