@@ -205,10 +205,12 @@ class FanslyBudgetExceededError(FanslyError):
 
 
 class FanslyDataError(FanslyError):
-    """Fetched rows failed data-quality validation; ``report`` lists every failing check."""
+    """Fetched rows failed data-quality validation; ``report`` lists every failing check, and
+    ``rules`` names the rules broken (as ``storage.rules.rules`` names them)."""
 
-    def __init__(self, report: str) -> None:
+    def __init__(self, report: str, rules: tuple[str, ...] = ()) -> None:
         self.report = report
+        self.rules = rules
         super().__init__(report)
 
 

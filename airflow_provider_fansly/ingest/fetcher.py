@@ -140,7 +140,7 @@ class ChunkFetcher:
             await client.aclose()
         self._reuse(plan.resume, sink, summary, requests)
         self._note_gone(gone, summary)
-        self._note_invalid(sink.invalid, len(involved) - len(gone), summary)
+        self._note_invalid(sink, len(involved) - len(gone), summary)
         media = {**plan.resume.media, **sink.media}
         offers = [media[m] for m in sorted(set(media) & involved - set(sink.invalid))]
         return media_offers_table(summary.account_id, offers, sink.fetched_at)
@@ -236,10 +236,9 @@ class ChunkFetcher:
             first,
         )
 
-    def _note_invalid(
-        self, invalid: dict[str, str], media_offers: int, summary: RunSummary
-    ) -> None:
+    def _note_invalid(self, sink: RowSink, media_offers: int, summary: RunSummary) -> None:
         """Record the media offers set apart as invalid; all of them invalid fails the task."""
+        invalid = sink.invalid
         if not invalid:
             return
         reports = "\n".join(f"media offer {m}: {report}" for m, report in sorted(invalid.items()))
@@ -249,6 +248,7 @@ class ChunkFetcher:
                 f"validation; nothing was published:\n{reports}"
             )
         summary.invalid = dict(sorted(invalid.items()))
+        summary.invalid_rules = {m: list(sink.broken_rules.get(m, ())) for m in summary.invalid}
         self.log.warning(
             "%d media offer(s) set apart (on_invalid='quarantine'): their rows broke the "
             "data-quality rules, so they are left out of the commit, their history is kept and "

@@ -31,6 +31,9 @@ __all__ = ["VALIDATION_BATCH_ROWS", "RowSink", "frozen_heap"]
 
 VALIDATION_BATCH_ROWS = 100_000
 
+#: the rule a tag answer breaks with a negative number
+TAGS_RULE = "topFypTags: counts not negative"
+
 
 @contextmanager
 def frozen_heap() -> Iterator[None]:
@@ -66,6 +69,8 @@ class RowSink:
         self.quarantine = quarantine
         #: media offers whose rows broke a rule, set apart (``quarantine``), with their report
         self.invalid: dict[str, str] = {}
+        #: the rules each media offer set apart broke
+        self.broken_rules: dict[str, tuple[str, ...]] = {}
         self.period = period
         self.schema = rows_schema(after, before, period)
         self.policy = policy
@@ -140,17 +145,19 @@ class RowSink:
         if not bad:
             return
         report = "topFypTags with a negative number (views, preview views or interaction time)"
+        rule = (TAGS_RULE,)
         if not self.quarantine:
             raise FanslyDataError(
-                f"{report} for media offer(s) {', '.join(bad)}{NOTHING_PUBLISHED}"
+                f"{report} for media offer(s) {', '.join(bad)}{NOTHING_PUBLISHED}", rule
             )
-        self._set_apart(dict.fromkeys(bad, report))
+        self._set_apart({m: FanslyDataError(report, rule) for m in bad})
 
-    def _set_apart(self, failed: dict[str, str]) -> None:
+    def _set_apart(self, failed: dict[str, FanslyDataError]) -> None:
         """Leave media offers out of the commit, their rows staged earlier included."""
         if not failed:
             return
-        self.invalid.update(failed)
+        self.invalid.update((m, error.report) for m, error in failed.items())
+        self.broken_rules.update((m, error.rules) for m, error in failed.items())
         self.staging.leave_out(failed)
         self.per_day.drop(list(failed))
 

@@ -39,6 +39,8 @@ class RunSummary:
     validation_warnings: int = 0
     gone: list[str] = field(default_factory=list)
     invalid: dict[str, str] = field(default_factory=dict)
+    #: the rules each invalid media offer broke, as ``storage.rules.rules`` names them
+    invalid_rules: dict[str, list[str]] = field(default_factory=dict)
     unknown_stat_types: dict[str, int] = field(default_factory=dict)
     unknown_fields: list[str] = field(default_factory=list)
 

@@ -59,7 +59,7 @@ def run_lineage(api_base_url: str, summary: dict[str, Any]) -> RunLineage:
     from airflow_provider_fansly.storage.rules import rows_schema, rules
     from airflow_provider_fansly.storage.tags import FYP_TAGS_SCHEMA
 
-    reports = list(summary["invalid"].values())
+    broken = {rule for rules in summary.get("invalid_rules", {}).values() for rule in rules}
     after, before = summary["window"]
     return RunLineage(
         api_base_url=api_base_url,
@@ -75,7 +75,7 @@ def run_lineage(api_base_url: str, summary: dict[str, Any]) -> RunLineage:
         if summary["tags"]
         else None,
         rules=tuple(
-            (rule, not any(rule in report for report in reports))
+            (rule, rule not in broken)
             for rule in rules(rows_schema(after, before, summary["period_ms"]))
         ),
     )

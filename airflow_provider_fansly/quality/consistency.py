@@ -118,9 +118,7 @@ def _table_schema(period: int) -> Any:
     """The in-run rules for one period over any window; uniqueness is its own check."""
     from airflow_provider_fansly.storage.rules import rows_schema
 
-    schema = rows_schema(0, 4_102_444_800_000, period)  # any bucket until 2100
-    schema.checks = [c for c in schema.checks if c.name != "one_row_per_key"]
-    return schema
+    return rows_schema(0, 4_102_444_800_000, period, one_row_per_key=False)  # until 2100
 
 
 @dataclass(frozen=True)

@@ -133,12 +133,18 @@ class MediaStatsRows(pa.DataFrameModel):
             & (pl.col("preview_video_views") <= pl.col("preview_views")).fill_null(True)
         )
 
-    @pa.dataframe_check(error=f"unique key ({', '.join(KEY_COLUMNS)})")
-    def one_row_per_key(cls, data: PolarsData) -> pl.LazyFrame:
-        """No key twice. Sorted key hashes prove it cheaply; a repeated hash gets the exact test."""
-        if not _hashes_repeat(data.lazyframe):
-            return data.lazyframe.select(pl.repeat(True, pl.len()))
-        return data.lazyframe.select(~pl.struct(KEY_COLUMNS).is_duplicated())
+
+def _one_row_per_key(data: PolarsData) -> pl.LazyFrame:
+    """No key twice. Sorted key hashes prove it cheaply; a repeated hash gets the exact test."""
+    if not _hashes_repeat(data.lazyframe):
+        return data.lazyframe.select(pl.repeat(True, pl.len()))
+    return data.lazyframe.select(~pl.struct(KEY_COLUMNS).is_duplicated())
+
+
+#: No key twice in the rows of one run (the whole table has its own uniqueness check).
+ONE_ROW_PER_KEY = pa.Check(
+    _one_row_per_key, name="one_row_per_key", error=f"unique key ({', '.join(KEY_COLUMNS)})"
+)
 
 
 def _hashes_repeat(frame: pl.LazyFrame) -> bool:
@@ -163,23 +169,41 @@ def _window_checks(after: int, before: int, period: int) -> list[pa.Check]:
     ]
 
 
+#: The rule ``unknown_stat_types="fail"`` adds: every stat type is registered.
+UNKNOWN_STAT_TYPES_RULE = "stat_type: registered"
 #: What a failed validation means for the whole task; not said of a media offer set apart.
 NOTHING_PUBLISHED = "; nothing was published"
 
 
-def _report(errors: SchemaErrors, frame: pl.DataFrame) -> str:
+def _broken(cases: pl.DataFrame, schema: pa.DataFrameSchema) -> dict[str, pl.DataFrame]:
+    """pandera's failure cases grouped by rule, each named as :func:`rules` names it."""
+    return {
+        str(check) if column == schema.name else f"{column}: {check}": group
+        for (column, check), group in cases.group_by(["column", "check"], maintain_order=True)
+    }
+
+
+def _error(
+    errors: SchemaErrors, frame: pl.DataFrame, schema: pa.DataFrameSchema, consequence: str
+) -> FanslyDataError:
+    """One error naming every broken rule, with sample rows; ``consequence`` says what the
+    failure means for the task."""
     cases = errors.failure_cases
-    lines = [f"{cases.height} value(s) failed data-quality validation{NOTHING_PUBLISHED}:"]
-    for (column, check), group in cases.group_by(["column", "check"], maintain_order=True):
+    broken = _broken(cases, schema)
+    lines = [f"{cases.height} value(s) failed data-quality validation{consequence}:"]
+    for rule, group in broken.items():
         index = [i for i in group["index"].to_list() if i is not None][:SAMPLE_ROWS]
-        lines.append(f"- {column}: {check} failed for {group.height} value(s); sample rows:")
+        lines.append(f"- {rule} failed for {group.height} value(s); sample rows:")
         sample = frame[index].to_dicts() if index else group.head(SAMPLE_ROWS).to_dicts()
         lines.extend(f"    {row}" for row in sample)
-    return "\n".join(lines)
+    return FanslyDataError("\n".join(lines), tuple(broken))
 
 
-def rows_schema(after: int, before: int, period: int) -> pa.DataFrameSchema:
-    """Return :class:`MediaStatsRows` plus the rules of one window (build once per run)."""
+def rows_schema(
+    after: int, before: int, period: int, one_row_per_key: bool = True
+) -> pa.DataFrameSchema:
+    """Return :class:`MediaStatsRows` plus the rules of one window (build once per run), and
+    :data:`ONE_ROW_PER_KEY` unless told otherwise."""
     schema = MediaStatsRows.to_schema().add_columns(
         {name: pa.Column(pl.Int64) for name in COUNT_COLUMNS}
         | {
@@ -189,9 +213,12 @@ def rows_schema(after: int, before: int, period: int) -> pa.DataFrameSchema:
         | {"extra_stats": pa.Column(pl.Utf8, nullable=True)}
     )
     bucket = schema.columns["bucket_start"]
-    return schema.update_column(
+    schema = schema.update_column(
         "bucket_start", checks=[*bucket.checks, *_window_checks(after, before, period)]
-    )
+    )  # a new schema: the model's own (cached by pandera) is left as it is
+    if one_row_per_key:
+        schema.checks = [*schema.checks, ONE_ROW_PER_KEY]
+    return schema
 
 
 def rules(schema: pa.DataFrameSchema) -> list[str]:
@@ -204,7 +231,9 @@ def rules(schema: pa.DataFrameSchema) -> list[str]:
     return [*(str(check.error or check.name) for check in schema.checks), *columns]
 
 
-def validate_rows(frame: pl.DataFrame, schema: pa.DataFrameSchema) -> pl.DataFrame:
+def validate_rows(
+    frame: pl.DataFrame, schema: pa.DataFrameSchema, consequence: str = NOTHING_PUBLISHED
+) -> pl.DataFrame:
     """Check every rule at once; collapse exact repeats; raise one report on failure.
 
     A bucket sent twice with the same numbers is collapsed to one row; sent twice with
@@ -217,11 +246,11 @@ def validate_rows(frame: pl.DataFrame, schema: pa.DataFrameSchema) -> pl.DataFra
         except SchemaErrors as errors:
             repeats = frame.unique(maintain_order=True)
             if repeats.height == frame.height:
-                raise FanslyDataError(_report(errors, frame)) from None
+                raise _error(errors, frame, schema, consequence) from None
         try:
             return schema.validate(repeats, lazy=True)
         except SchemaErrors as errors:
-            raise FanslyDataError(_report(errors, repeats)) from None
+            raise _error(errors, repeats, schema, consequence) from None
 
 
 def rule_failures(frame: pl.DataFrame, schema: pa.DataFrameSchema) -> dict[str, list[int]]:
@@ -233,15 +262,14 @@ def rule_failures(frame: pl.DataFrame, schema: pa.DataFrameSchema) -> dict[str, 
             return {}
         except SchemaErrors as errors:
             cases = errors.failure_cases
-    found: dict[str, list[int]] = {}
-    for (column, check), group in cases.group_by(["column", "check"], maintain_order=True):
-        rule = str(check) if column == schema.name else f"{column}: {check}"
-        found[rule] = sorted({int(i) for i in group["index"].to_list() if i is not None})
-    return found
+    return {
+        rule: sorted({int(i) for i in group["index"].to_list() if i is not None})
+        for rule, group in _broken(cases, schema).items()
+    }
 
 
 def split_unknown_stat_types(
-    frame: pl.DataFrame, policy: UnknownStatTypes
+    frame: pl.DataFrame, policy: UnknownStatTypes, consequence: str = NOTHING_PUBLISHED
 ) -> tuple[pl.DataFrame, dict[int, int]]:
     """Apply the unknown stat type policy; return the rows to keep and the unknown code counts."""
     unknown = ~frame["stat_type"].is_in(list(STAT_TYPES))
@@ -249,9 +277,10 @@ def split_unknown_stat_types(
     if counts and policy == "fail":
         listed = ", ".join(f"{code} ({n} rows)" for code, n in sorted(counts.items()))
         raise FanslyDataError(
-            f"unknown stat type(s) {listed}; nothing was published. Register them with "
+            f"unknown stat type(s) {listed}{consequence}. Register them with "
             "airflow_provider_fansly.storage.rules.register_stat_type or set unknown_stat_types="
-            "'warn' or 'drop'"
+            "'warn' or 'drop'",
+            (UNKNOWN_STAT_TYPES_RULE,),
         )
     if counts and policy == "drop":
         frame = frame.filter(~unknown)
@@ -259,7 +288,10 @@ def split_unknown_stat_types(
 
 
 def validate_table(
-    table: pyarrow.Table, schema: pa.DataFrameSchema, policy: UnknownStatTypes
+    table: pyarrow.Table,
+    schema: pa.DataFrameSchema,
+    policy: UnknownStatTypes,
+    consequence: str = NOTHING_PUBLISHED,
 ) -> tuple[pyarrow.Table, dict[int, int]]:
     """Apply the stat type policy and every rule to an Arrow table of rows.
 
@@ -268,8 +300,8 @@ def validate_table(
     """
     frame = pl.from_arrow(table, rechunk=False)
     assert isinstance(frame, pl.DataFrame)
-    frame, unknown = split_unknown_stat_types(frame, policy)
-    checked = validate_rows(frame, schema)
+    frame, unknown = split_unknown_stat_types(frame, policy, consequence)
+    checked = validate_rows(frame, schema, consequence)
     if checked.height == table.num_rows:
         return table, unknown
     return checked.to_arrow().cast(table.schema), unknown
@@ -277,11 +309,12 @@ def validate_table(
 
 def validate_by_media_offer(
     table: pyarrow.Table, schema: pa.DataFrameSchema, policy: UnknownStatTypes
-) -> tuple[pyarrow.Table, dict[int, int], dict[str, str]]:
+) -> tuple[pyarrow.Table, dict[int, int], dict[str, FanslyDataError]]:
     """:func:`validate_table`, but a media offer whose rows break a rule is set apart.
 
-    Return the rows of the media offers that pass, the unknown stat types, and the report of
-    each media offer that does not. Only a failing batch pays for checking offer by offer.
+    Return the rows of the media offers that pass, the unknown stat types, and the error of
+    each media offer that does not (its report, and the rules it broke). Only a failing batch
+    pays for checking offer by offer.
     """
     try:
         return (*validate_table(table, schema, policy), {})
@@ -289,13 +322,13 @@ def validate_by_media_offer(
         pass
     passed: list[pyarrow.Table] = []
     unknown: dict[int, int] = {}
-    failed: dict[str, str] = {}
+    failed: dict[str, FanslyDataError] = {}
     for media in sorted(set(table["media_offer_id"].to_pylist())):
         part = table.filter(pyarrow.compute.equal(table["media_offer_id"], media))
         try:
-            checked, found = validate_table(part, schema, policy)
+            checked, found = validate_table(part, schema, policy, consequence="")
         except FanslyDataError as error:
-            failed[media] = str(error).replace(NOTHING_PUBLISHED, "", 1)
+            failed[media] = error
             continue
         passed.append(checked)
         for code, rows in found.items():

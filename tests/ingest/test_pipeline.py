@@ -18,6 +18,7 @@ from airflow_provider_fansly.exceptions import (
 from airflow_provider_fansly.ingest.pipeline import TaskSpec, run_task
 from airflow_provider_fansly.storage.ledger import month_spend
 from airflow_provider_fansly.storage.location import Location
+from airflow_provider_fansly.storage.rules import rows_schema, rules
 from airflow_provider_fansly.testing.emulator import DEFAULT_ACCOUNT, DEFAULT_KEY, Emulator
 from tests.conftest import FAST_RETRIES
 from tests.lake import lake_rows, snapshot, truth
@@ -75,6 +76,11 @@ def test_invalid_rows_are_quarantined_when_asked(tmp_path: Path, emu: Emulator) 
     emu.add_faults({"kind": "negative_counts", "media": "p2"})
     summary = run_task(client(emu), Location.parse(str(tmp_path)), spec(on_invalid="quarantine"))
     assert list(summary.invalid) == ["p2"] and "p2" in summary.invalid["p2"]
+    assert "nothing was published" not in summary.invalid["p2"]  # the others were
+    named = rules(rows_schema(0, DAY_MS, DAY_MS))  # the rules, as lineage names them
+    broken = summary.invalid_rules["p2"]
+    assert list(summary.invalid_rules) == ["p2"] and set(broken) <= set(named)
+    assert any(rule.startswith("counts >= 0") for rule in broken)
     assert lake_rows(tmp_path) == truth(DEFAULT_ACCOUNT, ["p1", "p3"], D0, D0 + 5 * DAY_MS, DAY_MS)
 
 
