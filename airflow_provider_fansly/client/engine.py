@@ -98,14 +98,21 @@ class RequestEngine:
     :param settings: the key's address, limits and budget.
     :param counters: where sends are counted (shared with whoever reports them).
     :param log: where retries and a smaller bucket cap are logged.
+    :param clock: seconds on a monotonic clock, for the pacing (a test hands in a virtual one).
     """
 
-    def __init__(self, settings: ClientSettings, counters: RequestCounters, log: Log) -> None:
+    def __init__(
+        self,
+        settings: ClientSettings,
+        counters: RequestCounters,
+        log: Log,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.settings = settings
         self.counters = counters
         self.log = log
         self.limiter = RateLimiter(
-            settings.requests_per_minute, window=settings.rate_window_seconds
+            settings.requests_per_minute, window=settings.rate_window_seconds, clock=clock
         )
         self.policy = RetryPolicy(
             max_retries=settings.max_retries,
@@ -135,7 +142,7 @@ class RequestEngine:
             self._check_budget(ctx)  # before waiting for a slot the budget cannot pay for
             yield from self._pace()
             self._spend(ctx)
-            sent_at = time.monotonic()
+            sent_at = self.limiter.clock()
             reply = yield Send(route, params)
             try:
                 result = self._interpret(reply, ctx, parse, sent_at)

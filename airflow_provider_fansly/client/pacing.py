@@ -33,7 +33,7 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 __all__ = ["RateLimiter"]
 
@@ -64,8 +64,15 @@ class RateLimiter:
     POLL = 0.02
     HORIZON = 0.05
 
-    def __init__(self, requests_per_minute: int | None = None, window: float = 60.0) -> None:
+    def __init__(
+        self,
+        requests_per_minute: int | None = None,
+        window: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.configured = requests_per_minute
+        #: seconds on a monotonic clock; a test hands in a virtual one
+        self.clock = clock
         self.learned: int | None = None
         #: the key's room as the last answer said it
         self.remaining: int | None = None
@@ -100,7 +107,7 @@ class RateLimiter:
         to ask again then. Nothing is claimed far ahead, so a send always follows the latest
         budget the server reported.
         """
-        now = time.monotonic() if now is None else now
+        now = self.clock() if now is None else now
         with self._lock:
             at = self._earliest(max(now, self._paused_until))
             if at - now > self.HORIZON:
@@ -131,7 +138,7 @@ class RateLimiter:
 
     def paused_for(self, now: float | None = None) -> float:
         """Return how long a 429 still holds every request back (0 when it does not)."""
-        now = time.monotonic() if now is None else now
+        now = self.clock() if now is None else now
         with self._lock:
             return max(0.0, self._paused_until - now)
 
@@ -142,7 +149,7 @@ class RateLimiter:
         says what the key has left (polled, at most ``PROBE_WAIT`` seconds), so that tasks
         starting together do not each spend a burst of the key's budget blind.
         """
-        now = time.monotonic() if now is None else now
+        now = self.clock() if now is None else now
         held = self.paused_for(now)
         with self._lock:
             sent = self._probe_sent
@@ -152,14 +159,14 @@ class RateLimiter:
 
     def pause(self, seconds: float, now: float | None = None) -> None:
         """Hold back every request of this limiter for ``seconds``."""
-        now = time.monotonic() if now is None else now
+        now = self.clock() if now is None else now
         with self._lock:
             self._paused_until = max(self._paused_until, now + seconds)
 
     def throttled(self, seconds: float, advised: bool, now: float | None = None) -> None:
         """A 429: pause for ``seconds``. One without the server's advice (the platform's own,
         which says nothing of its quota) also cuts the rate below what was being sent."""
-        now = time.monotonic() if now is None else now
+        now = self.clock() if now is None else now
         self.pause(seconds, now)
         if advised:
             return  # the key's budget headers pace the rest
@@ -177,7 +184,7 @@ class RateLimiter:
         """
         if self._base_rate is None:
             return None
-        now = time.monotonic() if now is None else now
+        now = self.clock() if now is None else now
         elapsed = max(0.0, now - self._throttled_at)
         return self._base_rate * 2 ** (elapsed / (self.RECOVERY_WINDOWS * self.window))
 
@@ -186,7 +193,7 @@ class RateLimiter:
     ) -> None:
         """Learn the limit and the key's room from the rate-limit headers of an answer to the
         request sent at ``sent_at`` (``None``: just now)."""
-        now = time.monotonic() if now is None else now
+        now = self.clock() if now is None else now
         limit = _header_int(headers, "x-ratelimit-limit")
         remaining = _header_int(headers, "x-ratelimit-remaining")
         with self._lock:

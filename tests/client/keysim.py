@@ -1,17 +1,25 @@
-"""Clients sharing one key on a virtual clock: each drives a real ``RateLimiter`` the way the
-request engine does (wait while held, claim a slot, send, observe the answer, pause on a 429)
-against a server with a sliding window, so hours of pacing take a fraction of a second."""
+"""Clients sharing one key on a virtual clock: each is a real ``RequestEngine`` whose plans
+(pace, send, retry a 429 after the server's advice) are carried out against a server with a
+sliding window, so hours of pacing take a fraction of a second and what is tested is the loop
+the client runs, not a copy of it."""
 
 from __future__ import annotations
 
 import heapq
+import json
+import logging
 import math
 import random
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-from airflow_provider_fansly.client.pacing import RateLimiter
+import httpx
+
+from airflow_provider_fansly.client.engine import Plan, RequestCounters, RequestEngine, Send
+from airflow_provider_fansly.client.settings import ClientSettings
+from airflow_provider_fansly.testing.emulator.answers import envelope
 
 
 @dataclass
@@ -75,65 +83,77 @@ def share_key(
     key = Key(limit, window, fixed)
     events: list[tuple[float, int, Callable[[float], None]]] = []
     order = iter(range(10**9))
+    clock = [0.0]
 
     def at(when: float, fn: Callable[[float], None]) -> None:
         heapq.heappush(events, (when, next(order), fn))
 
-    left = list(requests)
-    limiters = [RateLimiter(cap, window=window) for _ in requests]
+    settings = ClientSettings(api_key="sim", requests_per_minute=cap, rate_window_seconds=window)
+    engines = [
+        RequestEngine(settings, RequestCounters(), _QUIET, clock=lambda: clock[0]) for _ in requests
+    ]
+    unstarted = list(requests)
     out = Outcome(0, 0, 0.0, [[] for _ in requests])
     answers: list[float] = []
 
-    def worker(i: int, now: float) -> None:
-        if left[i] <= 0:
-            return
-        held = limiters[i].held_for(now)
-        if held > 0:
-            at(now + held, lambda t: worker(i, t))
-            return
-        granted, wait = limiters[i].reserve(now)
-        at(now + wait, (lambda t: send(i, t)) if granted else (lambda t: worker(i, t)))
+    def lane(i: int, now: float) -> None:
+        """Start client ``i``'s next request, if it has one left."""
+        if unstarted[i] > 0:
+            unstarted[i] -= 1
+            step(i, engines[i].accounts(), None, now)
 
-    def send(i: int, now: float) -> None:
-        if limiters[i].paused_for(now) > 0:
-            worker(i, now)
+    def step(i: int, plan: Plan[Any], reply: Any, now: float) -> None:
+        """Carry the plan on until it waits: a sleep or a send takes virtual time."""
+        try:
+            action = plan.send(reply)
+        except StopIteration:
+            lane(i, now)
             return
-        left[i] -= 1
-        out.sends += 1
-        out.sends_of[i].append(now)
-        took = rnd.uniform(*latency)
-        status, headers = key.admit(now + took / 2)
-        at(now + took, lambda t: answer(i, now, status, headers, t))
+        if isinstance(action, Send):
+            took = rnd.uniform(*latency)
+            out.sends += 1
+            out.sends_of[i].append(now)
+            status, headers = key.admit(now + took / 2)
+            out.throttled += status == 429
+            at(now + took, lambda t: answered(i, plan, _response(status, headers), t))
+        else:
+            at(now + max(0.0, action.seconds), lambda t: step(i, plan, None, t))
 
-    def answer(i: int, sent: float, status: int, headers: dict[str, str], now: float) -> None:
-        limiters[i].observe(headers, sent_at=sent, now=now)
+    def answered(i: int, plan: Plan[Any], response: httpx.Response, now: float) -> None:
         answers.append(now)
-        if status == 429:
-            out.throttled += 1
-            left[i] += 1
-            limiters[i].throttled(float(headers["x-ratelimit-retry-after"]), True, now=now)
-        worker(i, now)
+        step(i, plan, response, now)
 
     def steady(now: float) -> None:
         status, _ = key.admit(now)
         out.outside_sends += 1
         out.outside_throttled += status == 429
-        if any(n > 0 for n in left):
+        if any(n > 0 for n in unstarted):
             at(now + window / (outside * limit), steady)
 
     for i in range(len(requests)):
         for _ in range(in_flight):
-            at((starts[i] if starts else 0.0) + rnd.uniform(0, 0.01), lambda t, i=i: worker(i, t))
+            at((starts[i] if starts else 0.0) + rnd.uniform(0, 0.01), lambda t, i=i: lane(i, t))
     if outside:
         at(-window, steady)
     for _ in range(10_000_000):  # bounded: every event is a send, an answer or a wait
         if not events:
             break
-        now, _, fn = heapq.heappop(events)
-        fn(now)
+        clock[0], _, fn = heapq.heappop(events)
+        fn(clock[0])
     first = min(times[0] for times in out.sends_of if times)
     out.span = max(answers) - first
     return out
+
+
+_QUIET = logging.getLogger("keysim")
+_QUIET.disabled = True
+#: the accounts route's answer: the vendor's own route, one envelope
+_OK = json.dumps(envelope(200, "Success", [{"id": "sim"}])).encode()
+_THROTTLED = json.dumps(envelope(429, "Too many requests", None)).encode()
+
+
+def _response(status: int, headers: dict[str, str]) -> httpx.Response:
+    return httpx.Response(status, headers=headers, content=_OK if status == 200 else _THROTTLED)
 
 
 def key_rate_minimum(requests: int, limit: int, window: float, outside: float = 0.0) -> float:
