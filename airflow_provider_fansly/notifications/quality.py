@@ -16,11 +16,11 @@ Any other notifier (Slack, PagerDuty, Teams...) goes through ``via``: a function
 from __future__ import annotations
 
 import html
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 from airflow.sdk import BaseNotifier
 
 from airflow_provider_fansly.exceptions import FanslyInputError
@@ -38,7 +38,6 @@ __all__ = ["VARIABLE", "QualityAlert", "QualityMessage", "compose"]
 VARIABLE = "fansly_alerts"
 #: At most this many findings are listed in a message; the rest are in the results table.
 MAX_LINES = 60
-_KEYS = {"to", "smtp_conn_id", "from_email", "on_warnings"}
 
 
 @dataclass(frozen=True)
@@ -55,20 +54,27 @@ class QualityMessage:
         return f"<pre>{html.escape(self.text)}</pre>"
 
 
-def _settings(raw: str | None, variable: str) -> dict[str, Any]:
-    """The Variable's JSON as settings; ``{}`` when it is not set."""
+class AlertSettings(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """The Variable's JSON: where alerts go (a misspelt key is refused, not ignored)."""
+
+    to: str | list[str] | None = None
+    smtp_conn_id: str = "smtp_default"
+    from_email: str | None = None
+    on_warnings: bool = False
+
+
+def _settings(raw: str | None, variable: str) -> AlertSettings:
+    """The Variable's JSON as settings; the defaults when it is not set."""
     if raw in (None, ""):
-        return {}
+        return AlertSettings()
     try:
-        parsed = json.loads(raw)
-    except ValueError:
-        parsed = None
-    if not isinstance(parsed, dict) or set(parsed) - _KEYS:
+        return msgspec.json.decode(raw, type=AlertSettings)
+    except msgspec.MsgspecError as error:
+        keys = list(AlertSettings.__struct_fields__)
         raise FanslyInputError(
-            f"the Variable {variable} must be a JSON object with the keys {sorted(_KEYS)}, "
+            f"the Variable {variable} must be a JSON object with the keys {keys} ({error}), "
             f"got {raw!r}"
-        )
-    return parsed
+        ) from None
 
 
 class QualityAlert(BaseNotifier):
@@ -100,16 +106,14 @@ class QualityAlert(BaseNotifier):
         from airflow.sdk import Variable
 
         settings = _settings(Variable.get(self.variable, default=None), self.variable)
-        if self.via is None and not settings.get("to"):
+        if self.via is None and not settings.to:
             self.log.warning(
                 'No quality alert sent: set the Variable %s to {"to": [addresses]} '
                 "(or give QualityAlert a notifier with via=)",
                 self.variable,
             )
             return
-        on_warnings = (
-            settings.get("on_warnings", False) if self.on_warnings is None else self.on_warnings
-        )
+        on_warnings = settings.on_warnings if self.on_warnings is None else self.on_warnings
         message = compose(context, bool(on_warnings))
         if message is None:
             self.log.info("No quality alert: the task neither failed nor warned")
@@ -119,14 +123,14 @@ class QualityAlert(BaseNotifier):
         self.log.info("Quality alert sent: %s", message.subject)
 
 
-def _email(message: QualityMessage, settings: Mapping[str, Any]) -> BaseNotifier:
+def _email(message: QualityMessage, settings: AlertSettings) -> BaseNotifier:
     """The SMTP provider's notifier for ``message``, to the settings' addresses."""
     from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 
     return SmtpNotifier(
-        to=settings["to"],
-        from_email=settings.get("from_email"),
-        smtp_conn_id=settings.get("smtp_conn_id", "smtp_default"),
+        to=settings.to or [],  # notify() sends by e-mail only with addresses
+        from_email=settings.from_email,
+        smtp_conn_id=settings.smtp_conn_id,
         subject=message.subject,
         html_content=message.html,
     )

@@ -19,7 +19,9 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated
+
+import msgspec
 
 from airflow_provider_fansly.exceptions import FanslyInputError
 
@@ -56,43 +58,53 @@ class Lake:
         return ClientSettings.from_connection(conn.host, "", conn.extra_dejson).monthly_credits
 
 
+class _Entry(msgspec.Struct, forbid_unknown_fields=True):
+    """One entry of ``fansly_lakes`` as written (a misspelt key is refused, not ignored)."""
+
+    path: str
+    monthly_credits: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    accounts: dict[str, list[str]] | None = None
+    dag_ids: dict[str, str] = {}
+    conn_id: str = "fansly_default"
+
+
 def parse_lakes(text: str | None, output_path: str | None, accounts: str | None) -> list[Lake]:
-    """The lakes from the Variables' texts (``None``: not set); a bad entry is named."""
+    """The lakes from the Variables' texts (``None``: not set); a bad entry is named, with
+    the field that is wrong."""
     if text:
         try:
-            entries = json.loads(text)
-        except ValueError as error:
-            raise FanslyInputError(f"Variable {LAKES_VARIABLE} is not JSON: {error}") from None
-        if not isinstance(entries, dict) or not entries:
+            entries = msgspec.json.decode(text, type=dict[str, msgspec.Raw])
+        except msgspec.MsgspecError as error:
+            raise FanslyInputError(
+                f"Variable {LAKES_VARIABLE} is not a JSON object of lakes: {error}"
+            ) from None
+        if not entries:
             raise FanslyInputError(f"Variable {LAKES_VARIABLE} must be a non-empty JSON object")
-        return [_lake(str(name), entry) for name, entry in entries.items()]
+        return [_lake(name, raw) for name, raw in entries.items()]
     if output_path:
         expected = json.loads(accounts) if accounts else None
-        return [_lake("default", {"path": output_path, "accounts": expected})]
+        return [Lake("default", output_path, accounts=_accounts(expected))]
     return []
 
 
-def _lake(name: str, entry: Any) -> Lake:
+def _lake(name: str, raw: msgspec.Raw) -> Lake:
     """One entry of ``fansly_lakes``."""
-    where = f"Variable {LAKES_VARIABLE}, lake {name!r}"
-    if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
-        raise FanslyInputError(f"{where}: needs a 'path' string")
-    budget = entry.get("monthly_credits")
-    if budget is not None and (not isinstance(budget, int) or budget < 1):
-        raise FanslyInputError(f"{where}: monthly_credits must be a whole number of at least 1")
-    accounts = entry.get("accounts")
-    if accounts is not None and not (
-        isinstance(accounts, dict) and all(isinstance(v, list) for v in accounts.values())
-    ):
-        raise FanslyInputError(f"{where}: accounts must map each account to a list of ids")
+    try:
+        entry = msgspec.json.decode(raw, type=_Entry)
+    except msgspec.ValidationError as error:
+        raise FanslyInputError(f"Variable {LAKES_VARIABLE}, lake {name!r}: {error}") from None
     return Lake(
         name=name,
-        path=entry["path"],
-        dag_ids={**DEFAULT_DAGS, **entry.get("dag_ids", {})},
-        monthly_credits=budget,
-        accounts={a: tuple(map(str, ids)) for a, ids in accounts.items()} if accounts else None,
-        conn_id=entry.get("conn_id", "fansly_default"),
+        path=entry.path,
+        dag_ids={**DEFAULT_DAGS, **entry.dag_ids},
+        monthly_credits=entry.monthly_credits,
+        accounts=_accounts(entry.accounts),
+        conn_id=entry.conn_id,
     )
+
+
+def _accounts(accounts: Mapping[str, list[str]] | None) -> Mapping[str, tuple[str, ...]] | None:
+    return {a: tuple(map(str, ids)) for a, ids in accounts.items()} if accounts else None
 
 
 def load_lakes() -> list[Lake]:

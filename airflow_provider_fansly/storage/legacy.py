@@ -8,6 +8,7 @@ again after a crash; the old files stay until the user deletes them.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections import Counter
@@ -75,7 +76,7 @@ def convert(location: Location) -> dict[str, int]:
         raise FanslyLegacyLakeError(f"{location} holds no 0.1 lake to convert")
     legacy = store.child(LEGACY_DIR)
     manifests = {
-        name.removesuffix(".json"): legacy.read_json(f"{_KEYS}/{name}")
+        name.removesuffix(".json"): json.loads(legacy.read_bytes(f"{_KEYS}/{name}"))
         for name in legacy.listdir(_KEYS)
     }
     covered: dict[tuple[str, int], Counter[tuple[str, date]]] = {}

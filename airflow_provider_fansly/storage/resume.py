@@ -15,12 +15,18 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
+import msgspec
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from airflow_provider_fansly.client.models import MediaOffer
 from airflow_provider_fansly.storage import layout
-from airflow_provider_fansly.storage.staging import STAGING_FORMAT, Piece
+from airflow_provider_fansly.storage.staging import (
+    STAGING_FORMAT,
+    Manifest,
+    ManifestFormat,
+    Piece,
+)
 from airflow_provider_fansly.storage.store import Store
 from airflow_provider_fansly.storage.tags import TagRow
 
@@ -63,23 +69,25 @@ class Resume:
                     continue
                 parquet = f"{folder}/{name.removesuffix('.json')}.parquet"
                 try:
-                    manifest = store.read_json(f"{folder}/{name}")
-                    if manifest.get("format") != STAGING_FORMAT:
+                    raw = store.read_bytes(f"{folder}/{name}")
+                    staged = msgspec.json.decode(raw, type=ManifestFormat).format
+                    if staged != STAGING_FORMAT:
                         log.info(
                             "Not reusing %s/%s: staged in format %s, this release reads %s",
                             folder,
                             name,
-                            manifest.get("format", "0.4"),
+                            staged,
                             STAGING_FORMAT,
                         )
                         continue
-                    read = [Reused(Piece.from_json(p), parquet) for p in manifest["pieces"]]
-                    offers = [MediaOffer(**m) for m in manifest["media"]]
-                    file_tags[parquet] = [TagRow(*t) for t in manifest["tags"]]
-                except (ValueError, KeyError, TypeError, AttributeError) as error:
+                    manifest = msgspec.json.decode(raw, type=Manifest)
+                except msgspec.MsgspecError as error:
                     # cut short by a kill, or not a manifest at all
                     log.warning("Ignoring the unreadable staging manifest %s: %s", name, error)
                     continue
+                read = [Reused(Piece(*p), parquet) for p in manifest.pieces]
+                offers = manifest.media
+                file_tags[parquet] = manifest.tags
                 found.extend(read)
                 media.update((m.id, m) for m in offers)
         fresh = sorted(

@@ -26,8 +26,9 @@ import hashlib
 import posixpath
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 
+import msgspec
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
@@ -38,7 +39,15 @@ from airflow_provider_fansly.storage.columns import MEDIA_STATS_SCHEMA
 from airflow_provider_fansly.storage.store import Store
 from airflow_provider_fansly.storage.tags import FYP_TAGS_SCHEMA, TagRow, fyp_tags_table
 
-__all__ = ["READERS", "SPILL_ROWS", "STAGING_FORMAT", "Piece", "Staging"]
+__all__ = [
+    "READERS",
+    "SPILL_ROWS",
+    "STAGING_FORMAT",
+    "Manifest",
+    "ManifestFormat",
+    "Piece",
+    "Staging",
+]
 
 _READ_BATCH_ROWS = 131_072
 #: The folder, inside a try's folder, where the tries reusing its pieces mark themselves.
@@ -72,15 +81,26 @@ class Piece:
     requests: int
     fetched_at_ms: int
 
-    def to_json(self) -> list[str | int]:
-        """The compact form a manifest holds."""
-        return [self.media_offer_id, self.after, self.before, self.requests, self.fetched_at_ms]
+    def to_json(self) -> tuple[str, int, int, int, int]:
+        """The compact form a manifest holds (``Piece(*form)`` reads it back)."""
+        return (self.media_offer_id, self.after, self.before, self.requests, self.fetched_at_ms)
 
-    @classmethod
-    def from_json(cls, value: Sequence[str | int]) -> Piece:
-        """Read the form :meth:`to_json` writes."""
-        media, after, before, requests, fetched = value
-        return cls(str(media), int(after), int(before), int(requests), int(fetched))
+
+class Manifest(msgspec.Struct, frozen=True):
+    """What a staged file holds, written beside it once it is complete: its format, rows, the
+    pieces it completes (as :meth:`Piece.to_json`), their media metadata and their tags."""
+
+    format: str
+    rows: int
+    pieces: list[tuple[str, int, int, int, int]]
+    media: list[MediaOffer]
+    tags: list[TagRow]
+
+
+class ManifestFormat(msgspec.Struct):
+    """Only a manifest's format, read first: another format's other fields may differ."""
+
+    format: str = "0.4"
 
 
 @dataclass
@@ -132,7 +152,7 @@ class Staging:
         """Mark other tries' folders as read by this try until it finishes, so that no try
         that commits meanwhile removes the pieces this one will commit."""
         for folder in set(folders) - {self.dir}:
-            self.store.write_json(f"{folder}/{READERS}/{self.name}", {})
+            self.store.write_bytes(f"{folder}/{READERS}/{self.name}", b"{}")
             self.reading.add(folder)
 
     def add(
@@ -164,16 +184,14 @@ class Staging:
     def _write(self, item: _Held) -> None:
         name = f"{self.dir}/batch-{len(self.files):05d}"
         self.store.write_table(f"{name}.parquet", item.table)
-        self.store.write_json(
-            f"{name}.json",
-            {
-                "format": STAGING_FORMAT,
-                "rows": item.table.num_rows,
-                "pieces": [p.to_json() for p in item.pieces],
-                "media": [asdict(m) for m in item.media],
-                "tags": [list(t) for t in item.tags],
-            },
+        manifest = Manifest(
+            STAGING_FORMAT,
+            item.table.num_rows,
+            [p.to_json() for p in item.pieces],
+            item.media,
+            item.tags,
         )
+        self.store.write_bytes(f"{name}.json", msgspec.json.encode(manifest))
         self.files.append(f"{name}.parquet")
 
     def reader(self, where: pc.Expression | None = None) -> pa.RecordBatchReader:

@@ -7,9 +7,7 @@ connection, :meth:`Store.local` from a plain path; nothing here knows Airflow.
 from __future__ import annotations
 
 import contextlib
-import json
 import posixpath
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -62,16 +60,16 @@ class Store:
         with self.fs.open(self.full(rel), "wb") as fh:
             pq.write_table(table, fh, compression="zstd")
 
-    def read_json(self, rel: str) -> Any:
-        """Read one JSON document."""
+    def read_bytes(self, rel: str) -> bytes:
+        """Read one small file whole."""
         with self.fs.open(self.full(rel), "rb") as fh:
-            return json.loads(fh.read())
+            return bytes(fh.read())
 
-    def write_json(self, rel: str, document: Any) -> None:
-        """Write one JSON document (after the data it describes: its presence means complete)."""
+    def write_bytes(self, rel: str, data: bytes) -> None:
+        """Write one small file (after the data it describes: its presence means complete)."""
         self.fs.makedirs(posixpath.dirname(self.full(rel)), exist_ok=True)
         with self.fs.open(self.full(rel), "wb") as fh:
-            fh.write(json.dumps(document, separators=(",", ":")).encode())
+            fh.write(data)
 
     def move(self, src: str, dst: str) -> None:
         """Move a file or folder: one rename on local disk, copy+delete on S3."""

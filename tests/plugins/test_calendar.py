@@ -126,11 +126,19 @@ def test_the_quality_summary_shows_the_failed_check_and_its_history(lake: Path) 
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("{", "is not JSON"),
-        ("[]", "non-empty JSON object"),
-        ('{"x": {}}', "lake 'x': needs a 'path'"),
-        ('{"x": {"path": "/l", "monthly_credits": 0}}', "monthly_credits"),
-        ('{"x": {"path": "/l", "accounts": {"a": "m1"}}}', "accounts must map"),
+        ("{", "is not a JSON object of lakes"),
+        ("[]", "is not a JSON object of lakes"),
+        ("{}", "non-empty JSON object"),
+        ('{"x": {}}', "lake 'x': Object missing required field `path`"),
+        (
+            '{"x": {"path": "/l", "monthly_credits": 0}}',
+            r"lake 'x': .* >= 1 - at `\$.monthly_credits`",
+        ),
+        ('{"x": {"path": "/l", "accounts": {"a": "m1"}}}', r"lake 'x': .* at `\$.accounts"),
+        (
+            '{"x": {"path": "/l", "montly_credits": 5}}',
+            "lake 'x': .*unknown field `montly_credits`",
+        ),
     ],
 )
 def test_a_bad_lakes_variable_is_named(text: str, message: str) -> None:
@@ -153,7 +161,9 @@ def test_a_broken_variable_is_the_servers_error_named(monkeypatch: pytest.Monkey
     with pytest.raises(HTTPException) as refused:
         _lake(None, None)
     assert refused.value.status_code == 500
-    assert refused.value.detail == "Variable fansly_lakes, lake 'main': needs a 'path' string"
+    assert refused.value.detail == (
+        "Variable fansly_lakes, lake 'main': Expected `str`, got `int` - at `$.path`"
+    )
 
 
 def test_the_calendar_reads_only_its_days_and_takes_the_rest_from_history(
