@@ -23,6 +23,7 @@ from airflow_provider_fansly.client.envelope import StatsResponse, parse_media_s
 from airflow_provider_fansly.client.ids import path_segment
 from airflow_provider_fansly.client.models import MediaOffer, MediaStats, TagWindow
 from airflow_provider_fansly.client.pacing import RateLimiter
+from airflow_provider_fansly.client.profilestats import ProfileStats, parse_profile_stats
 from airflow_provider_fansly.client.reconcile import Answered, Question, reconcile
 from airflow_provider_fansly.client.retry import RetryPolicy, Tries
 from airflow_provider_fansly.client.settings import ClientSettings
@@ -30,6 +31,7 @@ from airflow_provider_fansly.client.windows import DATAPOINT_LIMIT, check_window
 from airflow_provider_fansly.exceptions import (
     FanslyBudgetExceededError,
     FanslyError,
+    FanslyInputError,
     FanslyRateLimitError,
     FanslyRequestError,
     FanslyTransportError,
@@ -239,6 +241,24 @@ class RequestEngine:
             result.media = _merge_media(result.media, response.media)
         return result
 
+    def profile_stats(
+        self, account_id: str, after: int, before: int, period: int
+    ) -> Plan[ProfileStats]:
+        """Plan one ``profilestats`` request for ``[after, before)``: never split, as the
+        window is the identity of its top lists; a window over the bucket cap is refused."""
+        check_window(after, before, period)
+        buckets = -(-(before - after) // period)
+        if buckets > self.datapoint_limit - 1:
+            raise FanslyInputError(
+                f"a profilestats window holds at most {self.datapoint_limit - 1} buckets (its "
+                f"top lists are of one window); [{after}, {before}) holds {buckets}"
+            )
+        route = f"/api/fansly/{path_segment(account_id, 'account_id')}/analytics/profilestats"
+        ctx = RequestContext("account statistics", account_id, None, after, before, period)
+        params = {"afterDate": after, "beforeDate": before, "period": period}
+        parse = partial(_profile_answer, (after, before, period))
+        return self.exchange(route, params, ctx, parse)
+
     def accounts(self, *, retry: bool = True) -> Plan[list[Any]]:
         """Plan ``GET /api/fansly/accounts``; without ``retry``, one send whatever it answers."""
         policy = None if retry else RetryPolicy(max_retries=0, max_rate_limit_wait=0)
@@ -269,6 +289,16 @@ def _answer(
     """Parse one answer and check it against its question (a mismatch is retried once)."""
     response = parse_media_stats(status, body, headers, ctx)
     return response, reconcile(response, question, ctx)
+
+
+def _profile_answer(
+    question: tuple[int, int, int],
+    status: int,
+    body: bytes,
+    headers: Mapping[str, str],
+    ctx: RequestContext,
+) -> ProfileStats:
+    return parse_profile_stats(status, body, headers, ctx, question)
 
 
 def _accounts(

@@ -19,6 +19,7 @@ import httpx
 from airflow_provider_fansly.client.engine import Log, Plan, RequestCounters, RequestEngine, Sleep
 from airflow_provider_fansly.client.models import MediaStats
 from airflow_provider_fansly.client.pacing import RateLimiter
+from airflow_provider_fansly.client.profilestats import ProfileStats
 from airflow_provider_fansly.client.retry import RetryPolicy
 from airflow_provider_fansly.client.settings import ClientSettings
 from airflow_provider_fansly.client.windows import DAY_MS
@@ -96,6 +97,20 @@ class FanslyClient:
         return await self._adrive(
             self.engine.media_stats(account_id, media_offer_id, after, before, period)
         )
+
+    def get_profile_stats(
+        self, account_id: str, *, after: int, before: int, period: int = DAY_MS
+    ) -> ProfileStats:
+        """Return the account's statistics over ``[after, before)`` in one request: its
+        traffic per bucket, its top media offers (by views and by For-You views) and tags,
+        and the media behind them (:mod:`.profilestats`)."""
+        return self._drive(self.engine.profile_stats(account_id, after, before, period))
+
+    async def aget_profile_stats(
+        self, account_id: str, *, after: int, before: int, period: int = DAY_MS
+    ) -> ProfileStats:
+        """Async :meth:`get_profile_stats`."""
+        return await self._adrive(self.engine.profile_stats(account_id, after, before, period))
 
     def list_accounts(self, *, retry: bool = True) -> list[Any]:
         """Return the accounts connected to this key (``GET /api/fansly/accounts``)."""

@@ -14,6 +14,7 @@ from typing import Any
 
 from airflow_provider_fansly.client.datapoints import API_COLUMNS
 from airflow_provider_fansly.client.windows import DAY_MS, HOUR_MS
+from airflow_provider_fansly.testing.catalogue import Catalogue
 
 __all__ = [
     "ANOMALIES",
@@ -137,6 +138,9 @@ def _anomalous(day: int, asked: Asked) -> bool:
 
 
 def _day_stat(account: str, media: str, day: int, kind: int, asked: Asked) -> dict[str, Any] | None:
+    catalogue = Catalogue.of(account)
+    if catalogue is not None:
+        return catalogue.day_stat(media, day, kind)
     stat = _stat(account, media, DAY_MS, day, kind)
     if stat is None:
         return None
@@ -176,6 +180,10 @@ def bucket_stats(
     it. ``anomaly_days`` (day numbers, epoch ms // one day) replaces :func:`anomaly_day`.
     """
     asked = (int(time.time() * 1000) if now_ms is None else now_ms, anomaly_days)
+    if period in (DAY_MS, HOUR_MS) and Catalogue.of(account) is not None:
+        one = _day_stat if period == DAY_MS else _hour_stat
+        held = [one(account, media, ts, kind, asked) for kind in STAT_TYPES_SERVED]
+        return [s for s in held if s is not None] or None  # none: not posted yet, or quiet
     if period in (DAY_MS, HOUR_MS):
         day = ts // DAY_MS * DAY_MS
         quiet, left_out = _quiet(account, media, DAY_MS, day)
@@ -236,6 +244,15 @@ def fyp_tags(account: str, media: str, buckets: list[list[dict[str, Any]]]) -> l
     ]
 
 
+def _created_s(account: str, media: str, d: bytes) -> int:
+    """When a media offer was posted, in seconds (as ``accountMedia`` says it)."""
+    catalogue = Catalogue.of(account)
+    index = catalogue.index(media) if catalogue is not None else None
+    if catalogue is None or index is None:
+        return 1_700_000_000 + int.from_bytes(d[7:10], "big")
+    return catalogue.created_ms(index) // 1000
+
+
 def media_entry(account: str, media: str) -> dict[str, Any]:
     """Return the ``aggregationData.accountMedia`` entry of a media offer."""
     d = _digest(account, media, "media")
@@ -247,7 +264,7 @@ def media_entry(account: str, media: str) -> dict[str, Any]:
         "previewId": None,
         "permissionFlags": 8,
         "price": (d[6] % 5) * 100,
-        "createdAt": 1_700_000_000 + int.from_bytes(d[7:10], "big"),
+        "createdAt": _created_s(account, media, d),
         "deletedAt": None,
         "deleted": False,
         "likeCount": d[10] % 200,

@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from airflow_provider_fansly.client.windows import DAY_MS, HOUR_MS
+from airflow_provider_fansly.testing.catalogue import Catalogue
 from airflow_provider_fansly.testing.emulator.answers import (
     dataset,
     day_numbers,
@@ -28,6 +29,7 @@ from airflow_provider_fansly.testing.emulator.answers import (
     error,
     graph_error,
     platform,
+    profile_dataset,
 )
 from airflow_provider_fansly.testing.emulator.faults import (
     ANSWER_FAULTS,
@@ -122,6 +124,8 @@ class _Handler(BaseHTTPRequestHandler):
         if parts == ["api", "fansly", "accounts"]:
             accounts = [{"id": a, "username": a.removeprefix("fansly_")} for a in cfg.accounts]
             return self._json(200, envelope(200, "Success", accounts), headers)
+        if parts[:2] == ["api", "fansly"] and parts[3:] == ["analytics", "profilestats"]:
+            return self._profile(parts[2], parse_qs(url.query), headers)
         if (
             len(parts) != 6
             or parts[:2] != ["api", "fansly"]
@@ -130,20 +134,40 @@ class _Handler(BaseHTTPRequestHandler):
             return self._json(404, error(404, "Route not found"), headers)
         self._media(parts[2], parts[5], parse_qs(url.query), headers)
 
-    def _media(
-        self, account: str, media: str, query: dict[str, list[str]], headers: dict[str, str]
-    ) -> None:
-        state, cfg = self.server.state, self.server.state.config
-        if account not in cfg.accounts:
-            return self._json(404, error(404), headers)
+    def _window(self, query: dict[str, list[str]]) -> tuple[int, int, int] | None:
+        """``(after, before, period)`` of a query (the API's defaults), ``None`` if bad."""
         try:
             period = int(query.get("period", ["86400000"])[0])
             before = int(query.get("beforeDate", [str(int(time.time() * 1000))])[0])
             after = int(query.get("afterDate", [str(before - 30 * 86_400_000)])[0])
         except ValueError:
+            return None
+        return None if period <= 0 or after > before else (after, before, period)
+
+    def _profile(self, account: str, query: dict[str, list[str]], headers: dict[str, str]) -> None:
+        state, cfg = self.server.state, self.server.state.config
+        if account not in cfg.accounts and Catalogue.of(account) is None:
+            return self._json(404, error(404), headers)
+        window = self._window(query)
+        if window is None:
             return self._json(400, error(400), headers)
-        if period <= 0 or after > before:
+        with state.lock:
+            state.log.append({"profile": account, "after": window[0], "before": window[1],
+                              "period": window[2], "at": time.monotonic()})  # fmt: skip
+            state.counts["served"] += 1
+        answer = profile_dataset(account, *window, cfg.datapoint_limit)
+        self._json(200, platform(answer), headers)
+
+    def _media(
+        self, account: str, media: str, query: dict[str, list[str]], headers: dict[str, str]
+    ) -> None:
+        state, cfg = self.server.state, self.server.state.config
+        if account not in cfg.accounts and Catalogue.of(account) is None:
+            return self._json(404, error(404), headers)
+        window = self._window(query)
+        if window is None:
             return self._json(400, error(400), headers)
+        after, before, period = window
         with state.lock:
             state.log.append(
                 {
