@@ -52,6 +52,7 @@ def get_provider_info() -> dict[str, Any]:
                 "integration-name": "Fansly",
                 "python-modules": [
                     "airflow_provider_fansly.operators.media_stats",
+                    "airflow_provider_fansly.operators.planned",
                     "airflow_provider_fansly.operators.updated",
                     "airflow_provider_fansly.operators.quality",
                     "airflow_provider_fansly.operators.maintenance",

@@ -107,6 +107,7 @@ def _reserve(
         try_number=spec.try_number,
         estimate=summary.estimated_requests,
         monthly_credits=client.settings.monthly_credits,
+        tier=spec.tier,
     )
 
 

@@ -9,8 +9,8 @@ day and the credits the day may spend. Four tiers, served in this order:
 - *launch*: a post's first ``launch_hours`` hours, hourly, in one request once they are over;
 - *tail*: every other media offer fetched before, due once its newest fetched day is
   ``tail_days`` old (the longest-waiting first), each fetch covering everything since;
-- *history*: a media offer never fetched, from its creation day (or ``first_day``), newest
-  first, as the budget allows.
+- *history*: what a media offer lacks before its first fetched day, back to its creation day
+  (never before ``first_day``), newest first, as the budget allows.
 
 Every window is half-open ``[after, before)`` in UTC epoch ms and at most ``max_buckets``
 buckets a request. What is due follows from the run's day, never the wall clock, so a
@@ -35,6 +35,7 @@ from airflow_provider_fansly.client.windows import (
 )
 
 __all__ = [
+    "DEFAULT_TIERS",
     "TIERS",
     "Fetch",
     "MediaState",
@@ -47,6 +48,7 @@ __all__ = [
 
 
 def _start(day: date) -> int:
+    """The start of a UTC day in epoch ms."""
     return day_bounds(day)[0]
 
 
@@ -65,6 +67,10 @@ class Tiers:
     tail_days: int = 28
     max_buckets: int = 99
     batch_size: int = 50
+
+
+#: The defaults (the planner's documented cadences).
+DEFAULT_TIERS = Tiers()
 
 
 @dataclass(frozen=True)
@@ -127,7 +133,7 @@ class Plan:
 def plan_account(
     day: date,
     media: Iterable[MediaState],
-    tiers: Tiers = Tiers(),
+    tiers: Tiers = DEFAULT_TIERS,
     allowance: int | None = None,
     first_day: date | None = None,
 ) -> Plan:
@@ -169,7 +175,7 @@ def _due(
     """The fetches a media offer is due on ``day``: its fresh window, launch hours, tail
     window or, never fetched, its history before what the fresh window covers."""
     created = day_of(state.created_ms) if state.created_ms is not None else None
-    start = created or first_day
+    start = max(created, first_day) if created and first_day else created or first_day
     fresh = (created is not None and (day - created).days < tiers.fresh_days) or (
         state.top_rank is not None and state.top_rank <= tiers.top_rank
     )
@@ -185,9 +191,26 @@ def _due(
     last = state.last_fetched
     if last is not None and not fresh and (day - last).days >= tiers.tail_days:
         found += _windows(state, "tail", _start(last + timedelta(days=1)), end, tiers)
-    if state.first_fetched is None and start is not None and _start(start) < covered_from:
-        found += reversed(_windows(state, "history", _start(start), covered_from, tiers))
+    found += _history(state, day, start, covered_from, tiers)
     return found
+
+
+def _history(
+    state: MediaState, day: date, start: date | None, covered_from: int, tiers: Tiers
+) -> list[Fetch]:
+    """What lies between a media offer's start and its first fetched day (or the fresh
+    window), newest first. With no start known (no creation time, no ``first_day``) a
+    never-fetched one gets one request's worth; its answer says when it was posted, and the
+    next days go on from there."""
+    end = covered_from if state.first_fetched is None else _start(state.first_fetched)
+    end = min(end, covered_from)
+    if start is None:
+        if state.first_fetched is not None:
+            return []
+        start = day - timedelta(days=tiers.max_buckets - 1)
+    if _start(start) >= end:
+        return []
+    return list(reversed(_windows(state, "history", _start(start), end, tiers)))
 
 
 def _fresh_since(state: MediaState, day: date, start: date | None, tiers: Tiers) -> date:

@@ -42,6 +42,8 @@ class TaskSpec:
     on_gone: Literal["skip", "fail"] = "skip"
     on_invalid: Literal["fail", "quarantine"] = "fail"
     resume_max_age: timedelta = timedelta(hours=6)
+    #: the planner's tier this task fetches for, recorded in the credit ledger
+    tier: str | None = None
 
     @property
     def key(self) -> str:

@@ -7,7 +7,7 @@ one commit: :func:`..ingest.pipeline.run_task`) into events and lineage.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import MISSING, asdict, fields
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -37,10 +37,9 @@ if TYPE_CHECKING:
 
 __all__ = ["MediaStatsOperator"]
 
-#: The operator's arguments that make its :class:`TaskSpec`, as they render: what and when,
-#: then how.
+#: The arguments that make the :class:`TaskSpec`, as they render: what, when, then how.
 _INPUTS = ("account_id", "media_offer_ids", "after_date", "before_date", "lookback", "period")
-_OPTIONS = ("unknown_stat_types", "max_in_flight", "on_gone", "on_invalid", "resume_max_age")
+_OPTIONS = tuple(f.name for f in fields(TaskSpec) if f.default is not MISSING)
 
 #: 0.5's re-exports, still importable from here with a warning until 0.7.
 __getattr__ = moved_names(
@@ -79,6 +78,7 @@ class MediaStatsOperator(BaseOperator):
         buys only the rest (recent stats still move, so older ones are bought again).
     :param max_rate_limit_wait: the most seconds one request waits out 429s (default: the
         connection's, else 900 s; ``0`` fails on the first), within half ``execution_timeout``.
+    :param tier: the planner's tier the task fetches for, recorded in the credit ledger.
 
     Its outlet is the :data:`~airflow_provider_fansly.assets.MEDIA_STATS` alias, mapped or not:
     each commit attaches the lake's ``media_stats`` Asset, what it wrote as the event's
@@ -114,6 +114,7 @@ class MediaStatsOperator(BaseOperator):
         on_invalid: Literal["fail", "quarantine"] = "fail",
         resume_max_age: timedelta = timedelta(hours=6),
         max_rate_limit_wait: float | None = None,
+        tier: str | None = None,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("outlets", [MEDIA_STATS])
@@ -143,17 +144,15 @@ class MediaStatsOperator(BaseOperator):
         self.on_invalid = on_invalid
         self.resume_max_age = resume_max_age
         self.max_rate_limit_wait = max_rate_limit_wait
+        self.tier = tier
         #: the window ``execute`` resolved, for the task's link to the page
         self.fetched_window: tuple[int, int] | None = None
         self._lineage: RunLineage | None = None
 
     @classmethod
     def partial(cls, **kwargs: Any) -> OperatorPartial:
-        """Map the operator with the MEDIA_STATS alias as its outlet (a given ``outlets`` wins).
-
-        A mapped operator's ``__init__`` does not run when the DAG is parsed, so what the
-        scheduler must see goes in the partial arguments.
-        """
+        """Map the operator with the MEDIA_STATS alias as its outlet (a given ``outlets`` wins):
+        a mapped operator's ``__init__`` does not run at parse time, its partial does."""
         kwargs.setdefault("outlets", [MEDIA_STATS])
         return super().partial(**kwargs)
 

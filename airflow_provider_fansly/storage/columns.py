@@ -25,6 +25,7 @@ from airflow_provider_fansly.client.datapoints import (
 from airflow_provider_fansly.client.models import MediaOffer, MediaStats
 
 __all__ = [
+    "ACCOUNT_TRAFFIC_SCHEMA",
     "ADDED_FIELDS",
     "API_COLUMNS",
     "CREDIT_LEDGER_SCHEMA",
@@ -37,6 +38,7 @@ __all__ = [
     "RESTATEMENTS_SCHEMA",
     "ROWS_SCHEMA",
     "TIMESTAMP",
+    "TOP_MEDIA_SCHEMA",
     "media_offers_table",
     "ms_to_timestamp",
     "stats_table",
@@ -139,6 +141,8 @@ CREDIT_LEDGER_SCHEMA = pa.schema(
         pa.field("requests", pa.int64(), nullable=False),
         pa.field("rate_limited", pa.int64(), nullable=False),
         pa.field("outcome", pa.string(), nullable=False),
+        # added in 0.6 (older entries read null): the planner's tier that spent it
+        pa.field("tier", pa.string()),
     ]
 )
 
@@ -215,15 +219,18 @@ def _optional(results: Sequence[MediaStats], field: str, column: str, has: str) 
 
 
 def _read(stats: list[Any], getter: attrgetter[Any], kind: pa.DataType) -> pa.Array:
-    """One optional field of every stat: straight into numpy when none is missing (a video's
-    stats usually carry all), else through a list (inferred, then cast: pyarrow converts a
-    list holding None to a given type far slower)."""
-    if pa.types.is_integer(kind) or pa.types.is_floating(kind):
+    """One optional field of every stat: straight into numpy (a missing float is masked
+    null), else through a list (inferred, then cast: pyarrow converts a list holding None to
+    a given type far slower)."""
+    if pa.types.is_integer(kind):
         try:
-            dtype = np.int64 if pa.types.is_integer(kind) else np.float64
-            return pa.array(np.fromiter(map(getter, stats), dtype=dtype, count=len(stats)))
+            return pa.array(np.fromiter(map(getter, stats), dtype=np.int64, count=len(stats)))
         except TypeError:  # a None among them
             pass
+    if pa.types.is_floating(kind):
+        # numpy reads None as NaN here (no error); JSON has no NaN, so a NaN is a None
+        values = np.fromiter(map(getter, stats), dtype=np.float64, count=len(stats))
+        return pa.array(values, mask=np.isnan(values))
     return pa.array(list(map(getter, stats))).cast(kind)
 
 
@@ -320,5 +327,35 @@ ASSET_LINKS_SCHEMA = pa.schema(
         pa.field("kind", pa.string(), nullable=False),
         pa.field("claimant", pa.string(), nullable=False),
         pa.field("at", TIMESTAMP, nullable=False),
+    ]
+)
+
+
+#: The ``account_traffic`` Delta table: an account's own traffic per bucket and type, from
+#: ``profilestats`` (the account totals; the video fields live here, not in media answers).
+ACCOUNT_TRAFFIC_SCHEMA = pa.schema(
+    [
+        *(f for f in _BASE_FIELDS if f.name != "media_offer_id"),
+        pa.field("period_ms", pa.int64(), nullable=False),
+        pa.field("dt", pa.date32(), nullable=False),
+        *ADDED_FIELDS,
+    ]
+)
+
+#: The ``top_media_offers`` Delta table: each discovery window's top lists (``list`` is
+#: ``views`` or ``fyp``), a row per rank. The window is the identity of a ranking.
+TOP_MEDIA_SCHEMA = pa.schema(
+    [
+        pa.field("account_id", pa.string(), nullable=False),
+        pa.field("period_ms", pa.int64(), nullable=False),
+        pa.field("dt", pa.date32(), nullable=False),
+        pa.field("window_start", TIMESTAMP, nullable=False),
+        pa.field("window_end", TIMESTAMP, nullable=False),
+        pa.field("list", pa.string(), nullable=False),
+        pa.field("rank", pa.int32(), nullable=False),
+        pa.field("media_offer_id", pa.string(), nullable=False),
+        *(pa.field(name, pa.int64(), nullable=False) for name in COUNT_COLUMNS[:4]),
+        pa.field("unique_viewers", pa.int64()),
+        pa.field("fetched_at", TIMESTAMP, nullable=False),
     ]
 )

@@ -28,6 +28,7 @@ from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundErr
 from airflow_provider_fansly.exceptions import FanslyCommitConflictError, FanslyLakeError
 from airflow_provider_fansly.storage import layout
 from airflow_provider_fansly.storage.columns import (
+    ACCOUNT_TRAFFIC_SCHEMA,
     ASSET_LINKS_SCHEMA,
     CREDIT_LEDGER_SCHEMA,
     FETCH_LOG_SCHEMA,
@@ -36,11 +37,13 @@ from airflow_provider_fansly.storage.columns import (
     PARTITION_COLUMNS,
     QUALITY_RESULTS_SCHEMA,
     RESTATEMENTS_SCHEMA,
+    TOP_MEDIA_SCHEMA,
 )
 from airflow_provider_fansly.storage.location import Location
 from airflow_provider_fansly.storage.tags import FYP_TAGS_SCHEMA
 
 __all__ = [
+    "ACCOUNT_TRAFFIC_TABLE",
     "ASSET_LINKS_TABLE",
     "CREDIT_LEDGER_TABLE",
     "FETCH_LOG_TABLE",
@@ -50,6 +53,7 @@ __all__ = [
     "QUALITY_RESULTS_TABLE",
     "RESTATEMENTS_TABLE",
     "TABLES",
+    "TOP_MEDIA_TABLE",
     "WRITER_PROPERTIES",
     "Commit",
     "ConflictRetry",
@@ -60,6 +64,7 @@ __all__ = [
     "mark_gone",
     "merge_media_offers",
     "open_table",
+    "overwrite_where",
     "replace_tags",
     "table_at",
 ]
@@ -84,6 +89,10 @@ CREDIT_LEDGER_TABLE = TableSpec(layout.CREDIT_LEDGER_DIR, CREDIT_LEDGER_SCHEMA)
 RESTATEMENTS_TABLE = TableSpec(layout.RESTATEMENTS_DIR, RESTATEMENTS_SCHEMA, ("period_ms",))
 QUALITY_RESULTS_TABLE = TableSpec(layout.QUALITY_RESULTS_DIR, QUALITY_RESULTS_SCHEMA)
 ASSET_LINKS_TABLE = TableSpec(layout.ASSET_LINKS_DIR, ASSET_LINKS_SCHEMA)
+ACCOUNT_TRAFFIC_TABLE = TableSpec(
+    layout.ACCOUNT_TRAFFIC_DIR, ACCOUNT_TRAFFIC_SCHEMA, ("period_ms",)
+)
+TOP_MEDIA_TABLE = TableSpec(layout.TOP_MEDIA_DIR, TOP_MEDIA_SCHEMA)
 #: Every table of the lake, the one list maintenance and the page walk.
 TABLES = (
     MEDIA_STATS_TABLE,
@@ -94,6 +103,8 @@ TABLES = (
     RESTATEMENTS_TABLE,
     QUALITY_RESULTS_TABLE,
     ASSET_LINKS_TABLE,
+    ACCOUNT_TRAFFIC_TABLE,
+    TOP_MEDIA_TABLE,
 )
 #: Snappy, Delta's default: every reader has it, and it writes faster than zstd. Dictionary
 #: encoding only for the ids (few distinct values): delta-rs keeps one Parquet writer per
@@ -275,11 +286,22 @@ def _overwrite(
     return committing(location, spec, write, f"the {spec.name} commit", retry)
 
 
+def overwrite_where(
+    location: Location,
+    spec: TableSpec,
+    rows: pa.Table,
+    predicate: str,
+    retry: ConflictRetry = ConflictRetry(),
+) -> Commit:
+    """Replace exactly the rows of ``spec``'s table ``predicate`` selects with ``rows``."""
+    return _overwrite(location, spec, lambda: rows.cast(spec.schema), predicate, {}, retry)
+
+
 def replace_tags(
     location: Location, rows: pa.Table, predicate: str, retry: ConflictRetry = ConflictRetry()
 ) -> Commit:
     """Replace exactly the ``fyp_tags`` rows ``predicate`` selects with ``rows``."""
-    return _overwrite(location, FYP_TAGS_TABLE, lambda: rows, predicate, {}, retry)
+    return overwrite_where(location, FYP_TAGS_TABLE, rows, predicate, retry)
 
 
 def merge_media_offers(

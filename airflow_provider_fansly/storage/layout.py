@@ -29,6 +29,7 @@ from datetime import date, datetime, timezone
 from airflow_provider_fansly.client.windows import days_of
 
 __all__ = [
+    "ACCOUNT_TRAFFIC_DIR",
     "ASSET_LINKS_DIR",
     "CREDIT_LEDGER_DIR",
     "FETCHED",
@@ -40,6 +41,7 @@ __all__ = [
     "QUALITY_RESULTS_DIR",
     "RESTATEMENTS_DIR",
     "STAGING_DIR",
+    "TOP_MEDIA_DIR",
     "replace_clauses",
     "replace_predicate",
     "sql",
@@ -55,6 +57,8 @@ RESTATEMENTS_DIR = "restatements"
 QUALITY_RESULTS_DIR = "quality_results"
 ASSET_LINKS_DIR = "asset_links"
 FYP_TAGS_DIR = "fyp_tags"
+ACCOUNT_TRAFFIC_DIR = "account_traffic"
+TOP_MEDIA_DIR = "top_media_offers"
 STAGING_DIR = "_staging"
 
 #: The fetch log's statuses: fetched whole; answered gone (deleted or not found, nothing

@@ -43,6 +43,8 @@ class Reservation:
     run_id: str
     try_number: int
     estimate: int
+    #: the planner's tier the try fetches for (``None``: not planned)
+    tier: str | None = None
 
 
 def _entry(
@@ -61,6 +63,7 @@ def _entry(
         "requests": requests,
         "rate_limited": rate_limited,
         "outcome": outcome,
+        "tier": reservation.tier,
     }
     return pa.Table.from_pylist([row], schema=CREDIT_LEDGER_TABLE.schema)
 
@@ -74,6 +77,7 @@ def reserve(
     try_number: int,
     estimate: int,
     monthly_credits: int | None,
+    tier: str | None = None,
 ) -> Reservation:
     """Reserve ``estimate`` credits of this UTC month; refuse when the budget cannot hold them.
 
@@ -88,6 +92,7 @@ def reserve(
         run_id,
         try_number,
         estimate,
+        tier,
     )
     version = append(
         location, CREDIT_LEDGER_TABLE, _entry(reservation, RESERVED, estimate, 0, "")

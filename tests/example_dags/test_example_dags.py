@@ -61,6 +61,7 @@ def test_the_dags_folder_loads_without_errors(dagbag: DagBag) -> None:
         "fansly_media_stats_daily",
         "fansly_media_stats_hourly",
         "fansly_media_stats_agency",
+        "fansly_media_stats_planned",
         "fansly_media_stats_quality",
         "fansly_lake_maintenance",
     }

@@ -76,6 +76,17 @@ def test_history_goes_newest_first_in_99_day_requests_behind_the_fresh_window() 
     assert windows(plan_account(DAY, [unknown], first_day=days(10)))["history"] == [
         ("listed-by-hand", DAY_MS, ms(days(10)), END)
     ]
+    # nor a first day: one request's worth, then on from its creation once an answer says it
+    assert windows(plan_account(DAY, [unknown]))["history"] == [
+        ("listed-by-hand", DAY_MS, ms(days(98)), END)
+    ]
+    started = MediaState("listed-by-hand", created_ms=ms(days(300)), first_fetched=days(98),
+                         last_fetched=DAY)  # fmt: skip
+    assert windows(plan_account(DAY, [started]))["history"] == [  # newest first
+        ("listed-by-hand", DAY_MS, ms(days(102)), ms(days(98))),
+        ("listed-by-hand", DAY_MS, ms(days(201)), ms(days(102))),
+        ("listed-by-hand", DAY_MS, ms(days(300)), ms(days(201))),
+    ]
 
 
 def test_a_small_budget_serves_tiers_in_order_and_the_best_ranked_first() -> None:
