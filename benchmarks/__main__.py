@@ -15,6 +15,7 @@ MODULES = (
     "quality",
     "page",
     "agency",
+    "planner",
 )
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from tests.conftest import ROOT
         ("credits", ["answers paid / minimum", "with resume: answers paid / every send"]),
         ("quality", ["all seven checks", "checks time / baseline time", "checks peak (MiB)"]),
         ("page", ["first render (nothing cached)", "first render / baseline", "second render"]),
+        ("planner", ["planner credits per 30 days", "planner / daily DAG", "planner / floor"]),
     ],
 )
 def test_benchmark_runs_and_prints_its_figures(module: str, figures: list[str]) -> None:
