@@ -17,6 +17,7 @@ import pyarrow.dataset as ds
 from airflow_provider_fansly.client.windows import DAY_MS
 from airflow_provider_fansly.hooks.lake import lake_location
 from airflow_provider_fansly.storage.delta import MEDIA_STATS_TABLE, open_table
+from airflow_provider_fansly.storage.discovery import cadence_of
 from airflow_provider_fansly.storage.expectation import expectation, held_by_day
 from airflow_provider_fansly.storage.fetch_log import covered_days
 from airflow_provider_fansly.storage.history import read_history
@@ -85,7 +86,8 @@ def coverage_gaps(
     listed in ``gone`` on its first gone day, and later days no longer expect it.
     """
     location = lake_location(root)
-    rule = expectation(read_history(location, period), expected, first_day)
+    cadence = cadence_of(location, period)
+    rule = expectation(read_history(location, period), expected, first_day, cadence, last_day)
     held = held_by_day(covered_days(location, period, first_day, last_day))
     gaps = []
     day = first_day

@@ -253,6 +253,7 @@ def _parameters(cls: type) -> list[str]:
         ("updated", "MediaStatsUpdatedOperator", "operator.md"),
         ("maintenance", "LakeMaintenanceOperator", "operator.md"),
         ("quality", "MediaStatsQualityOperator", "data-quality.md"),
+        ("planned", "MediaStatsPlanOperator", "planning.md"),
     ],
 )
 def test_every_operator_parameter_is_in_the_reference(module: str, name: str, page: str) -> None:

@@ -33,6 +33,7 @@ from airflow_provider_fansly.client.windows import (
     request_count,
     split_window,
 )
+from airflow_provider_fansly.storage.expectation import TAIL_DAYS
 
 __all__ = [
     "DEFAULT_TIERS",
@@ -64,7 +65,7 @@ class Tiers:
     top_days: int = 3
     lookback_days: int = 3
     launch_hours: int = 72
-    tail_days: int = 28
+    tail_days: int = TAIL_DAYS
     max_buckets: int = 99
     batch_size: int = 50
 

@@ -28,6 +28,7 @@ import numpy as np
 import polars as pl
 
 from airflow_provider_fansly.client.windows import day_spans
+from airflow_provider_fansly.storage.discovery import cadence_of
 from airflow_provider_fansly.storage.expectation import Expectation, expectation
 from airflow_provider_fansly.storage.fetch_log import media_days, read_log
 from airflow_provider_fansly.storage.history import History, read_history
@@ -111,7 +112,9 @@ def read_calendar(
 ) -> Calendar:
     """Read the fetch log of one period's ``days`` up to ``today`` (included) and lay them
     out; ``history`` (read here when not given) says what lies before them."""
-    rule = expectation(history or read_history(location, period), expected)
+    history = history or read_history(location, period)
+    yesterday = today - timedelta(days=1)
+    rule = expectation(history, expected, None, cadence_of(location, period), yesterday)
     first = today - timedelta(days=days - 1)
     media = pl.concat(
         [
@@ -137,16 +140,16 @@ def _cells(
     media: pl.DataFrame, account: str, rule: Expectation, first: date, today: date
 ) -> list[Cell]:
     """The account's cells from ``first`` to ``today``, from its rows of ``media``, counted
-    by the rule: a media offer's rows after its first gone day are not counted."""
-    gone_days = rule.gone_dates(account)
+    by the rule: a media offer's rows after its last expected day are not counted."""
+    gone_days = rule.last_days(account)
     mine = media
     if gone_days:
         dropped = pl.DataFrame(
-            {"media_offer_id": list(gone_days), "gone_from": list(gone_days.values())},
-            schema={"media_offer_id": pl.Utf8, "gone_from": pl.Date},
+            {"media_offer_id": list(gone_days), "last_day": list(gone_days.values())},
+            schema={"media_offer_id": pl.Utf8, "last_day": pl.Date},
         )
         mine = mine.join(dropped, on="media_offer_id", how="left").filter(
-            pl.col("gone_from").is_null() | (pl.col("dt") <= pl.col("gone_from"))
+            pl.col("last_day").is_null() | (pl.col("dt") <= pl.col("last_day"))
         )
     per_day = mine.group_by("dt").agg(
         pl.col("fetched").sum().alias("fetched"),

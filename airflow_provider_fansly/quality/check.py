@@ -9,6 +9,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_fansly.quality.findings import Finding, Severity, problem
+from airflow_provider_fansly.storage.discovery import cadence_of
 from airflow_provider_fansly.storage.expectation import Expectation, expectation, held_by_day
 
 if TYPE_CHECKING:
@@ -33,7 +34,9 @@ class Inputs:
     @cached_property
     def rule(self) -> Expectation:
         """What each day expects, by the rule the page's calendar follows too."""
-        return expectation(self.view.history, self.expected, self.start)
+        view = self.view
+        cadence = cadence_of(view.location, view.period)
+        return expectation(view.history, self.expected, self.start, cadence, view.last)
 
     @cached_property
     def held(self) -> dict[tuple[str, date], dict[str, str]]:

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from airflow_provider_fansly.client.models import MediaStats
 from airflow_provider_fansly.client.profilestats import ProfileStats, TopMediaOffer
-from airflow_provider_fansly.client.windows import day_of
+from airflow_provider_fansly.client.windows import DAY_MS, day_of
 from airflow_provider_fansly.storage import layout
 from airflow_provider_fansly.storage.columns import (
     ACCOUNT_TRAFFIC_SCHEMA,
@@ -35,9 +35,10 @@ from airflow_provider_fansly.storage.delta import (
     open_table,
     overwrite_where,
 )
+from airflow_provider_fansly.storage.expectation import TAIL_DAYS, Cadence
 from airflow_provider_fansly.storage.location import Location
 
-__all__ = ["Discovered", "read_discovered", "record_discovery"]
+__all__ = ["Discovered", "cadence_of", "read_discovered", "record_discovery"]
 
 
 def record_discovery(location: Location, stats: ProfileStats, fetched_at_ms: int) -> None:
@@ -139,3 +140,15 @@ def read_discovered(location: Location, account_id: str, first: date, last: date
         ids = known["media_offer_id"].to_pylist()
         created = {m: us // 1000 for m, us in zip(ids, stamps, strict=True)}
     return Discovered(ranks, created)
+
+
+def cadence_of(location: Location, period: int) -> Cadence:
+    """The accounts the planner fetches in this lake (those discovery has answers of), and
+    their cadence for ``period``: daily buckets every ``TAIL_DAYS``, hourly ones never again
+    after a post's launch hours."""
+    tops = open_table(location, TOP_MEDIA_TABLE)
+    accounts: frozenset[str] = frozenset()
+    if tops is not None:
+        found = tops.to_pyarrow_dataset().to_table(columns=["account_id"])
+        accounts = frozenset(pc.unique(found["account_id"]).to_pylist())
+    return Cadence(accounts, TAIL_DAYS if period == DAY_MS else None)

@@ -9,14 +9,17 @@ The quality checks, the page's calendar and :func:`..coverage.coverage_gaps` all
   (deleted or not found), that day included: later "gone" answers are not news, later days
   do not expect it;
 - an expected media offer is *held* on a day when the fetch log says it was fetched whole
-  that day, or answered gone; else the day is a *gap* for it.
+  that day, or answered gone; else the day is a *gap* for it;
+- of an account the planner fetches (a :class:`Cadence`), a media offer's days after its
+  newest fetched day are not due yet while that day is less than ``tail_days`` old (its tail
+  fetch will cover them); hourly, never (only a post's launch hours are fetched hourly).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import polars as pl
@@ -25,9 +28,11 @@ from airflow_provider_fansly.storage.fetch_log import Coverage
 from airflow_provider_fansly.storage.history import History
 from airflow_provider_fansly.storage.layout import GONE
 
-__all__ = ["DayJudgement", "Expectation", "expectation", "held_by_day"]
+__all__ = ["TAIL_DAYS", "Cadence", "DayJudgement", "Expectation", "expectation", "held_by_day"]
 
 _PAIR = ["account_id", "media_offer_id"]
+#: How long a planned media offer outside the fresh tier waits between fetches (days).
+TAIL_DAYS = 28
 
 
 @dataclass(frozen=True)
@@ -40,12 +45,23 @@ class DayJudgement:
 
 
 @dataclass(frozen=True)
+class Cadence:
+    """The accounts the planner fetches, and how long a media offer of theirs waits between
+    fetches (``None``: once fetched, never due again, as a post's launch hours)."""
+
+    accounts: frozenset[str]
+    tail_days: int | None = TAIL_DAYS
+
+
+@dataclass(frozen=True)
 class Expectation:
-    """Per account its media offers and start, and each media offer's first gone day."""
+    """Per account its media offers and start, each media offer's first gone day, and the
+    newest fetched day of those whose next fetch is not due yet."""
 
     media: Mapping[str, tuple[str, ...]]
     starts: Mapping[str, date]
     gone_from: Mapping[tuple[str, str], date]
+    waiting: Mapping[tuple[str, str], date] = field(default_factory=dict)
 
     def start(self, account_id: str) -> date | None:
         """The first day judged for the account; ``None``: nothing is."""
@@ -55,7 +71,13 @@ class Expectation:
         """Whether the day expects this media offer of the account."""
         start = self.starts.get(account_id)
         gone = self.gone_from.get((account_id, media_offer_id))
-        return start is not None and start <= day and (gone is None or day <= gone)
+        waits = self.waiting.get((account_id, media_offer_id))
+        return (
+            start is not None
+            and start <= day
+            and (gone is None or day <= gone)
+            and (waits is None or day <= waits)
+        )
 
     def expected_on(self, account_id: str, day: date) -> list[str]:
         """The account's media offers the day expects."""
@@ -68,30 +90,42 @@ class Expectation:
         missing = tuple(m for m in ids if m not in held)
         return DayJudgement(missing, tuple(m for m in ids if held.get(m) == GONE))
 
-    def gone_dates(self, account_id: str) -> dict[str, date]:
-        """The account's media offers that answered gone, with their first gone day."""
-        ids = self.media.get(account_id, ())
-        return {m: self.gone_from[account_id, m] for m in ids if (account_id, m) in self.gone_from}
+    def last_days(self, account_id: str) -> dict[str, date]:
+        """The account's media offers expected only up to a day: the first one it answered
+        gone, or the newest fetched one of a planned media offer not due yet."""
+        ends: dict[str, date] = {}
+        for media in self.media.get(account_id, ()):
+            key = (account_id, media)
+            days = [d for d in (self.gone_from.get(key), self.waiting.get(key)) if d is not None]
+            if days:
+                ends[media] = min(days)
+        return ends
 
 
 def expectation(
     history: History,
     media: Mapping[str, Sequence[str]] | None = None,
     start: date | None = None,
+    cadence: Cadence | None = None,
+    as_of: date | None = None,
 ) -> Expectation:
     """The rule for a period, from its whole :class:`History`; ``media`` (account -> media
-    offers) and ``start`` replace what the history says when given."""
+    offers) and ``start`` replace what the history says when given; ``cadence`` says which
+    accounts are planned, judged as of the day ``as_of``."""
     firsts = history.firsts
     if media:
         wanted = {a: tuple(sorted(set(ids))) for a, ids in media.items()}
     else:
-        known = firsts.group_by("account_id").agg(pl.col("media_offer_id").unique().sort())
-        wanted = {r["account_id"]: tuple(r["media_offer_id"]) for r in known.iter_rows(named=True)}
+        grouped = firsts.group_by("account_id").agg(pl.col("media_offer_id").unique().sort())
+        wanted = {
+            r["account_id"]: tuple(r["media_offer_id"]) for r in grouped.iter_rows(named=True)
+        }
+    known = {a: set(ids) for a, ids in wanted.items()}
     gone = firsts.filter(pl.col("first_gone").is_not_null())
     gone_from = {
         (a, m): day
         for a, m, day in gone.select(*_PAIR, "first_gone").iter_rows()
-        if m in wanted.get(a, ())
+        if m in known.get(a, ())
     }
     fetched = history.first_fetched()
     starts = {
@@ -99,7 +133,27 @@ def expectation(
         for a in wanted
         if (day := start if start is not None else fetched.get(a)) is not None
     }
-    return Expectation(wanted, starts, gone_from)
+    return Expectation(wanted, starts, gone_from, _waiting(history, known, cadence, as_of))
+
+
+def _waiting(
+    history: History,
+    wanted: Mapping[str, set[str]],
+    cadence: Cadence | None,
+    as_of: date | None,
+) -> dict[tuple[str, str], date]:
+    """Planned media offers whose next fetch is not due by ``as_of``: their newest day."""
+    if cadence is None or not cadence.accounts or as_of is None:
+        return {}
+    planned = history.firsts.filter(
+        pl.col("account_id").is_in(list(cadence.accounts)) & pl.col("last_fetched").is_not_null()
+    )
+    found = {}
+    for account, media, last in planned.select(*_PAIR, "last_fetched").iter_rows():
+        due = cadence.tail_days is not None and (as_of - last).days >= cadence.tail_days
+        if not due and media in wanted.get(account, ()):
+            found[account, media] = last
+    return found
 
 
 def held_by_day(coverage: Coverage) -> dict[tuple[str, date], dict[str, str]]:
