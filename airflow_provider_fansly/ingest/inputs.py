@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ast
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,6 +16,7 @@ from airflow_provider_fansly.client.ids import check_id
 from airflow_provider_fansly.client.windows import DAY_MS, Window, check_window, to_epoch_ms
 
 __all__ = [
+    "account_media",
     "batches",
     "check_options",
     "lookback_ms",
@@ -42,6 +43,21 @@ def parse_media_offer_ids(value: str | Sequence[str]) -> list[str]:
     if not ids:
         raise ValueError("media_offer_ids is empty: give at least one media offer id")
     return ids
+
+
+def account_media(value: str | Mapping[str, Sequence[str]], what: str) -> dict[str, list[str]]:
+    """``{account: [media offer ids]}`` from a mapping or its JSON, each id checked; a list
+    may be empty. ``what`` names the argument or Variable in the error."""
+    try:
+        parsed = json.loads(value) if isinstance(value, str) else value
+    except ValueError as error:
+        raise ValueError(f"{what} is not JSON: {error}") from None
+    if not isinstance(parsed, Mapping) or not parsed:
+        raise ValueError(f"{what} must be a JSON object {{account_id: [media offer ids]}}")
+    return {
+        check_id(account, "account_id"): [check_id(m, "media_offer_id") for m in ids]
+        for account, ids in parsed.items()
+    }
 
 
 def batches(value: str | Sequence[str], size: int) -> list[list[str]]:

@@ -9,16 +9,15 @@ credits (:mod:`..ingest.planning`). It returns the batches a mapped
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
-from airflow_provider_fansly.client.ids import check_id
 from airflow_provider_fansly.exceptions import FanslyInputError
 from airflow_provider_fansly.hooks.fansly import FanslyHook
+from airflow_provider_fansly.ingest.inputs import account_media
 from airflow_provider_fansly.operators.attempt import attempt, not_retried_when_permanent
 
 if TYPE_CHECKING:
@@ -30,13 +29,7 @@ __all__ = ["MediaStatsPlanOperator", "parse_accounts"]
 def parse_accounts(value: str | Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
     """``{account: [media offer ids]}`` from a mapping or its JSON (a list may be empty)."""
     try:
-        parsed = json.loads(value) if isinstance(value, str) else value
-        if not isinstance(parsed, Mapping) or not parsed:
-            raise ValueError("accounts must be a JSON object {account_id: [media offer ids]}")
-        return {
-            check_id(account, "account_id"): [check_id(m, "media_offer_id") for m in ids]
-            for account, ids in parsed.items()
-        }
+        return account_media(value, "accounts")
     except ValueError as error:
         raise FanslyInputError(str(error)) from error
 

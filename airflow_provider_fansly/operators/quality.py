@@ -7,7 +7,6 @@ disagree, and re-fetches that moved published numbers.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Literal
@@ -15,9 +14,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from airflow.sdk import BaseOperator
 
 from airflow_provider_fansly.assets import QUALITY_RESULTS, table_asset
-from airflow_provider_fansly.client.ids import check_id
 from airflow_provider_fansly.client.windows import DAY_MS, HOUR_MS, day_of, to_epoch_ms
 from airflow_provider_fansly.exceptions import FanslyInputError
+from airflow_provider_fansly.ingest.inputs import account_media
 from airflow_provider_fansly.lineage.openlineage import QualityLineage, quality_lineage
 from airflow_provider_fansly.storage.layout import MEDIA_STATS_DIR, QUALITY_RESULTS_DIR
 
@@ -38,13 +37,10 @@ def parse_expected(value: str | Mapping[str, Sequence[str]] | None) -> dict[str,
     """``{account: [media offer ids]}`` from a mapping or its JSON; ids checked."""
     if value is None or value == "":
         return None
-    parsed = json.loads(value) if isinstance(value, str) else value
-    if not isinstance(parsed, Mapping) or not parsed:
-        raise FanslyInputError("expected must be a JSON object {account_id: [media offer ids]}")
-    return {
-        check_id(account, "account_id"): [check_id(m, "media_offer_id") for m in ids]
-        for account, ids in parsed.items()
-    }
+    try:
+        return account_media(value, "expected")
+    except ValueError as error:
+        raise FanslyInputError(str(error)) from error
 
 
 def _day(value: datetime | date | str, what: str) -> date:
