@@ -101,6 +101,10 @@ MEDIA_OFFERS_SCHEMA = pa.schema(
         # added in 0.5 (nullable: rows of older releases read null)
         pa.field("media_type", pa.int64()),
         pa.field("duration_s", pa.float64()),
+        # added in 0.6: when this lake first met the media offer, and how (``discovery``: the
+        # account's statistics named it; ``fetched``: its own answer, as a listed one)
+        pa.field("first_found_at", TIMESTAMP),
+        pa.field("found_by", pa.string()),
     ]
 )
 
@@ -295,9 +299,10 @@ def with_partitions(rows: pa.Table, period: int) -> pa.Table:
 
 
 def media_offers_table(
-    account_id: str, offers: Iterable[MediaOffer], fetched_at_ms: int
+    account_id: str, offers: Iterable[MediaOffer], fetched_at_ms: int, found_by: str = "fetched"
 ) -> pa.Table:
-    """One row per media offer, from the ``aggregationData`` of its answers."""
+    """One row per media offer, from the ``aggregationData`` of its answers; ``found_by``
+    says which answers (a merge keeps the first finding)."""
     rows = [
         {
             "account_id": account_id,
@@ -313,6 +318,8 @@ def media_offers_table(
             "fetched_at": fetched_at_ms * 1000,
             "media_type": o.media_type,
             "duration_s": o.duration_s,
+            "first_found_at": fetched_at_ms * 1000,
+            "found_by": found_by,
         }
         for o in offers
     ]

@@ -304,6 +304,14 @@ def replace_tags(
     return overwrite_where(location, FYP_TAGS_TABLE, rows, predicate, retry)
 
 
+#: A merge's update of ``media_offers``: the newest answer's metadata, the first finding kept.
+_KEEP_FIRST_FOUND = {
+    **{name: f"s.{name}" for name in MEDIA_OFFERS_SCHEMA.names},
+    "first_found_at": "coalesce(t.first_found_at, s.first_found_at)",
+    "found_by": "coalesce(t.found_by, s.found_by)",
+}
+
+
 def merge_media_offers(
     location: Location, offers: pa.Table, retry: ConflictRetry = ConflictRetry()
 ) -> Commit:
@@ -316,7 +324,7 @@ def merge_media_offers(
                 predicate="t.account_id = s.account_id AND t.media_offer_id = s.media_offer_id",
                 source_alias="s",
                 target_alias="t",
-            ).when_matched_update_all().when_not_matched_insert_all().execute()
+            ).when_matched_update(_KEEP_FIRST_FOUND).when_not_matched_insert_all().execute()
 
     return committing(location, MEDIA_OFFERS_TABLE, write, "the media_offers merge", retry)
 
@@ -337,6 +345,8 @@ def mark_gone(
                 "media_offer_id": m,
                 "deleted": True,
                 "fetched_at": fetched_at_ms * 1000,
+                "first_found_at": fetched_at_ms * 1000,  # only where it is not known yet
+                "found_by": "fetched",
             }
             for m in media_offer_ids
         ],

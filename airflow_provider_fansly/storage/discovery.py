@@ -56,7 +56,8 @@ def record_discovery(location: Location, stats: ProfileStats, fetched_at_ms: int
     overwrite_where(location, TOP_MEDIA_TABLE, _tops(stats, fetched_at_ms), layout.sql(starts))
     if stats.media:
         merge_media_offers(
-            location, media_offers_table(stats.account_id, stats.media, fetched_at_ms)
+            location,
+            media_offers_table(stats.account_id, stats.media, fetched_at_ms, "discovery"),
         )
 
 
@@ -103,7 +104,7 @@ def _tops(stats: ProfileStats, fetched_at_ms: int) -> pa.Table:
 @dataclass(frozen=True)
 class Discovered:
     """Per media offer of an account: its best rank in the top lists of the days read, and
-    when it was posted (from ``media_offers``; ``None`` when no answer said)."""
+    when it was posted (from ``media_offers``; else when the lake first found it)."""
 
     ranks: dict[str, int]
     created_ms: dict[str, int]
@@ -132,12 +133,20 @@ def read_discovered(location: Location, account_id: str, first: date, last: date
     created: dict[str, int] = {}
     offers = open_table(location, MEDIA_OFFERS_TABLE)
     if offers is not None:
+        has_found = "first_found_at" in pa.schema(offers.schema().to_arrow()).names  # not 0.5's
         known = offers.to_pyarrow_dataset().to_table(
-            columns=["media_offer_id", "created_at"],
-            filter=(pc.field("account_id") == account_id) & pc.field("created_at").is_valid(),
+            columns=["media_offer_id", "created_at", *(["first_found_at"] if has_found else [])],
+            filter=pc.field("account_id") == account_id,
         )
-        stamps = known["created_at"].cast(TIMESTAMP).cast(pa.int64()).to_pylist()
-        ids = known["media_offer_id"].to_pylist()
+        # when it was posted; else, as the first day it was seen, when this lake found it
+        posted = (
+            pc.coalesce(known["created_at"], known["first_found_at"])
+            if has_found
+            else known["created_at"]
+        )
+        valid = pc.is_valid(posted)
+        stamps = posted.filter(valid).cast(TIMESTAMP).cast(pa.int64()).to_pylist()
+        ids = known["media_offer_id"].filter(valid).to_pylist()
         created = {m: us // 1000 for m, us in zip(ids, stamps, strict=True)}
     return Discovered(ranks, created)
 

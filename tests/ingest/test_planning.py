@@ -11,6 +11,8 @@ import pytest
 
 from airflow_provider_fansly.client.fansly import FanslyClient
 from airflow_provider_fansly.client.settings import ClientSettings
+from airflow_provider_fansly.client.windows import DAY_MS, day_bounds
+from airflow_provider_fansly.ingest.pipeline import TaskSpec, run_task
 from airflow_provider_fansly.ingest.planning import plan_day
 from airflow_provider_fansly.storage.discovery import read_discovered
 from airflow_provider_fansly.storage.ledger import month_spend
@@ -43,6 +45,23 @@ def test_discovery_lands_in_the_lake_and_the_ledger_and_names_new_posts(
         ("reserved", "discovery", 1),
         ("spent", "discovery", 1),
     }
+    offers = {r["media_offer_id"]: r for r in table(tmp_path, "media_offers").to_pylist()}
+    assert set(offers) == set(found.ranks)  # the media behind the listed offers
+    assert {r["found_by"] for r in offers.values()} == {"discovery"}
+    first = {m: r["first_found_at"] for m, r in offers.items()}
+    assert all(r["created_at"] is not None for r in offers.values())
+    # a fetch of one of them, and of one no list named: the first finding is kept
+    listed = sorted(found.ranks)[0]
+    unlisted = next(f"m{i}" for i in range(200) if f"m{i}" not in found.ranks)
+    window = (day_bounds(DAY)[0], day_bounds(DAY)[1])
+    spec = TaskSpec(ACCOUNT, (listed, unlisted), window, DAY_MS, "r2", 1, "t.fetch")
+    run_task(client(emu), location, spec)
+    again = {r["media_offer_id"]: r for r in table(tmp_path, "media_offers").to_pylist()}
+    assert (again[listed]["found_by"], again[listed]["first_found_at"]) == (
+        "discovery",
+        first[listed],
+    )
+    assert again[unlisted]["found_by"] == "fetched"
     fresh = {f.media_offer_id for f in planned.plan.fetches if f.tier == "fresh"}
     posted_today = {f"m{200 + 10 * 2}", f"m{200 + 10 * 2 + 1}"}
     assert posted_today & set(found.ranks) <= fresh  # a new post found is fresh at once
