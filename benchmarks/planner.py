@@ -25,7 +25,13 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from airflow_provider_fansly.client.windows import DAY_MS, HOUR_MS, day_bounds, day_of
-from airflow_provider_fansly.ingest.planner import DEFAULT_TIERS, MediaState, Plan, plan_account
+from airflow_provider_fansly.ingest.planner import (
+    DEFAULT_TIERS,
+    MediaState,
+    Plan,
+    day_allowance,
+    plan_account,
+)
 from airflow_provider_fansly.testing.catalogue import START_MS, Catalogue
 from airflow_provider_fansly.testing.emulator.answers import profile_dataset
 from benchmarks.common import header, parse_args, report, timed, verdict
@@ -96,21 +102,38 @@ class Month:
     fresh_lag: int = 0
     tail_lag: int = 0
     unfound: int = 0
+    #: per calendar month, what was spent; days whose media requests were none
+    spent: dict[str, int] = field(default_factory=dict)
+    idle_days: int = 0
+    deferred: dict[str, int] = field(default_factory=dict)
 
 
-def simulate(accounts: list[Account], days: int) -> Month:
+def simulate(accounts: list[Account], days: int, budget: int | None = None) -> Month:
+    """Run the planner ``days`` days; with ``budget``, a monthly plan the accounts share as
+    the planned DAG shares it (each a part of the day's share, fetched after all plan)."""
     month = Month(days)
     for account in accounts:
         account.start()
     for n in range(days):
         day = FIRST_DAY + timedelta(days=n)
+        key = f"{day:%Y-%m}"
+        fetched_today = 0
+        plans = []
         for account in accounts:
             month.planner += account.discover(day)
-            states = account.states()
-            plan = plan_account(day, states, allowance=None)
+            month.spent[key] = month.spent.get(key, 0) + 1
+            allowance = day_allowance(budget, month.spent[key], day)
+            share = None if allowance is None else int(allowance / len(accounts))
+            plans.append((account, plan_account(day, account.states(), allowance=share)))
+        for account, plan in plans:
             month.planner += plan.requests
+            month.spent[key] += plan.requests
+            fetched_today += plan.requests
+            for tier, waits in plan.deferred.items():
+                month.deferred[tier] = month.deferred.get(tier, 0) + waits
             account.fetched(plan)
             _judge(month, account, day, plan)
+        month.idle_days += fetched_today == 0
     for account in accounts:
         posted = account.catalogue.media_offer_ids(day_bounds(FIRST_DAY + timedelta(days))[0])
         month.unfound += len(set(posted) - set(account.media))
@@ -122,7 +145,7 @@ def _judge(month: Month, account: Account, day: date, plan: Plan) -> None:
     end = day_bounds(day)[1]
     posted = account.catalogue.media_offer_ids(end)
     month.daily_dag += len(posted)
-    fresh = {f.media_offer_id for f in plan.fetches if f.tier == "fresh"}
+    fresh = {f.media_offer_id for f in (*plan.fetches, *plan.waiting) if f.tier == "fresh"}
     launches = sum(1 for f in plan.fetches if f.tier == "launch")
     others = len(account.media) - len(fresh)
     month.floor += 1 + len(fresh) + launches + others / DEFAULT_TIERS.tail_days
@@ -164,6 +187,22 @@ def main() -> None:
         report("worst fresh staleness", month.fresh_lag, "days")
         report("worst tail staleness", month.tail_lag, "days")
         report("new posts never found", month.unfound, "posts")
+        if name == "creator":
+            _budgets(ids, days, month.planner * 30 // days)
+
+
+def _budgets(ids: list[str], days: int, needed: int) -> None:
+    """The creator again under a monthly budget below the fresh tier's need, and one between
+    it and the whole plan: the spend stays within it, no day is left with nothing."""
+    for budget in (needed // 3, needed * 3 // 4):
+        accounts = [Account(Catalogue.of(a)) for a in ids]  # type: ignore[arg-type]
+        month = simulate(accounts, days, budget)
+        most = max(month.spent.values())
+        print(f"-- (creator, monthly budget {budget:,}) requests deferred, summed over the "
+              "days: " + ", ".join(f"{t} {w:,}" for t, w in month.deferred.items()))  # fmt: skip
+        verdict("most spent in a month / budget", most / budget, "<= 1", most <= budget)
+        report("days with no media request", month.idle_days, "days")
+        report("worst fresh staleness", month.fresh_lag, "days")
 
 
 if __name__ == "__main__":

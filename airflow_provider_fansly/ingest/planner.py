@@ -114,6 +114,8 @@ class Plan:
     #: per tier: the requests the whole tier wanted, and those deferred
     needed: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TIERS, 0))
     deferred: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TIERS, 0))
+    #: the fetches deferred, in their tiers' order
+    waiting: list[Fetch] = field(default_factory=list)
 
     @property
     def requests(self) -> int:
@@ -156,6 +158,7 @@ def plan_account(
                 left = None if left is None else left - fetch.requests
             else:
                 plan.deferred[tier] += fetch.requests
+                plan.waiting.append(fetch)
     return plan
 
 

@@ -58,10 +58,13 @@ def plan_day(
     run_id: str,
     tiers: Tiers = DEFAULT_TIERS,
     first_day: date | None = None,
+    share: float = 1.0,
     log: Log = _log,
 ) -> Planned:
     """Discover the account's media offers of ``day`` and plan its fetches; ``listed``
-    media offers (the ``fansly_accounts`` Variable) are planned whether discovered or not."""
+    media offers (the ``fansly_accounts`` Variable) are planned whether discovered or not.
+    The account may spend ``share`` of the day's part of the month's credits (the accounts of
+    one plan split it: their fetches run after every plan is made)."""
     after, before = day_bounds(day)
     reservation = reserve(
         location,
@@ -84,6 +87,7 @@ def plan_day(
     media = _states(location, account_id, listed, day, tiers)
     spent = month_spend(location)
     allowance = day_allowance(client.settings.monthly_credits, spent, _today())
+    allowance = None if allowance is None else int(allowance * share)
     plan = plan_media(day, media, tiers, allowance, first_day)
     if allowance is not None and plan.deferred["fresh"]:
         log.warning(

@@ -88,7 +88,7 @@ class MediaStatsPlanOperator(BaseOperator):
                     planned = plan_day(
                         hook.get_conn(), location, account, listed, day,
                         task=f"{self.dag_id}.{self.task_id}", run_id=run_id,
-                        first_day=self.first_day, log=self.log,
+                        first_day=self.first_day, share=1 / len(accounts), log=self.log,
                     )  # fmt: skip
                     batches = batches_of(planned.plan.fetches, self.batch_size)
                     found += [{"account_id": account, **b} for b in batches]
