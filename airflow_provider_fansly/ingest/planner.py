@@ -122,13 +122,19 @@ class Plan:
         """The requests of everything planned."""
         return sum(f.requests for f in self.fetches)
 
+    def behind(self, tier: str) -> int:
+        """How many days the tier's most waiting deferred window reaches back (0: none)."""
+        end = day_bounds(self.day)[1]
+        return max(((end - f.after) // DAY_MS for f in self.waiting if f.tier == tier), default=0)
+
     def describe(self) -> str:
-        """One line for the log: per tier what is planned, and what waits."""
+        """One line for the log: per tier what is planned, what waits and how far back."""
         parts = []
         for tier in TIERS:
             planned = sum(f.requests for f in self.fetches if f.tier == tier)
-            waits = f", {self.deferred[tier]} deferred" if self.deferred[tier] else ""
-            parts.append(f"{tier} {planned}/{self.needed[tier]}{waits}")
+            waits = self.deferred[tier]
+            late = f", {waits} deferred ({self.behind(tier)} days back)" if waits else ""
+            parts.append(f"{tier} {planned}/{self.needed[tier]}{late}")
         budget = "no monthly budget" if self.allowance is None else f"{self.allowance} allowed"
         return f"{self.day}: {self.requests} request(s) planned ({budget}): " + "; ".join(parts)
 

@@ -98,7 +98,8 @@ def test_a_small_budget_serves_tiers_in_order_and_the_best_ranked_first() -> Non
     plan = plan_account(DAY, [*tail, *fresh], allowance=3)
     assert [f.media_offer_id for f in plan.fetches] == ["f1", "f2", "f3"]
     assert plan.deferred == {"fresh": 0, "launch": 0, "tail": 2, "history": 0}
-    assert plan.needed["tail"] == 2 and "tail 0/2, 2 deferred" in plan.describe()
+    assert plan.needed["tail"] == 2 and "tail 0/2, 2 deferred (33 days back)" in plan.describe()
+    assert plan.behind("tail") == 33 and plan.behind("fresh") == 0  # t5: newest day 33 ago
     richer = plan_account(DAY, [*tail, *fresh], allowance=4)
     assert [f.media_offer_id for f in richer.fetches][3:] == ["t5"]  # the longest waiting
 
