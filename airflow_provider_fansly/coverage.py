@@ -86,7 +86,7 @@ def coverage_gaps(
     listed in ``gone`` on its first gone day, and later days no longer expect it.
     """
     location = lake_location(root)
-    cadence = cadence_of(location, period)
+    cadence = cadence_of(location, period, last_day)
     rule = expectation(read_history(location, period), expected, first_day, cadence, last_day)
     held = held_by_day(covered_days(location, period, first_day, last_day))
     gaps = []

@@ -33,7 +33,13 @@ from airflow_provider_fansly.client.windows import (
     request_count,
     split_window,
 )
-from airflow_provider_fansly.storage.expectation import TAIL_DAYS
+from airflow_provider_fansly.storage.expectation import (
+    FRESH_DAYS,
+    TAIL_DAYS,
+    TOP_DAYS,
+    TOP_RANK,
+    is_fresh,
+)
 
 __all__ = [
     "DEFAULT_TIERS",
@@ -60,9 +66,9 @@ TIERS = ("fresh", "launch", "tail", "history")
 class Tiers:
     """The planner's cadences, tier sizes and windows (the defaults are the issue's)."""
 
-    fresh_days: int = 7
-    top_rank: int = 20
-    top_days: int = 3
+    fresh_days: int = FRESH_DAYS
+    top_rank: int = TOP_RANK
+    top_days: int = TOP_DAYS
     lookback_days: int = 3
     launch_hours: int = 72
     tail_days: int = TAIL_DAYS
@@ -186,9 +192,7 @@ def _due(
     window or, never fetched, its history before what the fresh window covers."""
     created = day_of(state.created_ms) if state.created_ms is not None else None
     start = max(created, first_day) if created and first_day else created or first_day
-    fresh = (created is not None and (day - created).days < tiers.fresh_days) or (
-        state.top_rank is not None and state.top_rank <= tiers.top_rank
-    )
+    fresh = is_fresh(day, created, state.top_rank, tiers.fresh_days, tiers.top_rank)
     found: list[Fetch] = []
     covered_from = end
     if fresh:

@@ -114,7 +114,8 @@ def read_calendar(
     out; ``history`` (read here when not given) says what lies before them."""
     history = history or read_history(location, period)
     yesterday = today - timedelta(days=1)
-    rule = expectation(history, expected, None, cadence_of(location, period), yesterday)
+    cadence = cadence_of(location, period, yesterday)
+    rule = expectation(history, expected, None, cadence, yesterday)
     first = today - timedelta(days=days - 1)
     media = pl.concat(
         [

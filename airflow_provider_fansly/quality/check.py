@@ -10,7 +10,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_fansly.quality.findings import Finding, Severity, problem
 from airflow_provider_fansly.storage.discovery import cadence_of
-from airflow_provider_fansly.storage.expectation import Expectation, expectation, held_by_day
+from airflow_provider_fansly.storage.expectation import (
+    Cadence,
+    Expectation,
+    expectation,
+    held_by_day,
+)
 
 if TYPE_CHECKING:
     from airflow_provider_fansly.quality.lake import LakeView
@@ -35,8 +40,12 @@ class Inputs:
     def rule(self) -> Expectation:
         """What each day expects, by the rule the page's calendar follows too."""
         view = self.view
-        cadence = cadence_of(view.location, view.period)
-        return expectation(view.history, self.expected, self.start, cadence, view.last)
+        return expectation(view.history, self.expected, self.start, self.cadence, view.last)
+
+    @cached_property
+    def cadence(self) -> Cadence:
+        """The accounts the planner fetches in this lake, and their cadence."""
+        return cadence_of(self.view.location, self.view.period, self.view.last)
 
     @cached_property
     def held(self) -> dict[tuple[str, date], dict[str, str]]:

@@ -72,7 +72,9 @@ class Completeness(Check):
 @dataclass(frozen=True)
 class Freshness(Check):
     """The newest day fetched per account (in all history, so that a long outage stays
-    visible) is at most ``max_lag_days`` before the last day."""
+    visible) is at most ``max_lag_days`` before the last day; of a planned account, each
+    media offer is also judged against its tier (fresh: ``max_lag_days``; tail: the tail's
+    wait on top)."""
 
     id: ClassVar[str] = "freshness"
     max_lag_days: int = 2
@@ -95,7 +97,46 @@ class Freshness(Check):
                         advice="check that the account's DAG runs and succeeds",
                     )
                 )
+        tail_days = inputs.cadence.tail_days
+        if tail_days is not None:
+            for account in sorted(set(inputs.expected) & inputs.cadence.accounts):
+                found += self._tiers(inputs, account, tail_days)
         return found
+
+    def _tiers(self, inputs: Inputs, account: str, tail_days: int) -> list[Finding]:
+        """A planned account's media offers behind their tier: a fresh one more than
+        ``max_lag_days``, another more than its tail's ``tail_days`` on top."""
+        view, wanted, fresh = inputs.view, set(inputs.expected[account]), inputs.cadence.fresh
+        mine = view.history.firsts.filter(
+            (pl.col("account_id") == account) & pl.col("first_gone").is_null()
+        )
+        behind: dict[str, list[tuple[int, str]]] = {"fresh": [], "tail": []}
+        for media, last in mine.select("media_offer_id", "last_fetched").iter_rows():
+            if media not in wanted or last is None:
+                continue
+            tier = "fresh" if (account, media) in fresh else "tail"
+            allowed = self.max_lag_days + (0 if tier == "fresh" else tail_days)
+            if (view.last - last).days > allowed:
+                behind[tier].append(((view.last - last).days, media))
+        return [
+            self._behind(account, tier, sorted(late, reverse=True), self.max_lag_days + extra)
+            for tier, extra in (("fresh", 0), ("tail", tail_days))
+            if (late := behind[tier])
+        ]
+
+    def _behind(
+        self, account: str, tier: str, late: list[tuple[int, str]], allowed: int
+    ) -> Finding:
+        return self.finding(
+            f"{len(late)} {tier} media offer(s) more than {allowed} day(s) behind, the most "
+            f"{late[0][0]} day(s)",
+            account_id=account,
+            observed=float(late[0][0]),
+            threshold=float(allowed),
+            sample=[{"media_offer_id": m, "days_behind": lag} for lag, m in late[:50]],
+            advice="check the planned DAG's runs and the month's credits: a budget below the "
+            "tier's need defers it (the plan task's log says so)",
+        )
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ best recent rank and its creation time: nothing it keeps is outside the lake.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -35,7 +35,7 @@ from airflow_provider_fansly.storage.delta import (
     open_table,
     overwrite_where,
 )
-from airflow_provider_fansly.storage.expectation import TAIL_DAYS, Cadence
+from airflow_provider_fansly.storage.expectation import TAIL_DAYS, TOP_DAYS, Cadence, is_fresh
 from airflow_provider_fansly.storage.location import Location
 
 __all__ = ["Discovered", "cadence_of", "read_discovered", "record_discovery"]
@@ -151,13 +151,26 @@ def read_discovered(location: Location, account_id: str, first: date, last: date
     return Discovered(ranks, created)
 
 
-def cadence_of(location: Location, period: int) -> Cadence:
-    """The accounts the planner fetches in this lake (those discovery has answers of), and
-    their cadence for ``period``: daily buckets every ``TAIL_DAYS``, hourly ones never again
-    after a post's launch hours."""
+def cadence_of(location: Location, period: int, as_of: date | None = None) -> Cadence:
+    """The accounts the planner fetches in this lake (those discovery has answers of), their
+    cadence for ``period`` (daily buckets every ``TAIL_DAYS``, hourly ones never again after
+    a post's launch hours), and which of their media offers are fresh as of ``as_of``."""
     tops = open_table(location, TOP_MEDIA_TABLE)
-    accounts: frozenset[str] = frozenset()
-    if tops is not None:
-        found = tops.to_pyarrow_dataset().to_table(columns=["account_id"])
-        accounts = frozenset(pc.unique(found["account_id"]).to_pylist())
-    return Cadence(accounts, TAIL_DAYS if period == DAY_MS else None)
+    if tops is None:
+        return Cadence(frozenset(), TAIL_DAYS if period == DAY_MS else None)
+    found = tops.to_pyarrow_dataset().to_table(columns=["account_id"])
+    accounts = frozenset(pc.unique(found["account_id"]).to_pylist())
+    fresh = frozenset() if as_of is None else _fresh(location, accounts, as_of)
+    return Cadence(accounts, TAIL_DAYS if period == DAY_MS else None, fresh)
+
+
+def _fresh(location: Location, accounts: frozenset[str], as_of: date) -> frozenset[tuple[str, str]]:
+    """The planned accounts' media offers fetched every day as of ``as_of``."""
+    fresh = set()
+    for account in accounts:
+        known = read_discovered(location, account, as_of - timedelta(days=TOP_DAYS - 1), as_of)
+        for media in known.media_offer_ids:
+            posted = known.created_ms.get(media)
+            if is_fresh(as_of, day_of(posted) if posted else None, known.ranks.get(media)):
+                fresh.add((account, media))
+    return frozenset(fresh)

@@ -10,9 +10,10 @@ The quality checks, the page's calendar and :func:`..coverage.coverage_gaps` all
   do not expect it;
 - an expected media offer is *held* on a day when the fetch log says it was fetched whole
   that day, or answered gone; else the day is a *gap* for it;
-- of an account the planner fetches (a :class:`Cadence`), a media offer's days after its
-  newest fetched day are not due yet while that day is less than ``tail_days`` old (its tail
-  fetch will cover them); hourly, never (only a post's launch hours are fetched hourly).
+- of an account the planner fetches (a :class:`Cadence`), a media offer outside the fresh
+  tier (:func:`is_fresh`) is not due on the days after its newest fetched day while that day
+  is less than ``tail_days`` old (its tail fetch will cover them); hourly, never (only a
+  post's launch hours are fetched hourly).
 """
 
 from __future__ import annotations
@@ -28,11 +29,37 @@ from airflow_provider_fansly.storage.fetch_log import Coverage
 from airflow_provider_fansly.storage.history import History
 from airflow_provider_fansly.storage.layout import GONE
 
-__all__ = ["TAIL_DAYS", "Cadence", "DayJudgement", "Expectation", "expectation", "held_by_day"]
+__all__ = [
+    "FRESH_DAYS",
+    "TAIL_DAYS",
+    "TOP_DAYS",
+    "TOP_RANK",
+    "Cadence",
+    "DayJudgement",
+    "Expectation",
+    "expectation",
+    "held_by_day",
+    "is_fresh",
+]
 
 _PAIR = ["account_id", "media_offer_id"]
 #: How long a planned media offer outside the fresh tier waits between fetches (days).
 TAIL_DAYS = 28
+#: A media offer is fresh (fetched every day) when posted in the last ``FRESH_DAYS`` days or
+#: among the first ``TOP_RANK`` of one of the account's top lists of the last ``TOP_DAYS``.
+FRESH_DAYS, TOP_RANK, TOP_DAYS = 7, 20, 3
+
+
+def is_fresh(
+    day: date,
+    posted: date | None,
+    rank: int | None,
+    fresh_days: int = FRESH_DAYS,
+    top_rank: int = TOP_RANK,
+) -> bool:
+    """Whether a planned media offer is fetched every day as of ``day``."""
+    new = posted is not None and (day - posted).days < fresh_days
+    return new or (rank is not None and rank <= top_rank)
 
 
 @dataclass(frozen=True)
@@ -51,6 +78,8 @@ class Cadence:
 
     accounts: frozenset[str]
     tail_days: int | None = TAIL_DAYS
+    #: (account, media offer) fetched every day as of the day judged: never left waiting
+    fresh: frozenset[tuple[str, str]] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -151,7 +180,8 @@ def _waiting(
     found = {}
     for account, media, last in planned.select(*_PAIR, "last_fetched").iter_rows():
         due = cadence.tail_days is not None and (as_of - last).days >= cadence.tail_days
-        if not due and media in wanted.get(account, ()):
+        fresh = (account, media) in cadence.fresh
+        if not due and not fresh and media in wanted.get(account, ()):
             found[account, media] = last
     return found
 

@@ -16,7 +16,7 @@ from airflow_provider_fansly.coverage import coverage_gaps
 from airflow_provider_fansly.plugins.calendar import read_calendar
 from airflow_provider_fansly.quality import Inputs, run_checks
 from airflow_provider_fansly.quality.lake import LakeView
-from airflow_provider_fansly.quality.timeliness import Completeness
+from airflow_provider_fansly.quality.timeliness import Completeness, Freshness
 from airflow_provider_fansly.storage.delta import FETCH_LOG_TABLE, TOP_MEDIA_TABLE
 from airflow_provider_fansly.storage.location import Location
 from tests.quality.planted import AS_OF, day, log_row, write
@@ -82,10 +82,11 @@ PLANNED = "planned"
 
 
 def test_a_planned_accounts_tail_is_not_a_gap_until_it_is_due(tmp_path: Path) -> None:
-    """The tail waits 28 days: days after a newest fetched day 20 days old are not due yet;
-    after one 35 days old they are gaps, in all three readers alike."""
+    """The tail waits 28 days: days after a newest fetched day 19 days old are not due yet;
+    after one 34 days old they are gaps, and a fresh (top-listed) media offer is due every
+    day; in all three readers alike, and freshness names each tier that is behind."""
     first = day(40)
-    fetched = {"waits": day(20), "overdue": day(35)}
+    fetched = {"waits": day(20), "overdue": day(35), "hot": day(5)}
     rows = [
         log_row(PLANNED, media, first + timedelta(days=n))
         for media, last in fetched.items()
@@ -95,20 +96,26 @@ def test_a_planned_accounts_tail_is_not_a_gap_until_it_is_due(tmp_path: Path) ->
     ids = {PLANNED: sorted(fetched)}
     location = Location.parse(str(tmp_path))
     plain = coverage_gaps(str(tmp_path), ids, day(19), day(1))
-    assert {m for g in plain for m in g.missing} == {"waits", "overdue"}  # not planned: gaps
+    assert {m for g in plain for m in g.missing} == set(fetched)  # not planned: all gaps
     top = {"account_id": PLANNED, "period_ms": DAY_MS, "dt": day(1), "window_start": 0,
-           "window_end": DAY_MS * 1000, "list": "views", "rank": 1, "media_offer_id": "waits",
+           "window_end": DAY_MS * 1000, "list": "views", "rank": 1, "media_offer_id": "hot",
            "views": 1, "preview_views": 0, "interaction_time_ms": 0,
            "preview_interaction_time_ms": 0, "unique_viewers": None, "fetched_at": 0}  # fmt: skip
     write(tmp_path, TOP_MEDIA_TABLE, [top])  # discovery ran: the account is planned
 
+    behind = {"overdue", "hot"}
     gaps = coverage_gaps(str(tmp_path), ids, day(19), day(1))
-    assert {m for g in gaps for m in g.missing} == {"overdue"}
+    assert {m for g in gaps for m in g.missing} == behind
     calendar = read_calendar(location, DAY_MS, AS_OF, 19, ids)
-    assert {m for d in (day(n) for n in range(1, 20)) for m in calendar.missing(PLANNED, d)[0]} == {
-        "overdue"
-    }
-    assert {c.status for c in calendar.cells[PLANNED] if c.day > day(20)} == {"gap", "not_due"}
+    clicked = {m for d in (day(n) for n in range(1, 20)) for m in calendar.missing(PLANNED, d)[0]}
+    assert clicked == behind
     view = LakeView(location, DAY_MS, day(19), AS_OF)
-    findings = run_checks([Completeness()], Inputs(view, ids, None))
-    assert {s["media_offer_id"] for f in findings for s in f.sample} == {"overdue"}
+    inputs = Inputs(view, ids, None)
+    findings = run_checks([Completeness()], inputs)
+    assert {s["media_offer_id"] for f in findings for s in f.sample} == behind
+    late = [f for f in run_checks([Freshness()], inputs) if f.status != "passed"]
+    assert sorted((f.threshold, [s["media_offer_id"] for s in f.sample]) for f in late) == [
+        (2.0, []),  # the account's newest fetched day, as for any account
+        (2.0, ["hot"]),  # fresh: two days allowed, four behind
+        (30.0, ["overdue"]),  # tail: 28 + 2 allowed, 34 behind
+    ]
