@@ -20,7 +20,7 @@ from airflow_provider_fansly.storage.delta import (
     TABLES,
     open_table,
 )
-from airflow_provider_fansly.storage.ledger import spent_by_day
+from airflow_provider_fansly.storage.ledger import spent_by_day, spent_by_tier
 from airflow_provider_fansly.storage.location import Location
 from airflow_provider_fansly.storage.replace import rows_added
 
@@ -122,11 +122,26 @@ class Credits:
     month: str
     per_day: dict[date, int]
     budget: int | None
+    #: per planner tier (``unplanned``: tasks the planner did not plan)
+    by_tier: dict[str, int]
+    #: the day the projection is made on (UTC)
+    today: date
 
     @property
     def spent(self) -> int:
         """The month's total."""
         return sum(self.per_day.values())
+
+    @property
+    def projection(self) -> int:
+        """The month's spend at its end at this month's pace so far (a past month: its
+        total)."""
+        first = date.fromisoformat(f"{self.month}-01")
+        following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        if not first <= self.today < following:
+            return self.spent
+        elapsed = (self.today - first).days + 1
+        return round(self.spent * (following - first).days / elapsed)
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON the endpoint answers."""
@@ -136,13 +151,20 @@ class Credits:
             "spent": self.spent,
             "budget": self.budget,
             "left": left,
+            "projection": self.projection,
+            "by_tier": self.by_tier,
             "per_day": {d.isoformat(): n for d, n in self.per_day.items()},
         }
 
 
-def credits(location: Location, month: str, budget: int | None) -> Credits:
-    """The credits the lake's tasks spent in a UTC month (``YYYY-MM``)."""
-    return Credits(month, spent_by_day(location, month), budget)
+def credits(
+    location: Location, month: str, budget: int | None, today: date | None = None
+) -> Credits:
+    """The credits the lake's tasks spent in a UTC month (``YYYY-MM``), per day and tier, and
+    the month's projection as of ``today`` (default: today, UTC)."""
+    today = today or datetime.now(timezone.utc).date()
+    per_day, by_tier = spent_by_day(location, month), spent_by_tier(location, month)
+    return Credits(month, per_day, budget, by_tier, today)
 
 
 def tables(location: Location, commits: int = 5) -> list[dict[str, Any]]:

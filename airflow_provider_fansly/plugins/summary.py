@@ -145,10 +145,12 @@ def quality(lake: Lake) -> list[dict[str, Any]]:
 def credits(lake: Lake, month: str | None = None) -> overview.Credits:
     """A month's credits (this UTC month by default) against the lake's budget."""
     location = _location(lake.path)
-    month = month or datetime.now(timezone.utc).strftime("%Y-%m")
+    today = datetime.now(timezone.utc).date()
+    month = month or today.strftime("%Y-%m")
     budget = lake.budget()
-    key = ("credits", lake.path, month, budget, _version(location, CREDIT_LEDGER_TABLE))
-    return _cached(key, lambda: overview.credits(location, month, budget))
+    version = _version(location, CREDIT_LEDGER_TABLE)
+    key = ("credits", lake.path, month, budget, version, today)  # the projection moves daily
+    return _cached(key, lambda: overview.credits(location, month, budget, today))
 
 
 def tables(lake: Lake) -> list[dict[str, Any]]:

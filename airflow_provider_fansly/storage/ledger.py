@@ -22,7 +22,15 @@ from airflow_provider_fansly.exceptions import FanslyBudgetExceededError
 from airflow_provider_fansly.storage.delta import CREDIT_LEDGER_TABLE, append, open_table, table_at
 from airflow_provider_fansly.storage.location import Location
 
-__all__ = ["Reservation", "month_of", "month_spend", "reserve", "settle", "spent_by_day"]
+__all__ = [
+    "Reservation",
+    "month_of",
+    "month_spend",
+    "reserve",
+    "settle",
+    "spent_by_day",
+    "spent_by_tier",
+]
 
 RESERVED, SPENT = "reserved", "spent"
 
@@ -137,7 +145,7 @@ def _counted(entries: pa.Table, month: str) -> pa.Table:
 
 def _spent(entries: pa.Table, month: str) -> int:
     """Credits the month's entries count as spent."""
-    return int(pc.sum(_counted(entries, month)["requests"]).as_py() or 0)
+    return _sum(_counted(entries, month))
 
 
 def spent_by_day(location: Location, month: str) -> dict[date, int]:
@@ -150,6 +158,25 @@ def spent_by_day(location: Location, month: str) -> dict[date, int]:
     grouped = pa.table({"day": days, "requests": counted["requests"]}).group_by("day")
     totals = grouped.aggregate([("requests", "sum")]).to_pylist()
     return {r["day"]: int(r["requests_sum"]) for r in sorted(totals, key=lambda r: r["day"])}
+
+
+def spent_by_tier(location: Location, month: str) -> dict[str, int]:
+    """Credits counted as spent in a UTC month per planner tier (``unplanned``: a task the
+    planner did not plan, or written before 0.6)."""
+    table = open_table(location, CREDIT_LEDGER_TABLE)
+    if table is None:
+        return {}
+    counted = _counted(table.to_pyarrow_table(), month)
+    if "tier" not in counted.column_names:
+        return {"unplanned": _sum(counted)} if counted.num_rows else {}
+    tiers = pc.fill_null(counted["tier"], "unplanned")
+    grouped = pa.table({"tier": tiers, "requests": counted["requests"]}).group_by("tier")
+    totals = grouped.aggregate([("requests", "sum")]).to_pylist()
+    return {r["tier"]: int(r["requests_sum"]) for r in sorted(totals, key=lambda r: r["tier"])}
+
+
+def _sum(entries: pa.Table) -> int:
+    return int(pc.sum(entries["requests"]).as_py() or 0)
 
 
 def month_spend(location: Location, month: str | None = None) -> int:

@@ -3,9 +3,10 @@ it offers, the credits per day, the quality summary, and the lakes configuration
 
 from __future__ import annotations
 
+import calendar
 import json
 import shlex
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -110,6 +111,13 @@ def test_credits_count_per_day_and_month(lake: Path) -> None:
     month = datetime.now(timezone.utc).strftime("%Y-%m")
     credits = overview.credits(Location.parse(str(lake)), month, 1000).as_dict()
     assert credits["spent"] == SPENT and credits["left"] == 1000 - SPENT
+    assert credits["by_tier"] == {"unplanned": SPENT}  # the planted ledger names no tier
+    first = date.fromisoformat(f"{month}-01")
+    tenth = overview.credits(Location.parse(str(lake)), month, 1000, first + timedelta(days=9))
+    days_in_month = calendar.monthrange(first.year, first.month)[1]
+    assert tenth.projection == round(SPENT * days_in_month / 10)  # the pace of ten days
+    later = overview.credits(Location.parse(str(lake)), month, 1000, date(2100, 1, 1))
+    assert later.projection == SPENT  # a month that is over: what it spent
     assert list(credits["per_day"].values()) == [SPENT]
     assert overview.credits(Location.parse(str(lake)), "2001-01", None).as_dict()["spent"] == 0
 
