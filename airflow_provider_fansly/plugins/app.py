@@ -186,6 +186,7 @@ def render_page(view: View, today: date | None = None) -> str:
             tags=view.tags(lake, coverage),
             quality=summary.quality(lake),
             credits=summary.credits(lake).as_dict(),
+            plan=summary.plan(lake),
             tables=summary.tables(lake),
             account=view.account,
             statuses=STATUSES,
@@ -244,6 +245,9 @@ def _api() -> APIRouter:
     api.add_api_route(
         "/tables", _tables, summary="Each table's version, newest commits, last maintenance"
     )
+    api.add_api_route(
+        "/plan", _plan, summary="Each planned account's tiers: size, how far behind, next due"
+    )
     return api
 
 
@@ -295,6 +299,10 @@ def _credits(
     month: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None,
 ) -> dict[str, Any]:
     return summary.credits(_lake(lake, None), month).as_dict()
+
+
+def _plan(lake: LakeName = None) -> list[dict[str, Any]]:
+    return summary.plan(_lake(lake, None))
 
 
 def _tables(lake: LakeName = None) -> list[dict[str, Any]]:

@@ -8,23 +8,26 @@ Each reads one small table of the lake (``fyp_tags`` for the days on screen,
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import polars as pl
 import pyarrow.compute as pc
 
+from airflow_provider_fansly.client.windows import DAY_MS
 from airflow_provider_fansly.storage.delta import (
     FYP_TAGS_TABLE,
     QUALITY_RESULTS_TABLE,
     TABLES,
     open_table,
 )
+from airflow_provider_fansly.storage.discovery import cadence_of
+from airflow_provider_fansly.storage.history import read_history
 from airflow_provider_fansly.storage.ledger import spent_by_day, spent_by_tier
 from airflow_provider_fansly.storage.location import Location
 from airflow_provider_fansly.storage.replace import rows_added
 
-__all__ = ["Credits", "credits", "quality", "tables", "top_tags"]
+__all__ = ["Credits", "credits", "plan_status", "quality", "tables", "top_tags"]
 
 _WORST = {"passed": 0, "warned": 1, "failed": 2}
 _MAINTENANCE = {"OPTIMIZE": "compacted", "VACUUM END": "vacuumed"}
@@ -210,3 +213,32 @@ def _maintenance(history: list[dict[str, Any]]) -> dict[str, str]:
         if name and name not in done:
             done[name] = _when(entry)
     return done
+
+
+def plan_status(location: Location, today: date) -> list[dict[str, Any]]:
+    """Per planned account: each tier's size, how many days its most waiting media offer is
+    behind, and when the tail's next media offer falls due (days judged through yesterday)."""
+    yesterday = today - timedelta(days=1)
+    cadence = cadence_of(location, DAY_MS, yesterday)
+    if not cadence.accounts or cadence.tail_days is None:
+        return []
+    firsts = read_history(location, DAY_MS).firsts.filter(
+        pl.col("first_gone").is_null() & pl.col("last_fetched").is_not_null()
+    )
+    found = []
+    for account in sorted(cadence.accounts):
+        tiers: dict[str, list[date]] = {"fresh": [], "tail": []}
+        mine = firsts.filter(pl.col("account_id") == account)
+        for media, last in mine.select("media_offer_id", "last_fetched").iter_rows():
+            tiers["fresh" if (account, media) in cadence.fresh else "tail"].append(last)
+        status: dict[str, dict[str, Any]] = {
+            tier: {
+                "media_offers": len(days),
+                "behind_days": max(((yesterday - d).days for d in days), default=0),
+            }
+            for tier, days in tiers.items()
+        }
+        due = [d + timedelta(days=cadence.tail_days) for d in tiers["tail"]]
+        status["tail"]["next_due"] = min(due).isoformat() if due else None
+        found.append({"account_id": account, "tiers": status})
+    return found

@@ -33,13 +33,22 @@ from airflow_provider_fansly.storage.delta import (
     FYP_TAGS_TABLE,
     QUALITY_RESULTS_TABLE,
     TABLES,
+    TOP_MEDIA_TABLE,
     TableSpec,
     open_table,
 )
 from airflow_provider_fansly.storage.history import History, read_history
 from airflow_provider_fansly.storage.location import Location
 
-__all__ = ["MAX_BYTES", "calendar", "credits", "quality", "tables", "top_tags"]
+__all__ = [
+    "MAX_BYTES",
+    "calendar",
+    "credits",
+    "plan",
+    "quality",
+    "tables",
+    "top_tags",
+]
 
 T = TypeVar("T")
 #: The most the cached summaries hold together (an estimate of their size).
@@ -151,6 +160,15 @@ def credits(lake: Lake, month: str | None = None) -> overview.Credits:
     version = _version(location, CREDIT_LEDGER_TABLE)
     key = ("credits", lake.path, month, budget, version, today)  # the projection moves daily
     return _cached(key, lambda: overview.credits(location, month, budget, today))
+
+
+def plan(lake: Lake) -> list[dict[str, Any]]:
+    """Each planned account's tiers: their sizes, how far behind, the tail's next due day."""
+    location = _location(lake.path)
+    today = datetime.now(timezone.utc).date()
+    versions = (_version(location, FETCH_LOG_TABLE), _version(location, TOP_MEDIA_TABLE))
+    key = ("plan", lake.path, versions, today)
+    return _cached(key, lambda: overview.plan_status(location, today))
 
 
 def tables(lake: Lake) -> list[dict[str, Any]]:

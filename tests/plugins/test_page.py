@@ -34,6 +34,7 @@ ROUTES = [
     "/fansly/api/credits",
     "/fansly/api/tables",
     "/fansly/api/tags",
+    "/fansly/api/plan",
 ]
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from airflow_provider_fansly.client.windows import DAY_MS
 from airflow_provider_fansly.coverage import coverage_gaps
+from airflow_provider_fansly.plugins import overview
 from airflow_provider_fansly.plugins.calendar import read_calendar
 from airflow_provider_fansly.quality import Inputs, run_checks
 from airflow_provider_fansly.quality.lake import LakeView
@@ -118,4 +119,14 @@ def test_a_planned_accounts_tail_is_not_a_gap_until_it_is_due(tmp_path: Path) ->
         (2.0, []),  # the account's newest fetched day, as for any account
         (2.0, ["hot"]),  # fresh: two days allowed, four behind
         (30.0, ["overdue"]),  # tail: 28 + 2 allowed, 34 behind
+    ]
+    # the page's plan: each tier's size, how far behind, and the tail's next due day
+    assert overview.plan_status(location, AS_OF) == [
+        {
+            "account_id": PLANNED,
+            "tiers": {
+                "fresh": {"media_offers": 1, "behind_days": 4},
+                "tail": {"media_offers": 2, "behind_days": 34, "next_due": str(day(7))},
+            },
+        }
     ]
