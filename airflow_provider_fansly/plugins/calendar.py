@@ -20,7 +20,7 @@ again.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -158,19 +158,27 @@ def _cells(
         pl.col("rows").sum().alias("rows"),
     )
     by_day = {r["dt"]: r for r in per_day.iter_rows(named=True)}
-    ordinals = np.sort(np.array([(d - date(1970, 1, 1)).days for d in gone_days.values()]))
+    ordinals = _ordinals(gone_days.values())
+    joins = _ordinals(rule.first_days(account).values())
     total, start = len(rule.media[account]), rule.start(account)
     cells = []
     for offset in range((today - first).days + 1):
         day = first + timedelta(days=offset)
         held = by_day.get(day, {"fetched": 0, "gone": 0, "rows": 0})
-        dropped_now = int(np.searchsorted(ordinals, (day - date(1970, 1, 1)).days, side="left"))
-        expected = total - dropped_now
+        day_n = (day - date(1970, 1, 1)).days
+        dropped_now = int(np.searchsorted(ordinals, day_n, side="left"))
+        not_yet = len(joins) - int(np.searchsorted(joins, day_n, side="right"))
+        expected = total - dropped_now - not_yet
         status = _status(day, today, start, expected, held)
         cells.append(
             Cell(day, status, expected, int(held["fetched"]), int(held["gone"]), int(held["rows"]))
         )
     return cells
+
+
+def _ordinals(days: Iterable[date]) -> np.ndarray:
+    """Days as sorted day numbers, for counting how many fall before a day."""
+    return np.sort(np.array([(d - date(1970, 1, 1)).days for d in days], dtype=np.int64))
 
 
 def _status(

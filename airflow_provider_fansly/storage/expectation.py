@@ -13,7 +13,8 @@ The quality checks, the page's calendar and :func:`..coverage.coverage_gaps` all
 - of an account the planner fetches (a :class:`Cadence`), a media offer outside the fresh
   tier (:func:`is_fresh`) is not due on the days after its newest fetched day while that day
   is less than ``tail_days`` old (its tail fetch will cover them); hourly, never (only a
-  post's launch hours are fetched hourly).
+  post's launch hours are fetched hourly); and none is expected before its first fetched day
+  (the plan found it then: a new post, a discovered one, a history not bought yet).
 """
 
 from __future__ import annotations
@@ -91,6 +92,9 @@ class Expectation:
     starts: Mapping[str, date]
     gone_from: Mapping[tuple[str, str], date]
     waiting: Mapping[tuple[str, str], date] = field(default_factory=dict)
+    #: a planned media offer's first fetched day: the plan found it then (a new post, a
+    #: discovered one), so the days before are not the fetch log's to hold
+    joined: Mapping[tuple[str, str], date] = field(default_factory=dict)
 
     def start(self, account_id: str) -> date | None:
         """The first day judged for the account; ``None``: nothing is."""
@@ -101,12 +105,18 @@ class Expectation:
         start = self.starts.get(account_id)
         gone = self.gone_from.get((account_id, media_offer_id))
         waits = self.waiting.get((account_id, media_offer_id))
+        joined = self.joined.get((account_id, media_offer_id))
         return (
             start is not None
-            and start <= day
+            and max(start, joined or start) <= day
             and (gone is None or day <= gone)
             and (waits is None or day <= waits)
         )
+
+    def first_days(self, account_id: str) -> dict[str, date]:
+        """The account's planned media offers expected only from their first fetched day."""
+        ids = self.media.get(account_id, ())
+        return {m: self.joined[account_id, m] for m in ids if (account_id, m) in self.joined}
 
     def expected_on(self, account_id: str, day: date) -> list[str]:
         """The account's media offers the day expects."""
@@ -162,7 +172,24 @@ def expectation(
         for a in wanted
         if (day := start if start is not None else fetched.get(a)) is not None
     }
-    return Expectation(wanted, starts, gone_from, _waiting(history, known, cadence, as_of))
+    waiting = _waiting(history, known, cadence, as_of)
+    return Expectation(wanted, starts, gone_from, waiting, _joined(history, known, cadence))
+
+
+def _joined(
+    history: History, wanted: Mapping[str, set[str]], cadence: Cadence | None
+) -> dict[tuple[str, str], date]:
+    """Each planned media offer's first fetched day."""
+    if cadence is None or not cadence.accounts:
+        return {}
+    planned = history.firsts.filter(
+        pl.col("account_id").is_in(list(cadence.accounts)) & pl.col("first_fetched").is_not_null()
+    )
+    return {
+        (account, media): first
+        for account, media, first in planned.select(*_PAIR, "first_fetched").iter_rows()
+        if media in wanted.get(account, ())
+    }
 
 
 def _waiting(
