@@ -106,7 +106,8 @@ class Freshness(Check):
     def _tiers(self, inputs: Inputs, account: str, tail_days: int) -> list[Finding]:
         """A planned account's media offers behind their tier: a fresh one more than
         ``max_lag_days``, another more than its tail's ``tail_days`` on top."""
-        view, wanted, fresh = inputs.view, set(inputs.expected[account]), inputs.cadence.fresh
+        view, fresh = inputs.view, inputs.cadence.fresh
+        wanted = set(inputs.rule.media.get(account, ()))
         mine = view.history.firsts.filter(
             (pl.col("account_id") == account) & pl.col("first_gone").is_null()
         )

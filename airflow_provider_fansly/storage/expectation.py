@@ -4,7 +4,8 @@ The quality checks, the page's calendar and :func:`..coverage.coverage_gaps` all
 
 - an account's days are judged from its *start*: the first day given, else the first day any
   of its media offers was fetched (an account never fetched has no start, nothing to judge);
-- its media offers are the list given for it, else every one its fetch log knows;
+- its media offers are the list given for it, else every one its fetch log knows (of a
+  planned account, the list and what its fetch log knows: the plan finds media offers);
 - a media offer is *expected* on a day from the start until the first day it answered gone
   (deleted or not found), that day included: later "gone" answers are not news, later days
   do not expect it;
@@ -152,13 +153,17 @@ def expectation(
     offers) and ``start`` replace what the history says when given; ``cadence`` says which
     accounts are planned, judged as of the day ``as_of``."""
     firsts = history.firsts
+    grouped = firsts.group_by("account_id").agg(pl.col("media_offer_id").unique().sort())
+    in_log = {r["account_id"]: r["media_offer_id"] for r in grouped.iter_rows(named=True)}
     if media:
-        wanted = {a: tuple(sorted(set(ids))) for a, ids in media.items()}
-    else:
-        grouped = firsts.group_by("account_id").agg(pl.col("media_offer_id").unique().sort())
+        planned = cadence.accounts if cadence is not None else frozenset()
+        # a planned account's media offers: those listed plus those its plan found
         wanted = {
-            r["account_id"]: tuple(r["media_offer_id"]) for r in grouped.iter_rows(named=True)
+            a: tuple(sorted({*ids, *(in_log.get(a, ()) if a in planned else ())}))
+            for a, ids in media.items()
         }
+    else:
+        wanted = {a: tuple(ids) for a, ids in in_log.items()}
     known = {a: set(ids) for a, ids in wanted.items()}
     gone = firsts.filter(pl.col("first_gone").is_not_null())
     gone_from = {

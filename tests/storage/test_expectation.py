@@ -109,6 +109,8 @@ def test_a_planned_accounts_tail_is_not_a_gap_until_it_is_due(tmp_path: Path) ->
     behind = {"overdue", "hot"}
     gaps = coverage_gaps(str(tmp_path), ids, day(19), day(1))
     assert {m for g in gaps for m in g.missing} == behind
+    listed_none = coverage_gaps(str(tmp_path), {PLANNED: []}, day(19), day(1))
+    assert {m for g in listed_none for m in g.missing} == behind  # what the plan found counts
     calendar = read_calendar(location, DAY_MS, AS_OF, 19, ids)
     clicked = {m for d in (day(n) for n in range(1, 20)) for m in calendar.missing(PLANNED, d)[0]}
     assert clicked == behind
