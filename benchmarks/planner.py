@@ -106,6 +106,8 @@ class Month:
     spent: dict[str, int] = field(default_factory=dict)
     idle_days: int = 0
     deferred: dict[str, int] = field(default_factory=dict)
+    #: what each tier spent (discovery included)
+    by_tier: dict[str, int] = field(default_factory=dict)
 
 
 def simulate(accounts: list[Account], days: int, budget: int | None = None) -> Month:
@@ -122,6 +124,7 @@ def simulate(accounts: list[Account], days: int, budget: int | None = None) -> M
         for account in accounts:
             month.planner += account.discover(day)
             month.spent[key] = month.spent.get(key, 0) + 1
+            month.by_tier["discovery"] = month.by_tier.get("discovery", 0) + 1
             allowance = day_allowance(budget, month.spent[key], day)
             share = None if allowance is None else int(allowance / len(accounts))
             plans.append((account, plan_account(day, account.states(), allowance=share)))
@@ -131,6 +134,8 @@ def simulate(accounts: list[Account], days: int, budget: int | None = None) -> M
             fetched_today += plan.requests
             for tier, waits in plan.deferred.items():
                 month.deferred[tier] = month.deferred.get(tier, 0) + waits
+            for f in plan.fetches:
+                month.by_tier[f.tier] = month.by_tier.get(f.tier, 0) + f.requests
             account.fetched(plan)
             _judge(month, account, day, plan)
         month.idle_days += fetched_today == 0
@@ -175,6 +180,8 @@ def main() -> None:
         per30 = 30 / days
         print(f"-- ({name}) {len(ids)} account(s), {days} days simulated in {seconds:.1f} s")
         report("planner credits per 30 days", month.planner * per30, "credits")
+        for tier, spent in sorted(month.by_tier.items(), key=lambda kv: -kv[1]):
+            report(f"  of which {tier}", spent * per30, "credits")
         report("daily DAG credits per 30 days", month.daily_dag * per30, "credits")
         report("planner floor per 30 days", month.floor * per30, "credits")
         verdict("planner / daily DAG", month.planner / month.daily_dag, "<= 0.15",
