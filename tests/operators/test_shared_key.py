@@ -64,7 +64,7 @@ def test_capped_tasks_never_exceed_their_cap_beside_tasks_sharing_the_rest(tmp_p
     # which network and scheduling delays move: on two busy cores (the suite's other worker,
     # six processes here) by more than the margin (a clean-clone run once saw 9 arrivals in
     # 1.75 s, sends spaced 2.25 s), so arrivals are judged over the window less 3 margins;
-    # a task that ignored its cap would still burst its 16 in flight at the start
+    # that still tells: the same tasks uncapped put 10 and 12 arrivals in 1.25 s here
     jitter = 3 * RateLimiter(cap, window=WINDOW).margin
     for ids in groups[:2]:
         arrivals = [entry["at"] for entry in log if entry["media"] in ids]
