@@ -65,6 +65,41 @@ def plan_day(
     media offers (the ``fansly_accounts`` Variable) are planned whether discovered or not.
     The account may spend ``share`` of the day's part of the month's credits (the accounts of
     one plan split it: their fetches run after every plan is made)."""
+    discovered = _discover(client, location, account_id, day, task, run_id, log)
+    media = _states(location, account_id, listed, day, tiers)
+    spent = month_spend(location)
+    allowance = day_allowance(client.settings.monthly_credits, spent, _today())
+    allowance = None if allowance is None else int(allowance * share)
+    plan = plan_media(day, media, tiers, allowance, first_day)
+    if allowance is not None and plan.deferred["fresh"]:
+        log.warning(
+            "The day's share of the monthly budget (%d request(s) of %d left this month) does "
+            "not cover the fresh tier of %s (%d needed): the best ranked are served first",
+            allowance,
+            (client.settings.monthly_credits or 0) - spent,
+            account_id,
+            plan.needed["fresh"],
+        )
+    log.info("Planned %s: %s", account_id, plan.describe())
+    return Planned(account_id, discovered, plan)
+
+
+def _discover(
+    client: FanslyClient,
+    location: Location,
+    account_id: str,
+    day: date,
+    task: str,
+    run_id: str,
+    log: Log,
+) -> int:
+    """Ask the account's statistics of ``day`` once and record them; a retry (or a rerun)
+    that finds the day's top lists in the lake reuses them instead of buying them again.
+    Return how many media offers the answer named."""
+    known = read_discovered(location, account_id, day, day).ranks
+    if known:
+        log.info("Reusing %s's discovery of %s from the lake: not bought again", account_id, day)
+        return len(known)
     after, before = day_bounds(day)
     reservation = reserve(
         location,
@@ -84,22 +119,7 @@ def plan_day(
         outcome = "success"
     finally:
         settle(location, reservation, client.counters.requests - sent, 0, outcome)
-    media = _states(location, account_id, listed, day, tiers)
-    spent = month_spend(location)
-    allowance = day_allowance(client.settings.monthly_credits, spent, _today())
-    allowance = None if allowance is None else int(allowance * share)
-    plan = plan_media(day, media, tiers, allowance, first_day)
-    if allowance is not None and plan.deferred["fresh"]:
-        log.warning(
-            "The day's share of the monthly budget (%d request(s) of %d left this month) does "
-            "not cover the fresh tier of %s (%d needed): the best ranked are served first",
-            allowance,
-            (client.settings.monthly_credits or 0) - spent,
-            account_id,
-            plan.needed["fresh"],
-        )
-    log.info("Planned %s: %s", account_id, plan.describe())
-    return Planned(account_id, len(stats.listed()), plan)
+    return len(stats.listed())
 
 
 def _states(

@@ -37,6 +37,9 @@ def test_discovery_lands_in_the_lake_and_the_ledger_and_names_new_posts(
     location = Location.parse(str(tmp_path))
     planned = plan_day(client(emu), location, ACCOUNT, [], DAY, task="t.plan", run_id="r1")
     assert emu.state.counts["requests"] == 1  # the discovery alone: nothing fetched yet
+    again = plan_day(client(emu), location, ACCOUNT, [], DAY, task="t.plan", run_id="r1")
+    assert emu.state.counts["requests"] == 1  # a retry reuses the day's discovery
+    assert again.plan.fetches == planned.plan.fetches
     found = read_discovered(location, ACCOUNT, DAY, DAY)
     assert len(found.ranks) == planned.discovered == len(found.media_offer_ids)
     assert min(found.ranks.values()) == 1
